@@ -1,0 +1,112 @@
+"""Per-instance-group cloud-init: capabilities contribute parts, the merger makes one file.
+
+A part names the measure it implements, the packages it needs, the files it writes and the
+commands it runs (argv lists: no shell parses them). Spec values only ever reach a guest
+inside data files serialised by `json`/`yaml` dumpers; the scripts themselves are static
+package data. The merged file is plain `#cloud-config` YAML a reviewer can read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+HEADER = "#cloud-config\n"
+
+
+@dataclass(frozen=True)
+class GuestFile:
+    """A file cloud-init writes; `content` is final text (scripts are static package data)."""
+
+    path: str
+    content: str
+    permissions: str = "0644"
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one capability adds to an instance group's first boot."""
+
+    measure: str
+    order: int
+    packages: tuple[str, ...] = ()
+    files: tuple[GuestFile, ...] = ()
+    commands: tuple[tuple[str, ...], ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+class MergeError(ValueError):
+    """Two parts disagree (same file path or setting with different content)."""
+
+
+def static_file(name: str) -> str:
+    """A static guest script or config shipped in `generator/data/cloudinit/`."""
+    return resources.files("generator").joinpath(f"data/cloudinit/{name}").read_text("utf-8")
+
+
+def json_file(path: str, data: Any, permissions: str = "0644") -> GuestFile:
+    """A guest data file: spec values go to the guest only this way (or as YAML)."""
+    return GuestFile(path, json.dumps(data, indent=2, sort_keys=True) + "\n", permissions)
+
+
+def merge(parts: Iterable[Part]) -> dict[str, Any]:
+    """Merge parts into one cloud-config mapping, deterministically."""
+    ordered = sorted(parts, key=lambda p: (p.order, p.measure))
+    settings: dict[str, Any] = {}
+    files: dict[str, GuestFile] = {}
+    packages: set[str] = set()
+    commands: list[list[str]] = []
+    for part in ordered:
+        for key, value in part.settings.items():
+            if key in settings and settings[key] != value:
+                raise MergeError(f"cloud-init setting {key!r} set differently by {part.measure}")
+            settings[key] = value
+        for guest_file in part.files:
+            if guest_file.path in files and files[guest_file.path] != guest_file:
+                raise MergeError(f"{guest_file.path} written differently by {part.measure}")
+            files[guest_file.path] = guest_file
+        packages.update(part.packages)
+        commands.extend(list(c) for c in part.commands)
+    config: dict[str, Any] = dict(settings)
+    if packages:
+        config["package_update"] = True
+        config["packages"] = sorted(packages)
+    if files:
+        config["write_files"] = [
+            {"path": f.path, "owner": "root:root", "permissions": f.permissions,
+             "content": f.content}
+            for f in files.values()
+        ]
+    if commands:
+        config["runcmd"] = commands
+    return config
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line text so scripts stay readable in the file."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(config: dict[str, Any], comment: Sequence[str] = ()) -> str:
+    """`#cloud-config` text: a header, comment lines, then the YAML."""
+    head = HEADER + "".join(f"# {' '.join(line.split())}\n" for line in comment)
+    body = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+    return head + body
+
+
+def measures(parts: Iterable[Part]) -> tuple[str, ...]:
+    """The measures the parts implement, sorted: the evidence an instance's metadata records."""
+    return tuple(sorted({p.measure for p in parts}))

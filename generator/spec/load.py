@@ -1,0 +1,181 @@
+"""Load a spec file safely, keeping the line and column of every key and value.
+
+PyYAML's composer gives each node a start mark; we walk the node tree ourselves so that
+every later error (schema or rule) can point at the exact place in the user's file.
+Anchors and aliases are refused: a spec never needs them, and refusing them rules out
+alias bombs by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from generator.spec.errors import Path, Problem, SpecError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+
+@dataclass
+class Positions:
+    """1-based (line, column) of every value and of every mapping key, by key path."""
+
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Where `path` is; the nearest enclosing node when the path does not exist (missing key)."""
+        if key and path in self.keys:
+            return self.keys[path]
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), (1, 1))
+
+
+@dataclass
+class LoadedSpec:
+    """Plain data (dicts, lists, scalars; dates as ISO strings) plus where each part came from."""
+
+    file: str
+    data: Any
+    positions: Positions
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors/aliases and absurd nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or (
+            isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor
+        ):
+            raise yaml.MarkedYAMLError(
+                problem="anchors and aliases (& and *) are not allowed in a spec",
+                problem_mark=event.start_mark,
+            )
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"nesting deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _fail(file: str, line: int, column: int, message: str) -> SpecError:
+    return SpecError(file, [Problem(line, column, (), message)])
+
+
+def load_text(text: str, file: str) -> LoadedSpec:
+    """Parse YAML text into data + positions, or raise SpecError with the location."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "not valid YAML"
+        if "\\t" in problem or "'\\t'" in str(exc):
+            problem += " (tabs are not allowed for indentation in YAML: use spaces)"
+        raise _fail(file, line, column, f"not valid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise _fail(file, 1, 1, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise _fail(file, 1, 1, "not valid YAML: nesting too deep") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise _fail(file, 1, 1, "the spec is empty; expected a mapping that starts with `version: 1`")
+    positions = Positions()
+    problems: list[Problem] = []
+    data = _to_data(root, (), positions, problems, loader)
+    if problems:
+        raise SpecError(file, problems)
+    if not isinstance(data, dict):
+        line, column = _mark(root)
+        raise _fail(file, line, column, "expected a mapping of keys (version, name, site, ...)"
+                    f", got a {_kind(data)}")
+    return LoadedSpec(file=file, data=data, positions=positions)
+
+
+def load_file(path: str | FsPath) -> LoadedSpec:
+    """Read a spec file (UTF-8, at most 1 MiB) and parse it."""
+    file = str(path)
+    try:
+        raw = FsPath(path).read_bytes()
+    except OSError as exc:
+        raise _fail(file, 1, 1, f"cannot read the spec: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _fail(file, 1, 1, f"the spec is {len(raw)} bytes; at most {MAX_BYTES} are accepted")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _fail(file, line, column,
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the spec as UTF-8") from None
+    if "\x00" in text:
+        raise _fail(file, 1, 1, "the spec contains NUL characters; it is not a text file")
+    return load_text(text, file)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _to_data(node: Node, path: Path, pos: Positions, problems: list[Problem],
+             loader: yaml.SafeLoader) -> Any:
+    pos.values[path] = _mark(node)
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, column = _mark(key_node)
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(line, column, path, "keys must be plain names"))
+                continue
+            key = key_node.value
+            if key in out:
+                problems.append(Problem(line, column, (*path, key), f"duplicate key '{key}'"))
+                continue
+            pos.keys[(*path, key)] = (line, column)
+            out[key] = _to_data(value_node, (*path, key), pos, problems, loader)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_to_data(item, (*path, i), pos, problems, loader)
+                for i, item in enumerate(node.value)]
+    try:
+        value = loader.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        line, column = _mark(node)
+        problems.append(Problem(line, column, path, f"cannot read this value: {exc}"))
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        line, column = _mark(node)
+        problems.append(Problem(line, column, path, "binary values are not allowed"))
+        return None
+    return value

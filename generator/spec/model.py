@@ -1,0 +1,207 @@
+"""The validated spec as typed, frozen objects: what the renderer reads.
+
+Built only from data that passed the schema and the rules, so nothing here re-validates.
+Defaults that depend on other keys (b2 boot volume size, measures switched on for personal
+data, stricter TLS for special categories) are decided here, in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from generator.platform import platform
+
+DEFAULT_B2_BOOT_GB = 20
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    size: int
+    type: str
+    encryption: str
+    mountpoint: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Traffic from another instance group to this one (east-west, by security group)."""
+
+    instance: str
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class InstanceGroup:
+    name: str
+    count: int
+    flavor: str
+    image: str
+    network: str
+    boot_volume_size: int | None
+    volumes: tuple[Volume, ...]
+    ssh_from: tuple[str, ...]
+    allow_from: tuple[Flow, ...]
+
+    @property
+    def boots_from_volume(self) -> bool:
+        """b2 flavors have no local disk: they boot from central (three-copy) storage."""
+        return platform().flavor_family(self.flavor)["boot"] == "volume"
+
+    @property
+    def storage(self) -> str:
+        return platform().flavor_family(self.flavor)["storage"]
+
+    @property
+    def encrypted_volumes(self) -> tuple[Volume, ...]:
+        return tuple(v for v in self.volumes if v.encryption == "luks-tang")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    hostname: str
+    instance: str
+    backend_port: int
+    certificate: str
+    min_tls: str
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    mode: str
+    days: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    object_lock: ObjectLock | None
+    retention_days: int
+    public: bool
+
+
+@dataclass(frozen=True)
+class Access:
+    name: str
+    kind: str
+    role: str
+    expires: str
+
+
+@dataclass(frozen=True)
+class Logging:
+    central: bool
+    retention_days: int
+    intrusion_detection: bool
+
+
+@dataclass(frozen=True)
+class Backup:
+    schedule: str
+    keep: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class State:
+    backend: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One deployment, fully understood."""
+
+    name: str
+    description: str
+    controller: str | None
+    contact: str | None
+    review_by: str | None
+    personal: bool
+    special_categories: bool
+    retention_days: int
+    site: str
+    backup_site: str | None
+    tang_servers: tuple[str, ...]
+    access: tuple[Access, ...]
+    instances: tuple[InstanceGroup, ...]
+    endpoints: tuple[Endpoint, ...]
+    buckets: tuple[Bucket, ...]
+    logging: Logging
+    backup: Backup | None
+    state: State
+
+    @property
+    def classification(self) -> str:
+        """The data classification recorded as evidence on every resource."""
+        if self.special_categories:
+            return "personal-special"
+        return "personal" if self.personal else "non-personal"
+
+    def group(self, name: str) -> InstanceGroup:
+        return next(g for g in self.instances if g.name == name)
+
+
+def build(data: dict[str, Any]) -> Spec:
+    """Turn schema-defaulted, rule-checked data into the model."""
+    section = data["data"]
+    personal = section["personal"]
+    special = section["special_categories"]
+    retention = section["retention_days"]
+    logging = data.get("logging", {})
+    backup = data.get("backup")
+    if backup is None and personal:
+        backup = {"schedule": "daily", "keep": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}}
+    return Spec(
+        name=data["name"],
+        description=data.get("description", ""),
+        controller=data.get("controller"),
+        contact=data.get("contact"),
+        review_by=data.get("review_by"),
+        personal=personal,
+        special_categories=special,
+        retention_days=retention,
+        site=data["site"],
+        backup_site=data.get("backup_site"),
+        tang_servers=tuple(data.get("encryption", {}).get("tang_servers", ())),
+        access=tuple(Access(**a) for a in data["access"]),
+        instances=tuple(_group(g) for g in data["instances"]),
+        endpoints=tuple(
+            Endpoint(name=e["name"], hostname=e["hostname"], instance=e["instance"],
+                     backend_port=e["backend_port"], certificate=e["certificate"],
+                     min_tls=e.get("min_tls", "1.3" if special else "1.2"))
+            for e in data["endpoints"]),
+        buckets=tuple(
+            Bucket(name=b["name"],
+                   object_lock=ObjectLock(**b["object_lock"]) if "object_lock" in b else None,
+                   retention_days=b.get("retention_days", retention), public=b["public"])
+            for b in data["buckets"]),
+        logging=Logging(central=logging.get("central", personal),
+                        retention_days=logging["retention_days"] if logging else 180,
+                        intrusion_detection=logging.get("intrusion_detection", personal)),
+        backup=Backup(schedule=backup["schedule"],
+                      keep=tuple((k, v) for k, v in backup["keep"].items() if v))
+        if backup else None,
+        state=State(backend=data["state"]["backend"],
+                    bucket=data["state"].get("bucket", f"tfstate-{data['name']}")),
+    )
+
+
+def _group(g: dict[str, Any]) -> InstanceGroup:
+    boots_from_volume = platform().flavor_family(g["flavor"])["boot"] == "volume"
+    return InstanceGroup(
+        name=g["name"],
+        count=g["count"],
+        flavor=g["flavor"],
+        image=g["image"],
+        network=g["network"],
+        boot_volume_size=g.get("boot_volume_size", DEFAULT_B2_BOOT_GB) if boots_from_volume else None,
+        volumes=tuple(Volume(name=v["name"], size=v["size"], type=v["type"],
+                             encryption=v["encryption"],
+                             mountpoint=v.get("mountpoint", f"/srv/{v['name']}"))
+                      for v in g["volumes"]),
+        ssh_from=tuple(g["ssh_from"]),
+        allow_from=tuple(Flow(**f) for f in g["allow_from"]),
+    )

@@ -1,0 +1,336 @@
+"""Semantic and GDPR rules of spec v1 ("Rules the generator enforces before writing anything").
+
+Each rule is a small function that yields located problems. Rules read the defaulted data
+defensively (a part that already failed the schema is skipped, not crashed on), so one run
+reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import ipaddress
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from generator.platform import Platform, platform
+from generator.spec.errors import Path, Problem
+from generator.spec.load import Positions
+
+# GDPR provisions, numbered as the regulation numbers them (shared/reference/GDPR.md).
+ART_ENCRYPTION = "GDPR Art. 32(1)(a)"
+ART_CONFIDENTIALITY = "GDPR Art. 5(1)(f), 32(1)(b)"
+ART_RESILIENCE = "GDPR Art. 32(1)(b)"
+ART_RESTORE = "GDPR Art. 32(1)(c)"
+ART_BY_DEFAULT = "GDPR Art. 25(2)"
+ART_STORAGE_LIMITATION = "GDPR Art. 5(1)(e)"
+ART_SPECIAL = "GDPR Art. 9"
+
+RESERVED_PORTS = {22: "SSH", 80: "the TLS proxy's HTTP port", 443: "the TLS proxy"}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at besides the spec."""
+
+    today: dt.date
+    positions: Positions
+    platform: Platform
+
+    def problem(self, path: Path, message: str, article: str | None = None,
+                *, key: bool = False, at: Path | None = None) -> Problem:
+        """A problem about `path`, located at `at` when the path itself is absent."""
+        line, column = self.positions.of(at if at is not None else path, key=key)
+        return Problem(line, column, path, message, article)
+
+
+Rule = Callable[[dict[str, Any], Context], Iterator[Problem]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    """Register a rule; order does not matter (problems are sorted by position)."""
+    RULES.append(fn)
+    return fn
+
+
+def check(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
+    """Run every rule over schema-defaulted data."""
+    ctx = Context(today=today, positions=positions, platform=platform())
+    return [problem for fn in RULES for problem in fn(data, ctx)]
+
+
+def _entries(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    value = data.get(key)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def _personal(data: dict[str, Any]) -> bool:
+    section = data.get("data")
+    return not (isinstance(section, dict) and section.get("personal") is False)
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _duplicates(items: list[tuple[Path, Any]], what: str, ctx: Context) -> Iterator[Problem]:
+    seen: dict[Any, Path] = {}
+    for path, value in items:
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            yield ctx.problem(path, f"duplicate {what} '{value}' (first used at "
+                              f"line {ctx.positions.of(seen[value])[0]})")
+        else:
+            seen[value] = path
+
+
+@rule
+def unique_names(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Names identify resources: instance groups, volumes, endpoints, buckets, access entries."""
+    for key, what in (("instances", "instance group"), ("endpoints", "endpoint"),
+                      ("buckets", "bucket"), ("access", "access entry")):
+        yield from _duplicates([((key, i, "name"), e.get("name")) for i, e in _entries(data, key)],
+                               what, ctx)
+    yield from _duplicates([(("endpoints", i, "hostname"), e.get("hostname"))
+                            for i, e in _entries(data, "endpoints")], "hostname", ctx)
+    for i, group in _entries(data, "instances"):
+        volumes = [((("instances", i, "volumes", j, "name")), v.get("name"))
+                   for j, v in enumerate(group.get("volumes") or []) if isinstance(v, dict)]
+        yield from _duplicates(volumes, "volume", ctx)
+        names = [v.get("name") for v in group.get("volumes") or [] if isinstance(v, dict)]
+        mounts = [((("instances", i, "volumes", j, "mountpoint")), _mountpoint(v))
+                  for j, v in enumerate(group.get("volumes") or [])
+                  if isinstance(v, dict) and names.count(v.get("name")) == 1]
+        yield from _duplicates(mounts, "mountpoint", ctx)
+
+
+def _mountpoint(volume: dict[str, Any]) -> Any:
+    return volume.get("mountpoint") or f"/srv/{volume.get('name')}"
+
+
+@rule
+def known_platform_values(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Flavors and images must exist on Safespring (platform data file)."""
+    for i, group in _entries(data, "instances"):
+        for key, known, what in (("flavor", ctx.platform.flavors, "flavor"),
+                                 ("image", ctx.platform.images, "image")):
+            value = group.get(key)
+            if isinstance(value, str) and value not in known:
+                hint = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+                more = f" (did you mean '{hint[0]}'?)" if hint else ""
+                yield ctx.problem(("instances", i, key),
+                                  f"unknown {what} '{value}' on Safespring{more}")
+
+
+@rule
+def ssh_sources(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """ssh_from must be real networks, never the whole internet."""
+    for i, group in _entries(data, "instances"):
+        for j, cidr in enumerate(group.get("ssh_from") or []):
+            path = ("instances", i, "ssh_from", j)
+            if not isinstance(cidr, str):
+                continue
+            try:
+                network = ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                yield ctx.problem(path, f"'{cidr}' is not a CIDR such as 192.0.2.0/24 or 2001:db8::/48")
+                continue
+            if str(network) != cidr and "/" in cidr:
+                yield ctx.problem(path, f"'{cidr}' has host bits set; did you mean '{network}'?")
+            elif "/" not in cidr:
+                yield ctx.problem(path, f"'{cidr}' needs a prefix length, e.g. '{network}'")
+            elif network.prefixlen == 0:
+                yield ctx.problem(path, f"SSH may not be open to the whole internet ('{cidr}'); "
+                                  "name the admin networks", ART_BY_DEFAULT)
+
+
+@rule
+def references(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Endpoints and allow_from entries must name an instance group of this spec."""
+    groups = [g.get("name") for _, g in _entries(data, "instances")]
+    refs = [(("endpoints", i, "instance"), e.get("instance")) for i, e in _entries(data, "endpoints")]
+    for i, group in _entries(data, "instances"):
+        refs += [(("instances", i, "allow_from", j, "instance"), a.get("instance"))
+                 for j, a in enumerate(group.get("allow_from") or []) if isinstance(a, dict)]
+    for path, name in refs:
+        if isinstance(name, str) and name not in groups:
+            hint = difflib.get_close_matches(name, [g for g in groups if isinstance(g, str)], n=1)
+            more = f" (did you mean '{hint[0]}'?)" if hint else ""
+            yield ctx.problem(path, f"no instance group named '{name}'{more}")
+
+
+@rule
+def dates(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Dates must exist; access must not have ended and must end within the allowed window."""
+    paths: list[Path] = [("review_by",)] if "review_by" in data else []
+    paths += [("access", i, "expires") for i, _ in _entries(data, "access")]
+    limit = ctx.today + dt.timedelta(days=ctx.platform.max_access_days)
+    for path in paths:
+        raw = data[path[0]] if len(path) == 1 else data["access"][path[1]].get("expires")
+        if not isinstance(raw, str):
+            continue
+        when = _date(raw)
+        if when is None:
+            yield ctx.problem(path, f"'{raw}' is not a date on the calendar")
+        elif path[0] == "access" and when < ctx.today:
+            yield ctx.problem(path, f"access expired on {when} (today is {ctx.today}); remove the "
+                              "entry or renew it", ART_RESILIENCE)
+        elif path[0] == "access" and when > limit:
+            yield ctx.problem(path, f"access may run at most {ctx.platform.max_access_days} days, "
+                              f"until {limit}; {when} is later", ART_RESILIENCE)
+
+
+@rule
+def volume_encryption(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Personal data on volumes is encrypted inside the guest with keys the platform never holds."""
+    tang = (data.get("encryption") or {}).get("tang_servers") if isinstance(
+        data.get("encryption"), dict) else None
+    for i, group in _entries(data, "instances"):
+        for j, volume in enumerate(group.get("volumes") or []):
+            if not isinstance(volume, dict):
+                continue
+            path = ("instances", i, "volumes", j, "encryption")
+            if volume.get("encryption") == "none" and _personal(data):
+                yield ctx.problem(path, "volumes holding personal data need encryption: luks-tang "
+                                  "(the platform must never hold the key)", ART_ENCRYPTION)
+            if volume.get("encryption") == "luks-tang" and not tang:
+                yield ctx.problem(("encryption", "tang_servers"),
+                                  f"instances[{i}].volumes[{j}] uses luks-tang, so "
+                                  "encryption.tang_servers must list your Tang servers",
+                                  ART_ENCRYPTION, at=("instances", i, "volumes", j))
+                return
+
+
+@rule
+def flavors(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Personal data lives on b2 (central three-copy storage); boot_volume_size is b2-only."""
+    for i, group in _entries(data, "instances"):
+        flavor = group.get("flavor")
+        if not isinstance(flavor, str) or flavor not in ctx.platform.flavors:
+            continue
+        family = ctx.platform.flavor_family(flavor)
+        if family["boot"] == "image":
+            if _personal(data):
+                yield ctx.problem(("instances", i, "flavor"),
+                                  f"'{flavor}' keeps data on one local disk; personal data needs a "
+                                  "b2.* flavor (central storage, three copies)", ART_RESILIENCE)
+            if "boot_volume_size" in group:
+                yield ctx.problem(("instances", i, "boot_volume_size"),
+                                  f"'{flavor}' boots from its local disk; boot_volume_size applies "
+                                  "to b2.* flavors only", key=True)
+
+
+@rule
+def guest_images(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Measures configured inside the guest need an image our cloud-init is written for."""
+    served = {e.get("instance") for _, e in _entries(data, "endpoints")}
+    for i, group in _entries(data, "instances"):
+        image = group.get("image")
+        if not isinstance(image, str) or image not in ctx.platform.images:
+            continue
+        needs = []
+        if any(isinstance(v, dict) and v.get("encryption") == "luks-tang"
+               for v in group.get("volumes") or []):
+            needs.append("luks-tang volumes")
+        if group.get("name") in served:
+            needs.append("a TLS endpoint")
+        if needs and image not in ctx.platform.guest_images:
+            yield ctx.problem(("instances", i, "image"),
+                              f"'{image}' cannot carry {' and '.join(needs)}; use one of "
+                              f"{', '.join(ctx.platform.guest_images)}")
+
+
+@rule
+def backup_site(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Backups of personal data must survive the loss of the site that holds the data."""
+    if not _personal(data):
+        return
+    if "backup_site" not in data:
+        yield ctx.problem(("backup_site",), "personal data needs a backup_site (another Safespring "
+                          "site than `site`) so a site loss is survivable", ART_RESTORE)
+    elif data.get("backup_site") == data.get("site"):
+        yield ctx.problem(("backup_site",), f"backup_site must differ from site "
+                          f"('{data.get('site')}') when the data is personal", ART_RESTORE)
+
+
+@rule
+def buckets(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """No public buckets for personal data; Object Lock may not outlive the retention."""
+    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    default_days = (data.get("data") or {}).get("retention_days")
+    for i, bucket in _entries(data, "buckets"):
+        if bucket.get("public") is True and _personal(data):
+            yield ctx.problem(("buckets", i, "public"), "a bucket of a deployment with personal "
+                              "data may not be public", ART_BY_DEFAULT)
+        lock = bucket.get("object_lock")
+        days = bucket.get("retention_days", default_days)
+        if isinstance(lock, dict) and isinstance(lock.get("days"), int) and isinstance(days, int) \
+                and lock["days"] > days:
+            yield ctx.problem(("buckets", i, "object_lock", "days"),
+                              f"Object Lock of {lock['days']} days outlives the {days}-day "
+                              "retention: objects could not be deleted in time",
+                              ART_STORAGE_LIMITATION)
+        full = f"{name}-{bucket.get('name')}"
+        if isinstance(bucket.get("name"), str) and len(full) > 63:
+            yield ctx.problem(("buckets", i, "name"),
+                              f"bucket name '{full}' is longer than 63 characters")
+
+
+@rule
+def endpoints(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """The proxy owns 80/443 and SSH owns 22: the backend must listen elsewhere."""
+    for i, endpoint in _entries(data, "endpoints"):
+        port = endpoint.get("backend_port")
+        if isinstance(port, int) and port in RESERVED_PORTS:
+            yield ctx.problem(("endpoints", i, "backend_port"),
+                              f"port {port} is taken by {RESERVED_PORTS[port]}; the backend "
+                              "listens on another port on localhost")
+
+
+@rule
+def special_categories(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Art. 9 data is personal data: the flags must agree."""
+    section = data.get("data")
+    if isinstance(section, dict) and section.get("special_categories") is True \
+            and section.get("personal") is False:
+        yield ctx.problem(("data", "special_categories"), "special categories of data are "
+                          "personal data; set data.personal: true", ART_SPECIAL)
+
+
+@rule
+def state_bucket(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """The state bucket is its own bucket, not one of the deployment's data buckets."""
+    state = data.get("state")
+    name = data.get("name")
+    if not isinstance(state, dict) or not isinstance(state.get("bucket"), str):
+        return
+    taken = {f"{name}-{b.get('name')}" for _, b in _entries(data, "buckets")}
+    if state["bucket"] in taken:
+        yield ctx.problem(("state", "bucket"), f"'{state['bucket']}' is also a data bucket of "
+                          "this deployment; Terraform state needs its own bucket")
+
+
+def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
+    """Things that do not stop generation but a reviewer must see (overdue review)."""
+    out = []
+    when = _date(data.get("review_by"))
+    if when is not None and when < today:
+        line, column = positions.of(("review_by",))
+        out.append(Problem(line, column, ("review_by",), f"the review of these measures was due "
+                           f"on {when}; the compliance report flags it as overdue",
+                           "GDPR Art. 32(1)(d)"))
+    elif "review_by" not in data:
+        out.append(Problem(1, 1, ("review_by",), "no review date: set review_by so the measures "
+                           "are reviewed regularly", "GDPR Art. 32(1)(d)"))
+    return out

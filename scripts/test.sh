@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything the tests need, then run them. Used by the README and by .ci/run.
+#   bash scripts/test.sh [pytest arguments]
+# System packages (Debian): the real daemons the guest-configuration tests start.
+# Python: a venv at .venv with the package and its test extras (pyproject.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog aide cryptsetup-bin
+                 openssl socat pebble systemd util-linux)
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing system packages (install them as root): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+command -v terraform >/dev/null || { echo "terraform is not on PATH" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip check
+.venv/bin/ruff check generator tests scripts
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,48 @@
+"""Shared fixtures: the repository layout, a fixed date, and running the real CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The date the golden blueprints and rule tests are checked against.
+TODAY = dt.date(2026, 11, 27)
+TODAY_EPOCH = str(int(dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC).timestamp()))
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run `safespring-blueprints` as a user would (a real process, real exit code)."""
+    environ = {**os.environ, "SOURCE_DATE_EPOCH": TODAY_EPOCH, **(env or {})}
+    environ.pop("SAFESPRING_BLUEPRINTS_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd or ROOT,
+                          env=environ, capture_output=True, text=True, timeout=120)
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def valid_spec_text() -> str:
+    return (FIXTURES / "specs" / "valid.yaml").read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for plain Terraform runs: our own CLI config, never the user's."""
+    cfg = tmp_path_factory.mktemp("tfcli") / "terraform.rc"
+    cfg.write_text("# empty: tests that need providers use the offline toolchain\n")
+    return {**os.environ, "TF_CLI_CONFIG_FILE": str(cfg), "CHECKPOINT_DISABLE": "1",
+            "TF_IN_AUTOMATION": "1"}

@@ -1,0 +1,216 @@
+"""Every rule of spec v1 rejects a bad spec with the exact location, key path and message.
+
+Each case edits the valid fixture in one place and lists every line the user must see,
+so a wrong line, column, path, wording or article fails the test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.spec import SpecError, check_text
+from tests.conftest import TODAY
+
+F = "spec.yaml"
+
+
+def problems(text: str) -> list[str]:
+    try:
+        check_text(text, F, TODAY)
+    except SpecError as exc:
+        return [p.format(F) for p in exc.problems]
+    return []
+
+
+def edit(text: str, old: str, new: str, count: int = 1) -> str:
+    assert text.count(old) >= count, f"fixture has no {old!r}"
+    return text.replace(old, new, count)
+
+
+def test_valid_fixture_is_accepted(valid_spec_text: str) -> None:
+    assert problems(valid_spec_text) == []
+
+
+CASES = {
+    # --- unknown keys, wrong types, bad names
+    "unknown key": (
+        "    flavor: b2.c4r16", "    flavour: b2.c4r16",
+        ["spec.yaml:38:5: instances[1].flavor: missing required key",
+         "spec.yaml:39:5: instances[1].flavour: unknown key 'flavour' (did you mean 'flavor'?)"]),
+    "wrong version": (
+        "version: 1", "version: 2",
+        ["spec.yaml:1:10: version: must be 1 (the only spec version this generator knows)"]),
+    "wrong type": (
+        "    count: 2", "    count: two",
+        ["spec.yaml:27:12: instances[0].count: must be a whole number, not string 'two'"]),
+    "bad deployment name": (
+        "name: clinic", "name: Clinic_1",
+        ["spec.yaml:2:7: name: must be 3-40 characters: lowercase letters, digits and '-', "
+         "starting with a letter and not ending with '-'"]),
+    "bad group name": (
+        "  - name: db", "  - name: db-",
+        ["spec.yaml:38:11: instances[1].name: must be 1-16 characters: lowercase letters, digits "
+         "and '-', starting with a letter and not ending with '-'"]),
+    # --- bad CIDRs
+    "bad cidr": (
+        "[192.0.2.0/24]", "[192.0.2.0/33]",
+        ["spec.yaml:37:16: instances[0].ssh_from[0]: '192.0.2.0/33' is not a CIDR such as "
+         "192.0.2.0/24 or 2001:db8::/48"]),
+    "cidr with host bits": (
+        "[192.0.2.0/24]", "[192.0.2.7/24]",
+        ["spec.yaml:37:16: instances[0].ssh_from[0]: '192.0.2.7/24' has host bits set; did you "
+         "mean '192.0.2.0/24'?"]),
+    "world-open ssh v4": (
+        "[192.0.2.0/24]", "[0.0.0.0/0]",
+        ["spec.yaml:37:16: instances[0].ssh_from[0]: SSH may not be open to the whole internet "
+         "('0.0.0.0/0'); name the admin networks (GDPR Art. 25(2))"]),
+    "world-open ssh v6": (
+        "[192.0.2.0/24]", "['::/0']",
+        ["spec.yaml:37:16: instances[0].ssh_from[0]: SSH may not be open to the whole internet "
+         "('::/0'); name the admin networks (GDPR Art. 25(2))"]),
+    # --- unknown sites / flavors / images / volume types
+    "unknown site": (
+        "site: sto2", "site: sto3",
+        ["spec.yaml:11:7: site: 'sto3' is not one of: sto1, sto2, osl2 (did you mean 'sto2'?)"]),
+    "unknown flavor": (
+        "flavor: b2.c4r16", "flavor: b2.c4r17",
+        ["spec.yaml:39:13: instances[1].flavor: unknown flavor 'b2.c4r17' on Safespring "
+         "(did you mean 'b2.c4r16'?)"]),
+    "unknown image": (
+        "    image: ubuntu-24.04\n    network: private", "    image: ubuntu-42.04\n    network: private",
+        ["spec.yaml:40:12: instances[1].image: unknown image 'ubuntu-42.04' on Safespring "
+         "(did you mean 'ubuntu-24.04'?)"]),
+    "unknown volume type": (
+        "        type: fast", "        type: ssd",
+        ["spec.yaml:35:15: instances[0].volumes[0].type: 'ssd' is not one of: fast, large"]),
+    # --- duplicates
+    "duplicate instance group": (
+        "  - name: db", "  - name: web",
+        ["spec.yaml:38:11: instances[1].name: duplicate instance group 'web' (first used at "
+         "line 26)"]),
+    "duplicate volume": (
+        "      - name: pgdata\n        size: 200",
+        "      - name: pgdata\n        size: 200\n      - name: pgdata\n        size: 10",
+        ["spec.yaml:45:15: instances[1].volumes[1].name: duplicate volume 'pgdata' (first used "
+         "at line 43)"]),
+    "duplicate mountpoint": (
+        "        encryption: luks-tang\n    allow_from",
+        "        encryption: luks-tang\n      - name: wal\n        size: 10\n"
+        "        mountpoint: /srv/pgdata\n    allow_from",
+        ["spec.yaml:48:21: instances[1].volumes[1].mountpoint: duplicate mountpoint "
+         "'/srv/pgdata' (first used at line 43)"]),
+    "duplicate access entry": (
+        "  - name: ci-deployer", "  - name: anna.svensson",
+        ["spec.yaml:21:11: access[1].name: duplicate access entry 'anna.svensson' (first used "
+         "at line 17)"]),
+    "duplicate key": (
+        "  retention_days: 730", "  retention_days: 730\n  retention_days: 10",
+        ["spec.yaml:11:3: data.retention_days: duplicate key 'retention_days'"]),
+    # --- references to nothing
+    "endpoint to nothing": (
+        "    instance: web\n", "    instance: wbe\n",
+        ["spec.yaml:51:15: endpoints[0].instance: no instance group named 'wbe' (did you mean "
+         "'web'?)"]),
+    "allow_from to nothing": (
+        "{instance: web, port: 5432}", "{instance: app, port: 5432}",
+        ["spec.yaml:47:20: instances[1].allow_from[0].instance: no instance group named 'app'"]),
+    # --- dates
+    "expired access": (
+        "    expires: 2027-01-31", "    expires: 2026-11-26",
+        ["spec.yaml:24:14: access[1].expires: access expired on 2026-11-26 (today is "
+         "2026-11-27); remove the entry or renew it (GDPR Art. 32(1)(b))"]),
+    "access too long": (
+        "    expires: 2027-01-31", "    expires: 2027-11-29",
+        ["spec.yaml:24:14: access[1].expires: access may run at most 366 days, until "
+         "2027-11-28; 2027-11-29 is later (GDPR Art. 32(1)(b))"]),
+    "impossible date": (
+        "    expires: 2027-01-31", "    expires: '2027-02-30'",
+        ["spec.yaml:24:14: access[1].expires: '2027-02-30' is not a date on the calendar"]),
+    "missing expiry": (
+        "    role: member\n    expires: 2027-01-31\n", "    role: member\n",
+        ["spec.yaml:21:5: access[1].expires: missing required key"]),
+    # --- personal data rules (GDPR)
+    "personal data without luks": (
+        "        encryption: luks-tang\n    ssh_from", "        encryption: none\n    ssh_from",
+        ["spec.yaml:36:21: instances[0].volumes[0].encryption: volumes holding personal data "
+         "need encryption: luks-tang (the platform must never hold the key) "
+         "(GDPR Art. 32(1)(a))"]),
+    "luks without tang servers": (
+        "encryption:\n  tang_servers:\n    - https://tang1.example.se\n", "",
+        ["spec.yaml:30:9: encryption.tang_servers: instances[0].volumes[0] uses luks-tang, so "
+         "encryption.tang_servers must list your Tang servers (GDPR Art. 32(1)(a))"]),
+    "personal data on l2": (
+        "    flavor: b2.c2r4\n    image: ubuntu-24.04\n    network: default\n    boot_volume_size: 20\n",
+        "    flavor: l2.c2r4.100\n    image: ubuntu-24.04\n    network: default\n",
+        ["spec.yaml:28:13: instances[0].flavor: 'l2.c2r4.100' keeps data on one local disk; "
+         "personal data needs a b2.* flavor (central storage, three copies) (GDPR Art. 32(1)(b))"]),
+    "backup in the same site": (
+        "backup_site: sto1", "backup_site: sto2",
+        ["spec.yaml:12:14: backup_site: backup_site must differ from site ('sto2') when the "
+         "data is personal (GDPR Art. 32(1)(c))"]),
+    "no backup site": (
+        "backup_site: sto1\n", "",
+        ["spec.yaml:1:1: backup_site: personal data needs a backup_site (another Safespring site "
+         "than `site`) so a site loss is survivable (GDPR Art. 32(1)(c))"]),
+    "public bucket": (
+        "    public: false", "    public: true",
+        ["spec.yaml:59:13: buckets[0].public: a bucket of a deployment with personal data may "
+         "not be public (GDPR Art. 25(2))"]),
+    "tls below 1.2": (
+        'min_tls: "1.2"', 'min_tls: "1.1"',
+        ['spec.yaml:54:14: endpoints[0].min_tls: must be "1.2" or "1.3" (quoted); lower versions '
+         "are rejected (Art. 32(1)(a))"]),
+    # --- further rules of this generator
+    "object lock outlives retention": (
+        "days: 30}", "days: 400}",
+        ["spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
+         "365-day retention: objects could not be deleted in time (GDPR Art. 5(1)(e))"]),
+    "special categories without personal": (
+        "  personal: true\n  special_categories: false",
+        "  personal: false\n  special_categories: true",
+        ["spec.yaml:9:23: data.special_categories: special categories of data are personal "
+         "data; set data.personal: true (GDPR Art. 9)"]),
+    "backend on the proxy port": (
+        "backend_port: 8080", "backend_port: 443",
+        ["spec.yaml:52:19: endpoints[0].backend_port: port 443 is taken by the TLS proxy; the "
+         "backend listens on another port on localhost"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rule_rejects_with_exact_location(case: str, valid_spec_text: str) -> None:
+    old, new, expected = CASES[case]
+    assert problems(edit(valid_spec_text, old, new)) == expected
+
+
+def test_boot_volume_size_is_b2_only(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "data:\n  personal: true", "data:\n  personal: false")
+    text = edit(text, "    flavor: b2.c2r4", "    flavor: l2.c2r4.100")
+    assert problems(text) == [
+        "spec.yaml:31:5: instances[0].boot_volume_size: 'l2.c2r4.100' boots from its local "
+        "disk; boot_volume_size applies to b2.* flavors only"]
+
+
+def test_all_problems_are_reported_at_once(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "site: sto2", "site: sto3")
+    text = edit(text, "[192.0.2.0/24]", "[0.0.0.0/0]")
+    text = edit(text, "    expires: 2027-01-31", "    expires: 2020-01-01")
+    text = edit(text, "    public: false", "    public: true")
+    found = problems(text)
+    assert [line.split(": ")[1] for line in found] == [
+        "site", "access[1].expires", "instances[0].ssh_from[0]", "buckets[0].public"]
+
+
+def test_non_personal_data_relaxes_the_gdpr_rules(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "  personal: true", "  personal: false")
+    text = edit(text, "backup_site: sto1", "backup_site: sto2")
+    text = edit(text, "    public: false", "    public: true")
+    text = edit(text, "        encryption: luks-tang\n    ssh_from",
+                "        encryption: none\n    ssh_from")
+    assert problems(text) == []
+
+
+def test_world_open_ssh_is_rejected_even_without_personal_data(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "  personal: true", "  personal: false")
+    text = edit(text, "[192.0.2.0/24]", "[0.0.0.0/0]")
+    assert len(problems(text)) == 1

@@ -1,0 +1,75 @@
+"""The command line as a user meets it: exit codes, messages, nothing written on rejection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from generator import __version__
+from generator.spec.schema import schema
+from tests.conftest import FIXTURES, run_cli
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").out.strip() == f"safespring-blueprints {__version__}"
+    helped = run_cli("--help")
+    assert helped.code == 0
+    assert "generate" in helped.out and "schema" in helped.out and "examples:" in helped.out
+    assert run_cli().code == 2
+
+
+def test_schema_prints_the_published_schema() -> None:
+    run = run_cli("schema")
+    assert run.code == 0
+    assert json.loads(run.out) == schema()
+
+
+def test_rejected_spec_exits_2_lists_every_problem_and_writes_nothing(
+        tmp_path: Path, valid_spec_text: str) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(valid_spec_text.replace("site: sto2", "site: sto9")
+                    .replace("[192.0.2.0/24]", "[0.0.0.0/0]"))
+    out = tmp_path / "out"
+    run = run_cli("generate", str(spec), "-o", str(out))
+    assert run.code == 2
+    lines = run.err.strip().splitlines()
+    assert lines[0] == (f"{spec}:11:7: site: 'sto9' is not one of: sto1, sto2, osl2 "
+                        "(did you mean 'sto2'?)")
+    assert lines[1].startswith(f"{spec}:37:16: instances[0].ssh_from[0]: SSH may not be open")
+    assert lines[-1] == f"{spec}: rejected (2 problems); nothing was written"
+    assert "Traceback" not in run.err
+    assert not out.exists()
+
+
+def test_failed_generation_leaves_an_existing_blueprint_byte_identical(
+        tmp_path: Path, valid_spec_text: str) -> None:
+    spec = tmp_path / "clinic.yaml"
+    spec.write_text(valid_spec_text)
+    out = tmp_path / "clinic"
+    assert run_cli("generate", str(spec), "-o", str(out)).code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    spec.write_text(valid_spec_text.replace("count: 2", "count: 0"))
+    run = run_cli("generate", str(spec), "-o", str(out))
+    assert run.code == 2
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".clinic.")]
+
+
+def test_default_output_is_named_after_the_deployment(tmp_path: Path) -> None:
+    spec = FIXTURES / "specs" / "valid.yaml"
+    run = run_cli("generate", str(spec), cwd=tmp_path)
+    assert run.code == 0, run.err
+    assert (tmp_path / "clinic" / "main.tf").is_file()
+
+
+def test_bad_today_option_is_a_usage_error(tmp_path: Path) -> None:
+    run = run_cli("generate", str(FIXTURES / "specs" / "valid.yaml"), "--today", "tomorrow",
+                  cwd=tmp_path)
+    assert run.code == 2 and "not a date" in run.err
+
+
+def test_missing_spec_file_is_a_clean_error(tmp_path: Path) -> None:
+    run = run_cli("generate", str(tmp_path / "nope.yaml"))
+    assert run.code == 2
+    assert "cannot read the spec" in run.err and "Traceback" not in run.err

@@ -1,0 +1,27 @@
+"""Platform facts live in one data file; the published schema agrees with it."""
+
+from __future__ import annotations
+
+from generator.platform import platform
+from generator.spec.schema import schema
+
+
+def test_schema_enums_agree_with_the_platform_data() -> None:
+    props = schema()["properties"]
+    assert schema()["$defs"]["site"]["enum"] == list(platform().sites)
+    item = props["instances"]["items"]["properties"]
+    assert item["network"]["enum"] == list(platform().networks)
+    assert item["volumes"]["items"]["properties"]["type"]["enum"] == list(platform().volume_types)
+
+
+def test_flavors_cover_both_families() -> None:
+    flavors = platform().flavors
+    assert "b2.c2r4" in flavors and "l2.c2r4.100" in flavors and "l2.c2r4" not in flavors
+    assert platform().flavor_family("b2.c4r16")["boot"] == "volume"
+    assert platform().flavor_family("l2.c4r16.500")["storage"] == "local-single-copy"
+
+
+def test_every_site_has_https_endpoints() -> None:
+    for site in platform().sites.values():
+        assert site.auth_url.startswith(f"https://v2.dashboard.{site.name}.safedc.net")
+        assert site.s3_endpoint == f"https://s3.{site.name}.safedc.net"

@@ -14,13 +14,13 @@ from typing import Any
 import yaml
 
 from generator import __version__
-from generator.capabilities import CAPABILITIES, network
+from generator.capabilities import CAPABILITIES, endpoints, network
 from generator.capabilities.disk_encryption import metadata_key
 from generator.platform import platform
 from generator.render import cloudinit
 from generator.render.engine import render_hcl, render_markdown
 from generator.render.hcl import ref
-from generator.spec.model import InstanceGroup, Spec
+from generator.spec.model import Bucket, InstanceGroup, Spec
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 
@@ -65,7 +65,7 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, str]:
         module=f"instances_{group.name}",
         sg_module=network.sg_module(group.name),
         cloud_init_path=f"cloud-init/{group.name}.yaml",
-        rules=network.rules(spec, group),
+        rules=network.rules(spec, group, endpoints.world_tcp_ports(spec, group)),
         metadata={
             "ssb_deployment": spec.name,
             "ssb_classification": spec.classification,
@@ -78,13 +78,42 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, str]:
     return view, text
 
 
+@dataclass(frozen=True)
+class BucketView:
+    """A data bucket as the templates see it."""
+
+    spec: Bucket
+    module: str
+    name: str
+    tags: dict[str, str]
+
+
+def _bucket_view(spec: Spec, bucket: Bucket) -> BucketView:
+    measures = ["lifecycle-expiration", "tls-only", "versioning"]
+    measures += ["object-lock"] if bucket.object_lock else []
+    measures += ["public-read"] if bucket.public else ["no-public-access"]
+    return BucketView(spec=bucket, module=f"bucket_{bucket.name}", name=f"{spec.name}-{bucket.name}",
+                      tags={"ssb_deployment": spec.name, "ssb_classification": spec.classification,
+                            "ssb_measures": " ".join(sorted(measures))})
+
+
 def _modules_used(spec: Spec) -> list[str]:
     used = []
     if spec.instances:
         used += ["instance-group", "security-group"]
     if any(g.volumes for g in spec.instances):
         used.append("volume")
+    if spec.buckets:
+        used.append("bucket")
+    if spec.state.backend == "s3":
+        used.append("state-bucket")
+    if _applications(spec):
+        used.append("access")
     return sorted(used)
+
+
+def _applications(spec: Spec) -> list:
+    return [a for a in spec.access if a.kind == "application"]
 
 
 def _copy_module(name: str) -> dict[str, bytes]:
@@ -129,15 +158,35 @@ def render(spec: Spec) -> dict[str, bytes]:
         view, text = _group_view(spec, group)
         groups.append(view)
         files[view.cloud_init_path] = text.encode("utf-8")
+    site = platform().sites[spec.site]
     context = {
         "spec": spec,
         "groups": groups,
-        "site": platform().sites[spec.site],
+        "buckets": [_bucket_view(spec, b) for b in spec.buckets],
+        "aws_sites": [(None, site)] if spec.buckets else [],
+        "state_tags": {"ssb_deployment": spec.name, "ssb_classification": spec.classification,
+                       "ssb_measures": "no-public-access tls-only versioning"},
+        "site": site,
+        "applications": _applications(spec),
+        "uses_openstack": bool(spec.instances or _applications(spec)),
+        "persons": [a for a in spec.access if a.kind == "person"],
         "version": __version__,
         "metadata_key": metadata_key,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }
-    for name in ("versions.tf", "providers.tf", "main.tf", "variables.tf", "outputs.tf"):
+    names = ["versions.tf", "providers.tf"]
+    if spec.instances:
+        names += ["main.tf", "variables.tf", "outputs.tf"]
+    if spec.buckets:
+        names.append("storage.tf")
+    if _applications(spec):
+        names.append("access.tf")
+    if spec.access:
+        files["ACCESS.md"] = render_markdown("ACCESS.md.j2", **context).encode("utf-8")
+    if spec.state.backend == "s3":
+        names.append("backend.tf")
+        files["bootstrap/main.tf"] = render_hcl("bootstrap.tf.j2", **context).encode("utf-8")
+    for name in names:
         files[name] = render_hcl(f"{name}.j2", **context).encode("utf-8")
     files["README.md"] = render_markdown("README.md.j2", **context).encode("utf-8")
     files["clouds.yaml.example"] = _clouds_example(spec).encode("utf-8")

@@ -12,7 +12,7 @@ locals {
   }
 }
 
-# ---- instance group web: anti-affinity, central-storage, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group web: anti-affinity, central-storage, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
 
 module "sg_web" {
   source      = "./modules/security-group"
@@ -118,6 +118,24 @@ module "sg_web" {
       remote_ip_prefix = "192.0.2.0/24"
       description      = "SSH from an admin network"
     }
+    ingress-tcp-443-world-ipv4 = {
+      direction        = "ingress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "TLS endpoint"
+    }
+    ingress-tcp-443-world-ipv6 = {
+      direction        = "ingress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "::/0"
+      description      = "TLS endpoint"
+    }
   }
 }
 
@@ -135,7 +153,7 @@ module "instances_web" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,central-storage,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "anti-affinity,central-storage,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
   }
   volume_ids = {
     data = module.volume_web_data.ids

@@ -7,8 +7,8 @@ so adding one is adding a module to `CAPABILITIES`.
 
 from __future__ import annotations
 
-from generator.capabilities import base, disk_encryption, network
+from generator.capabilities import base, disk_encryption, endpoints, network
 
-CAPABILITIES = (base, disk_encryption)
+CAPABILITIES = (base, disk_encryption, endpoints)
 
-__all__ = ["CAPABILITIES", "network"]
+__all__ = ["CAPABILITIES", "endpoints", "network"]

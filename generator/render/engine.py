@@ -66,7 +66,8 @@ def hcl_environment() -> jinja2.Environment:
 @cache
 def markdown_environment() -> jinja2.Environment:
     """For Markdown templates: filters `md` (escaped text) and `code` (inline code)."""
-    return _environment(markdown.Markdown, {"md": markdown.text, "code": markdown.code})
+    return _environment(markdown.Markdown, {"md": markdown.text, "code": markdown.code,
+                                                         "plain": markdown.plain})
 
 
 def render_hcl(template: str, **context: Any) -> str:

@@ -32,3 +32,8 @@ def code(value: Any) -> Markdown:
     """A value as inline code; backticks in it are replaced so the span cannot close early."""
     flat = " ".join(str(value).split()).replace("`", "'")
     return Markdown(f"`{flat}`", _TOKEN)
+
+
+def plain(value: Any) -> Markdown:
+    """A value inside a fenced code block: one line, no backticks (the fence cannot close)."""
+    return Markdown(" ".join(str(value).split()).replace("`", "'"), _TOKEN)

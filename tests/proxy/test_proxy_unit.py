@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.render.proxy import (
+from generator.guest.proxy import (
     HSTS,
     TLS12_CIPHERS,
     ProxyConfig,

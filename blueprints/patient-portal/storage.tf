@@ -1,0 +1,17 @@
+# Safespring Storage buckets of patient-portal in sto2: versioned,
+# TLS-only, lifecycle expiration (storage limitation), never public.
+
+module "bucket_exports" {
+  source         = "./modules/bucket"
+  name           = "patient-portal-exports"
+  retention_days = 2555
+  object_lock = {
+    mode = "GOVERNANCE"
+    days = 30
+  }
+  tags = {
+    ssb_deployment     = "patient-portal"
+    ssb_classification = "personal-special"
+    ssb_measures       = "lifecycle-expiration no-public-access object-lock tls-only versioning"
+  }
+}

@@ -1,0 +1,1 @@
+"""Guest configuration builders: pure functions from spec values to files, packages and commands."""

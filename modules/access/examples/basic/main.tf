@@ -1,0 +1,19 @@
+# A CI deployer credential that works until the end of 31 January 2027 (UTC).
+provider "openstack" {
+  cloud = "safespring-sto2"
+}
+
+module "access" {
+  source      = "../.."
+  name_prefix = "patient-portal"
+  application_credentials = {
+    ci-deployer = {
+      role    = "member"
+      expires = "2027-01-31"
+    }
+  }
+}
+
+output "ci_deployer_id" {
+  value = module.access.ids["ci-deployer"]
+}

@@ -1,0 +1,334 @@
+"""The guest script run for real against a real Tang server and a file-backed loop device.
+
+Real: Tang, clevis (encrypt, bind, list, pass), cryptsetup (luksFormat, luksKillSlot, config,
+test-passphrase), blkid, mkfs.ext4, mount, and the script's crypttab/fstab writing.
+Stand-in: the dm-crypt mapping itself (no device-mapper in the test kernel), see
+fake_dm_clevis.py. systemctl is recorded instead of run, since the test machine is not booted
+by systemd and must not be changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from guest_harness import Guest, TangServer
+
+MIB = 1024 * 1024
+
+
+def luks_json(device: str) -> dict:
+    out = subprocess.run(
+        ["cryptsetup", "luksDump", "--dump-json-metadata", device],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def blkid(device: str | Path) -> dict[str, str]:
+    proc = subprocess.run(
+        ["blkid", "-p", "-o", "export", str(device)], capture_output=True, text=True, check=False
+    )
+    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+
+
+def tang_passphrase(device: str, slot: str) -> bytes:
+    """What Tang gives back for the slot: the secret the script must never print."""
+    return subprocess.run(
+        ["clevis", "luks", "pass", "-d", device, "-s", slot], capture_output=True, check=True
+    ).stdout
+
+
+def table_lines(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_first_boot_reboot_rebuild_and_tang_outage(guest_factory, tang: TangServer) -> None:
+    guest: Guest = guest_factory([tang.url])
+    device = guest.volume.device
+
+    # --- first boot: empty volume -> LUKS2 bound to Tang, ext4, mounted ---------------------
+    first = guest.run()
+    print(f"first boot: {first.elapsed:.1f} s")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "is empty: creating LUKS2" in first.stdout
+
+    meta = luks_json(device)
+    assert list(meta["keyslots"]) == ["1"], "only the Tang-bound slot may remain"
+    assert [t["type"] for t in meta["tokens"].values()] == ["clevis"]
+    assert meta["segments"]["0"]["encryption"] == "aes-xts-plain64"
+    assert blkid(device)["LABEL"] == "ssb-data", "the label marks the volume as in use"
+    binding = subprocess.run(
+        ["clevis", "luks", "list", "-d", device], capture_output=True, text=True, check=True
+    ).stdout
+    assert binding.startswith("1: sss ")
+    assert json.loads(binding.split(" ", 2)[2].strip("'\n")) == {
+        "t": 1,
+        "pins": {"tang": [{"url": tang.url}]},
+    }
+
+    luks_uuid = blkid(device)["UUID"]
+    mapper = guest.mapper_device()
+    assert table_lines(guest.crypttab) == [f"ssb-data UUID={luks_uuid} none luks,_netdev"]
+    assert table_lines(guest.fstab) == [
+        f"{mapper} {guest.mountpoint} ext4 defaults,_netdev,nofail 0 2"
+    ]
+    assert guest.systemctl_log.read_text().split("\n")[0] == "enable clevis-luks-askpass.path"
+    assert guest.is_mounted()
+    assert blkid(mapper)["TYPE"] == "ext4"
+    assert oct(guest.mountpoint.stat().st_mode & 0o777) == "0o755"  # ext4 root, mounted over
+
+    # The initial key lived only in the tmpfs runtime dir and is gone; the Tang-recovered
+    # passphrase never appears in the log.
+    assert list(guest.runtime_dir.iterdir()) == []
+    secret = tang_passphrase(device, "1")
+    assert len(secret) >= 32
+    log = (first.stdout + first.stderr).encode()
+    assert secret not in log and secret.strip() not in log
+
+    (guest.mountpoint / "patient.txt").write_text("journal entry 1\n")
+
+    # --- the script runs again while everything is up: nothing to do -----------------------
+    again = guest.run()
+    assert again.returncode == 0, again.stdout
+    assert "luksFormat" not in again.stdout
+    assert "is already open" in again.stdout and "is already mounted" in again.stdout
+
+    # --- reboot: unlock through Tang, never reformat ---------------------------------------
+    guest.shutdown()
+    assert not guest.is_mounted()
+    reboot = guest.run()
+    print(f"reboot: {reboot.elapsed:.1f} s")
+    assert reboot.returncode == 0, reboot.stdout + reboot.stderr
+    assert "never reformatted" in reboot.stdout
+    assert "luksFormat" not in reboot.stdout and "mkfs" not in reboot.stdout
+    assert (guest.mountpoint / "patient.txt").read_text() == "journal entry 1\n"
+    assert len(table_lines(guest.crypttab)) == 1 and len(table_lines(guest.fstab)) == 1
+
+    # --- rebuild: a new root disk (no crypttab/fstab entries) gets the old volume back ------
+    guest.shutdown()
+    guest.crypttab.unlink()
+    guest.fstab.write_text("")
+    rebuild = guest.run()
+    assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
+    assert table_lines(guest.crypttab) == [f"ssb-data UUID={luks_uuid} none luks,_netdev"]
+    assert len(table_lines(guest.fstab)) == 1
+    assert (guest.mountpoint / "patient.txt").read_text() == "journal entry 1\n"
+    assert blkid(device)["UUID"] == luks_uuid
+
+    # --- Tang down at boot: the volume stays locked (and untouched) ------------------------
+    guest.shutdown()
+    tang.stop()
+    outage = guest.run()
+    assert outage.returncode == 1
+    assert "could not unlock" in outage.stdout
+    assert not guest.is_mounted() and not guest.mapper_device().exists()
+    assert blkid(device)["UUID"] == luks_uuid
+    assert list(luks_json(device)["keyslots"]) == ["1"]
+
+    tang.start()
+    back = guest.run()
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert (guest.mountpoint / "patient.txt").read_text() == "journal entry 1\n"
+
+
+def test_threshold_two_of_two_tang_servers(
+    guest_factory, tang: TangServer, tang2: TangServer
+) -> None:
+    guest: Guest = guest_factory([tang.url, tang2.url], threshold=2)
+    assert guest.run().returncode == 0
+    guest.shutdown()
+
+    tang2.stop()
+    one_down = guest.run()
+    assert one_down.returncode == 1, "t=2 must not unlock with one of two servers"
+    assert not guest.is_mounted()
+
+
+def test_refuses_a_device_with_a_filesystem(guest_factory, tang: TangServer) -> None:
+    guest: Guest = guest_factory([tang.url])
+    subprocess.run(["mkfs.ext4", "-q", guest.volume.device], check=True)
+    before = blkid(guest.volume.device)
+
+    result = guest.run()
+    assert result.returncode == 1
+    assert "is not LUKS (" in result.stdout and "TYPE=ext4" in result.stdout
+    assert "refusing to overwrite" in result.stdout
+    assert blkid(guest.volume.device) == before
+    assert "luksFormat" not in result.stdout
+    assert not guest.crypttab.exists()
+
+
+def test_refuses_a_device_with_unknown_non_zero_data(guest_factory, tang: TangServer) -> None:
+    guest: Guest = guest_factory([tang.url])
+    payload = os.urandom(4096)
+    with open(guest.volume.device, "r+b") as dev:
+        dev.seek(512 * 1024)
+        dev.write(payload)
+    result = guest.run()
+    assert result.returncode == 1
+    assert "are not zero" in result.stdout
+    with open(guest.volume.image, "rb") as img:
+        img.seek(512 * 1024)
+        assert img.read(4096) == payload
+
+
+def test_tang_unreachable_on_first_boot_leaves_the_volume_empty(
+    guest_factory, tang: TangServer
+) -> None:
+    guest: Guest = guest_factory([tang.url])
+    tang.stop()
+    result = guest.run()
+    assert result.returncode == 1
+    assert "left untouched" in result.stdout
+    assert blkid(guest.volume.device) == {}
+    with open(guest.volume.image, "rb") as img:
+        assert img.read(MIB) == bytes(MIB)
+
+    tang.start()  # next boot
+    assert guest.run().returncode == 0
+
+
+def test_unfinished_format_without_binding_is_redone(guest_factory, tang: TangServer) -> None:
+    """A crash after luksFormat but before the Tang binding leaves a LUKS header nobody can
+    open (the initial key was in tmpfs). Labelled ssb-pending, it never held data: redo it."""
+    guest: Guest = guest_factory([tang.url])
+    keyfile = Path("/dev/shm") / f"{guest.runtime_dir.name}-lost-key"
+    keyfile.write_bytes(os.urandom(64))
+    try:
+        subprocess.run(
+            [
+                "cryptsetup",
+                "luksFormat",
+                "--batch-mode",
+                "--type",
+                "luks2",
+                "--pbkdf",
+                "pbkdf2",
+                "--pbkdf-force-iterations",
+                "1000",
+                "--label",
+                "ssb-pending",
+                "--key-file",
+                str(keyfile),
+                guest.volume.device,
+            ],
+            check=True,
+            capture_output=True,
+        )
+    finally:
+        keyfile.unlink()
+    old_uuid = blkid(guest.volume.device)["UUID"]
+
+    result = guest.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "unfinished LUKS volume without Tang binding" in result.stdout
+    assert blkid(guest.volume.device)["UUID"] != old_uuid
+    assert list(luks_json(guest.volume.device)["keyslots"]) == ["1"]
+    assert guest.is_mounted()
+
+
+def test_interrupted_before_mkfs_gets_its_filesystem(guest_factory, tang: TangServer) -> None:
+    """Bound to Tang but mkfs never ran (label still ssb-pending): the next run makes the
+    filesystem instead of refusing, because such a volume was never mounted."""
+    guest: Guest = guest_factory([tang.url])
+    crashed = guest.run(SSB_CMD_MKFS_EXT4="false")
+    assert crashed.returncode == 1
+    assert blkid(guest.volume.device)["LABEL"] == "ssb-pending"
+    guest.shutdown()
+
+    result = guest.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "never held a filesystem" in result.stdout
+    assert blkid(guest.volume.device)["LABEL"] == "ssb-data"
+    assert guest.is_mounted()
+
+
+def test_missing_metadata_key_and_missing_device(guest_factory, tang: TangServer) -> None:
+    guest: Guest = guest_factory([tang.url])
+    guest.metadata.write_text(json.dumps({"meta": {}}))
+    no_key = guest.run()
+    assert no_key.returncode == 1
+    assert "has no key 'ssb_volume_data'" in no_key.stdout
+
+    guest.metadata.write_text(
+        json.dumps({"meta": {"ssb_volume_data": "0b0e9f4e-1111-2222-3333-444455556666"}})
+    )
+    no_device = guest.run(SSB_DEVICE_TIMEOUT="1")
+    assert no_device.returncode == 1
+    assert "virtio-0b0e9f4e-1111-2222-3" in no_device.stdout
+    assert "did not appear within 1 s" in no_device.stdout
+
+
+def test_documented_recovery_passphrase_and_rebind_to_a_new_tang(
+    guest_factory, tang: TangServer, tang2: TangServer
+) -> None:
+    """modules/volume/README.md 'Recovery': add an offline passphrase while Tang works, lose
+    every Tang server, bind the volume to a new Tang with the passphrase, boot again."""
+    guest: Guest = guest_factory([tang.url])
+    assert guest.run().returncode == 0
+    (guest.mountpoint / "patient.txt").write_text("kept\n")
+    device = guest.volume.device
+    work = Path("/dev/shm") / f"{guest.runtime_dir.name}-recovery"
+    work.mkdir()
+    try:
+        tang_key, recovery = work / "tang.key", work / "recovery"
+        tang_key.write_bytes(tang_passphrase(device, "1"))
+        recovery.write_bytes(b"correct horse battery staple recovery\n")
+        subprocess.run(
+            [
+                "cryptsetup",
+                "luksAddKey",
+                "--batch-mode",
+                "--pbkdf",
+                "pbkdf2",
+                "--key-file",
+                str(tang_key),
+                device,
+                str(recovery),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        tang_key.unlink()
+
+        guest.shutdown()
+        tang.stop()  # every Tang server of the volume is gone
+        assert guest.run().returncode == 1
+        subprocess.run(
+            ["cryptsetup", "open", "--test-passphrase", "--key-file", str(recovery), device],
+            check=True,
+        )
+        subprocess.run(["clevis", "luks", "unbind", "-f", "-d", device, "-s", "1"], check=True)
+        subprocess.run(
+            [
+                "clevis",
+                "luks",
+                "bind",
+                "-y",
+                "-k",
+                str(recovery),
+                "-d",
+                device,
+                "sss",
+                json.dumps({"t": 1, "pins": {"tang": [{"url": tang2.url}]}}),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    finally:
+        for path in work.iterdir():
+            path.unlink()
+        work.rmdir()
+
+    guest.write_config([tang2.url])
+    result = guest.run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "never reformatted" in result.stdout
+    assert (guest.mountpoint / "patient.txt").read_text() == "kept\n"

@@ -1,0 +1,334 @@
+"""The guest script's pure parts: configuration checks, metadata lookup (config drive file and
+a real HTTP metadata service on loopback), device wait, table files, tmpfs detection."""
+
+from __future__ import annotations
+
+import ast
+import http.server
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from guest_harness import SCRIPT
+
+VOLUME_ID = "5c4d7c2e-8f31-4b8e-9a70-0e1f2a3b4c5d"
+
+
+def write_config(tmp_path: Path, **overrides: object) -> Path:
+    config: dict[str, object] = {
+        "tang_servers": ["https://tang1.example.se", "https://tang2.example.se"],
+        "threshold": 1,
+        "volumes": [
+            {
+                "name": "data",
+                "metadata_key": "ssb_volume_data",
+                "mountpoint": "/srv/data",
+                "filesystem": "ext4",
+            }
+        ],
+    }
+    config.update(overrides)
+    path = tmp_path / "luks-tang.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_script_is_python_3_8_syntax_and_executable() -> None:
+    """Ubuntu 20.04 images ship Python 3.8: the script must parse with that grammar."""
+    ast.parse(SCRIPT.read_text(), feature_version=(3, 8))
+    assert os.access(SCRIPT, os.X_OK)
+    assert SCRIPT.read_text().startswith("#!/usr/bin/python3\n")
+
+
+def test_script_holds_no_deployment_values() -> None:
+    text = SCRIPT.read_text()
+    for needle in ("example.se", "safedc.net", "sto1", "sto2", "osl2"):
+        assert needle not in text.split('"""', 2)[2], needle
+
+
+def test_valid_config(script: ModuleType, tmp_path: Path) -> None:
+    config = script.load_config(str(write_config(tmp_path, threshold=2)))
+    assert config["threshold"] == 2
+    assert config["pins"] == [
+        {"url": "https://tang1.example.se"},
+        {"url": "https://tang2.example.se"},
+    ]
+    assert json.loads(script.sss_config(config["pins"], 2)) == {
+        "t": 2,
+        "pins": {
+            "tang": [{"url": "https://tang1.example.se"}, {"url": "https://tang2.example.se"}]
+        },
+    }
+
+
+def test_tang_server_with_thumbprint(script: ModuleType, tmp_path: Path) -> None:
+    thp = "O_eN1crpZLpuPVRYFJZVNb3Qgj301mLD9Ekl2hhKDlg"
+    path = write_config(tmp_path, tang_servers=[{"url": "https://tang1.example.se", "thp": thp}])
+    pins = script.load_config(str(path))["pins"]
+    assert pins == [{"url": "https://tang1.example.se", "thp": thp}]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"tang_servers": []}, "tang_servers must be a non-empty list"),
+        ({"tang_servers": ["ftp://tang"]}, "is not an http(s) URL"),
+        ({"tang_servers": ["https://a.se", "https://a.se"]}, "same URL twice"),
+        ({"tang_servers": [{"url": "https://a.se", "thp": "x y"}]}, "not a key thumbprint"),
+        ({"threshold": 3}, "threshold must be between 1 and the number of tang_servers (2)"),
+        ({"threshold": 0}, "threshold must be between"),
+        ({"threshold": True}, "threshold must be an integer"),
+        ({"extra": 1}, "unknown configuration keys: extra"),
+        ({"volumes": {}}, "volumes must be a list"),
+        ({"volumes": [{"name": "data"}]}, "missing keys"),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "Data!",
+                        "metadata_key": "k",
+                        "mountpoint": "/srv/d",
+                        "filesystem": "ext4",
+                    }
+                ]
+            },
+            "volumes[0].name must match",
+        ),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "data",
+                        "metadata_key": "k",
+                        "mountpoint": "srv/d",
+                        "filesystem": "ext4",
+                    }
+                ]
+            },
+            "mountpoint must be a normalised absolute path",
+        ),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "data",
+                        "metadata_key": "k",
+                        "mountpoint": "/srv/../etc",
+                        "filesystem": "ext4",
+                    }
+                ]
+            },
+            "mountpoint must be a normalised absolute path",
+        ),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "data",
+                        "metadata_key": "k",
+                        "mountpoint": "/var",
+                        "filesystem": "ext4",
+                    }
+                ]
+            },
+            "not a system directory",
+        ),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "data",
+                        "metadata_key": "k",
+                        "mountpoint": "/srv/d",
+                        "filesystem": "btrfs",
+                    }
+                ]
+            },
+            "filesystem must be one of ext4, xfs",
+        ),
+        (
+            {
+                "volumes": [
+                    {
+                        "name": "data",
+                        "metadata_key": "a",
+                        "mountpoint": "/srv/d",
+                        "filesystem": "ext4",
+                    },
+                    {
+                        "name": "data",
+                        "metadata_key": "b",
+                        "mountpoint": "/srv/e",
+                        "filesystem": "ext4",
+                    },
+                ]
+            },
+            "duplicate volume name or mountpoint",
+        ),
+    ],
+)
+def test_invalid_config_is_refused(
+    script: ModuleType, tmp_path: Path, overrides: dict, message: str
+) -> None:
+    with pytest.raises(script.SetupError) as err:
+        script.load_config(str(write_config(tmp_path, **overrides)))
+    assert message in str(err.value)
+
+
+def test_missing_and_malformed_config(script: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(script.SetupError, match="does not exist"):
+        script.load_config(str(tmp_path / "nope.json"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(script.SetupError, match="cannot read configuration file"):
+        script.load_config(str(bad))
+
+
+def test_main_exits_non_zero_on_bad_config(script: ModuleType, tmp_path: Path, capsys) -> None:
+    assert script.main(["--config", str(tmp_path / "nope.json")]) == 1
+    assert "ERROR: configuration file" in capsys.readouterr().out
+
+
+def test_no_volumes_is_a_successful_no_op(script: ModuleType, tmp_path: Path, capsys) -> None:
+    assert script.main(["--config", str(write_config(tmp_path, volumes=[]))]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+class _MetadataHandler(http.server.BaseHTTPRequestHandler):
+    body = b""
+    hits = 0
+
+    def do_GET(self) -> None:
+        type(self).hits += 1
+        if self.path != "/openstack/latest/meta_data.json":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def metadata_service() -> Iterator[str]:
+    """A Nova-style metadata service on loopback (stands where 169.254.169.254 would be)."""
+    _MetadataHandler.body = json.dumps(
+        {"uuid": "i-1", "name": "web-1", "meta": {"ssb_volume_data": VOLUME_ID, "role": "web"}}
+    ).encode()
+    _MetadataHandler.hits = 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MetadataHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/openstack/latest/meta_data.json"
+    server.shutdown()
+    server.server_close()
+
+
+def test_metadata_from_the_metadata_service(script: ModuleType, metadata_service: str) -> None:
+    sources = ["/nonexistent/config-drive/meta_data.json", metadata_service]
+    meta = script.read_metadata(sources, 5, 0.1)
+    assert meta == {"ssb_volume_data": VOLUME_ID, "role": "web"}
+    assert script.volume_id_for(meta, "ssb_volume_data") == VOLUME_ID
+    assert _MetadataHandler.hits == 1
+
+
+def test_config_drive_wins_over_the_service(
+    script: ModuleType, tmp_path: Path, metadata_service: str
+) -> None:
+    drive = tmp_path / "meta_data.json"
+    drive.write_text(json.dumps({"meta": {"ssb_volume_data": VOLUME_ID.upper()}}))
+    meta = script.read_metadata([str(drive), metadata_service], 5, 0.1)
+    assert script.volume_id_for(meta, "ssb_volume_data") == VOLUME_ID  # normalised to lower case
+    assert _MetadataHandler.hits == 0
+
+
+def test_metadata_wait_is_bounded(script: ModuleType, tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(script.SetupError, match="no instance metadata source answered"):
+        script.read_metadata([str(tmp_path / "absent.json"), "http://127.0.0.1:9/x"], 0.5, 0.1)
+    assert time.monotonic() - started < 5
+
+
+def test_volume_id_must_be_a_uuid(script: ModuleType) -> None:
+    with pytest.raises(script.SetupError, match="has no key"):
+        script.volume_id_for({}, "ssb_volume_data")
+    with pytest.raises(script.SetupError, match="is not a volume ID"):
+        script.volume_id_for({"ssb_volume_data": "../../sda"}, "ssb_volume_data")
+
+
+def test_wait_for_device_follows_the_virtio_serial_link(script: ModuleType, tmp_path: Path) -> None:
+    target = tmp_path / "vdb"
+    target.write_bytes(b"")
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+
+    def attach_later() -> None:
+        time.sleep(0.3)
+        (by_id / f"virtio-{VOLUME_ID[:20]}").symlink_to(target)
+
+    threading.Thread(target=attach_later).start()
+    assert script.wait_for_device(str(by_id), VOLUME_ID, 5, 0.05) == str(target)
+
+    with pytest.raises(script.SetupError, match=r"did not appear within 0\.2 s"):
+        script.wait_for_device(str(by_id), "ffffffff-0000-0000-0000-000000000000", 0.2, 0.05)
+
+
+def test_ensure_line_is_idempotent_and_keeps_the_mode(script: ModuleType, tmp_path: Path) -> None:
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=abc / ext4 defaults 0 1")  # no trailing newline
+    fstab.chmod(0o640)
+    line = "/dev/mapper/ssb-data /srv/data ext4 defaults,_netdev,nofail 0 2"
+    script.ensure_line(str(fstab), 1, "/srv/data", line)
+    script.ensure_line(str(fstab), 1, "/srv/data", line + " changed")
+    assert fstab.read_text() == f"UUID=abc / ext4 defaults 0 1\n{line}\n"
+    assert fstab.stat().st_mode & 0o777 == 0o640
+
+    crypttab = tmp_path / "crypttab"
+    script.ensure_line(str(crypttab), 0, "ssb-data", "ssb-data UUID=1 none luks,_netdev")
+    script.ensure_line(str(crypttab), 0, "ssb-data", "ssb-data UUID=2 none luks,_netdev")
+    assert crypttab.read_text() == "ssb-data UUID=1 none luks,_netdev\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_tmpfs_detection(script: ModuleType, tmp_path: Path, monkeypatch) -> None:
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+        "30 27 0:27 / /run rw,nosuid - tmpfs tmpfs rw,mode=755\n"
+        "31 30 0:28 / /run/user/0 rw - tmpfs tmpfs rw\n"
+        "32 27 0:29 / /srv/data rw - ext4 /dev/mapper/ssb-data rw\n"
+    )
+    monkeypatch.setenv("SSB_MOUNTINFO", str(mountinfo))
+    assert script.filesystem_type_of("/run/safespring-blueprints") == "tmpfs"
+    assert script.filesystem_type_of("/runner") == "ext4"
+    assert script.filesystem_type_of("/etc") == "ext4"
+    assert script.is_mounted("/srv/data")
+    assert not script.is_mounted("/srv")
+
+
+def test_initial_key_is_refused_outside_tmpfs(
+    script: ModuleType, tmp_path: Path, monkeypatch
+) -> None:
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n")
+    monkeypatch.setenv("SSB_MOUNTINFO", str(mountinfo))
+    monkeypatch.setenv("SSB_RUNTIME_DIR", str(tmp_path / "run"))
+    with pytest.raises(script.SetupError, match="not tmpfs"):
+        script.format_and_bind("/dev/null-never-touched", [{"url": "http://127.0.0.1:9"}], 1)
+
+
+def test_is_all_zero(script: ModuleType, tmp_path: Path) -> None:
+    blank = tmp_path / "blank"
+    blank.write_bytes(bytes(2 * 1024 * 1024))
+    assert script.is_all_zero(str(blank))
+    used = tmp_path / "used"
+    used.write_bytes(bytes(1024 * 1024 - 1) + b"\x01")
+    assert not script.is_all_zero(str(used))

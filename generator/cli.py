@@ -11,10 +11,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from generator import __version__, api
 from generator.spec import SpecError
 from generator.write import OutputError
+
+
+class UsageError(Exception):
+    """A command-line argument the parser could not check by itself."""
+
 
 EPILOG = """\
 examples:
@@ -49,7 +55,99 @@ def _parser() -> argparse.ArgumentParser:
                           help="overwrite edited generated files / write into a foreign directory")
     commands.add_parser("schema", help="print the spec's JSON Schema",
                         description="Print the JSON Schema of spec v1 (for editors and CI).")
+    validate = commands.add_parser(
+        "validate", help="terraform fmt -check, init and validate a blueprint",
+        description="Run `terraform fmt -check`, `init` and `validate` on DIR and report problems "
+                    "with file and line. --offline validates against the OpenStack provider "
+                    "3.0.0 schema served by a local schema-only provider (no network needed; "
+                    "the real provider's value checks are not run).")
+    validate.add_argument("directory", metavar="DIR")
+    validate.add_argument("--offline", action="store_true",
+                          help="use the project's schema-only OpenStack provider and local mirrors")
+    for name, text in (("plan", "terraform init + plan a blueprint"),
+                       ("apply", "terraform init + apply a blueprint (asks for approval)")):
+        sub = commands.add_parser(name, help=text, description=text + ".")
+        sub.add_argument("directory", metavar="DIR")
+        sub.add_argument("-var", dest="variables", action="append", default=[], metavar="NAME=VALUE",
+                         help="a Terraform variable, e.g. -var key_pair=anna")
+        if name == "plan":
+            sub.add_argument("--offline", action="store_true",
+                             help="plan a scratch copy against the schema-only provider; prints "
+                                  "the planned resources")
+        else:
+            sub.add_argument("--auto-approve", action="store_true",
+                             help="apply without asking (for pipelines with a manual gate)")
+    scan = commands.add_parser(
+        "scan", help="scan a blueprint with the GDPR policy pack (Checkov, in-process)",
+        description="Scan DIR with the GDPR policy pack and Checkov's built-in Terraform checks "
+                    "(offline). Exit 1 on any failed check; a skip without a written reason "
+                    "counts as a failure.")
+    scan.add_argument("directory", metavar="DIR", nargs="?", default=".")
+    scan.add_argument("--format", choices=("cli", "json", "sarif", "junit"), default="cli")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the result here, not stdout")
+    scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
+    report = commands.add_parser(
+        "report", help="the compliance report of a blueprint (HTML, Markdown, JSON)",
+        description="Scan DIR and write its compliance report: per GDPR provision and control, "
+                    "PASS / FAIL / NOT EVIDENCED / NOT APPLICABLE with the evidence, justified "
+                    "skips, the review date, a diagram and an annex for the record of processing. "
+                    "Exit 1 when the verdict is FAIL.")
+    report.add_argument("directory", metavar="DIR")
+    report.add_argument("-o", "--output", metavar="PATH",
+                        help="a directory (report.html, report.md, report.json) or one file whose "
+                             "suffix (.html, .md, .json) picks the format; default: Markdown on "
+                             "stdout")
+    report.add_argument("--spec", metavar="FILE", help="the spec (default: found via the manifest)")
+    report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
+    check = commands.add_parser(
+        "check", help="the CI one-liner: generate, validate, scan, report",
+        description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
+                    "it with Terraform (offline by default), scan it with the GDPR pack and write "
+                    "the compliance report. Exit 0 only if every step passed.")
+    check.add_argument("spec", metavar="SPEC")
+    check.add_argument("-o", "--output", metavar="DIR",
+                       help="write the blueprint here (default: a temporary directory)")
+    check.add_argument("--report-dir", metavar="DIR",
+                       help="where the report goes (default: ./<name>-compliance/)")
+    check.add_argument("--online", action="store_true",
+                       help="validate with the real providers from the registry, not offline")
+    check.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
+    commands.add_parser(
+        "controls", help="list the control catalogue (control -> GDPR provisions -> checks)",
+        description="List the controls: what each means on Safespring, the GDPR provisions it "
+                    "serves, the modules that implement it and the checks that evidence it.",
+    ).add_argument("--format", choices=("text", "json"), default="text")
     return parser
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from generator import scan
+
+    if not Path(args.directory).is_dir():
+        raise UsageError(f"{args.directory} is not a directory")
+    result = scan.scan(args.directory)
+    render = {"cli": lambda r: scan.to_text(r, show_passed=args.show_passed),
+              "json": scan.to_json, "sarif": scan.to_sarif, "junit": scan.to_junit}[args.format]
+    text = render(result)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0 if result.ok else 1
+
+
+def _controls(args: argparse.Namespace) -> int:
+    from generator import controls
+
+    catalogue = controls.controls()
+    if args.format == "json":
+        print(controls.to_json(catalogue))
+    else:
+        for control in catalogue:
+            print(f"{control.id}  {control.title}")
+            print(f"    GDPR: {', '.join(control.articles)}")
+            print(f"    checks: {', '.join(control.checks) or '-'}")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -75,7 +173,132 @@ def _schema(_: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS = {"generate": _generate, "schema": _schema}
+def _print_steps(checks: api.TerraformChecks) -> None:
+    for step in checks.steps:
+        status = "ok" if step.ok else "FAILED"
+        print(f"{step.name}: {status}", file=sys.stderr)
+        for diagnostic in step.diagnostics:
+            print(f"  {diagnostic.format()}", file=sys.stderr)
+        if not step.ok and not step.diagnostics and step.output.strip():
+            print("  " + step.output.strip().replace("\n", "\n  "), file=sys.stderr)
+
+
+def _variables(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"-var {pair!r} is not NAME=VALUE")
+        out[name] = value
+    return out
+
+
+def _validate(args: argparse.Namespace) -> int:
+    checks = api.validate(args.directory, offline=args.offline)
+    _print_steps(checks)
+    return 0 if checks.ok else 1
+
+
+def _plan(args: argparse.Namespace) -> int:
+    checks, data = api.plan(args.directory, offline=args.offline, variables=_variables(args.variables))
+    if args.offline:
+        _print_steps(checks)
+        for change in data.get("resource_changes", []):
+            print(f"{'+'.join(change['change']['actions'])} {change['address']}")
+    return 0 if checks.ok else 1
+
+
+def _apply(args: argparse.Namespace) -> int:
+    checks = api.apply(args.directory, auto_approve=args.auto_approve,
+                       variables=_variables(args.variables))
+    return 0 if checks.ok else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from generator.report import FAIL, FORMATS
+
+    if not Path(args.directory).is_dir():
+        raise UsageError(f"{args.directory} is not a directory")
+    try:
+        on = api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    out = Path(args.output) if args.output else None
+    suffixes = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
+    if out is not None and out.suffix not in suffixes:
+        built, files = api.report(args.directory, out, spec_path=args.spec, on=on)
+        print(f"wrote {', '.join(str(out / f) for f in files)}", file=sys.stderr)
+    else:
+        built = api.build_report(args.directory, spec_path=args.spec, on=on)
+        text = FORMATS[suffixes[out.suffix] if out else "markdown"](built)
+        if out:
+            out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    print(f"verdict: {built.verdict}", file=sys.stderr)
+    return 1 if built.verdict == FAIL else 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import tempfile
+    import time
+
+    from generator import scan
+
+    try:
+        on = api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    summary: list[tuple[str, bool, str]] = []
+
+    def step(name: str, ok: bool, started: float, detail: str = "") -> bool:
+        took = time.monotonic() - started
+        summary.append((name, ok, detail))
+        print(f"[{'ok' if ok else 'FAILED':>6}] {name} ({took:.1f} s){': ' + detail if detail else ''}",
+              file=sys.stderr, flush=True)
+        return ok
+
+    with tempfile.TemporaryDirectory(prefix="ssb-check-") as tmp:
+        started = time.monotonic()
+        target = Path(args.output) if args.output else Path(tmp) / "blueprint"
+        done = api.generate(args.spec, target, on=on)
+        for warning in done.warnings:
+            print(f"warning: {warning.format(args.spec)}", file=sys.stderr)
+        step("generate", True, started, str(done.target) if args.output else "")
+        started = time.monotonic()
+        checks = api.validate(done.target, offline=not args.online)
+        bad = [d.format() for s in checks.steps for d in s.diagnostics]
+        step("validate", checks.ok, started, "; ".join(bad[:3]) or
+             ("" if checks.ok else next(s.name for s in checks.steps if not s.ok)))
+        for line in bad:
+            print(f"  {line}", file=sys.stderr)
+        started = time.monotonic()
+        result = scan.scan(done.target)
+        counts = result.summary
+        step("scan", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
+                                         f"{counts.skipped} skipped with a reason")
+        for finding in result.findings:
+            if finding.status == "failed":
+                print(f"  FAIL {finding.check_id} {finding.resource} ({finding.file}:{finding.line})"
+                      f" {', '.join(finding.controls)}", file=sys.stderr)
+        report_dir = Path(args.report_dir) if args.report_dir else Path.cwd() / (
+            f"{done.checked.spec.name}-compliance")
+        started = time.monotonic()
+        from generator.report import FAIL
+
+        built, written = api.report(done.target, report_dir, spec_path=args.spec, on=on,
+                                    result=result)
+        step("report", built.verdict != FAIL, started,
+             f"verdict {built.verdict}; {report_dir} ({', '.join(written)})")
+    ok = all(passed for _, passed, _ in summary)
+    print(f"{'PASSED' if ok else 'FAILED'}: {sum(p for _, p, _ in summary)}/{len(summary)} steps "
+          f"passed for {args.spec}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
+            "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
+            "report": _report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(problem.format(exc.file), file=sys.stderr)
         print(f"{exc.file}: rejected ({len(exc.problems)} problem"
               f"{'s' if len(exc.problems) != 1 else ''}); nothing was written", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"safespring-blueprints: {exc}", file=sys.stderr)
         return 2
     except OutputError as exc:
         print(f"safespring-blueprints: {exc}; nothing was changed", file=sys.stderr)

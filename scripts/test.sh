@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog aide cryptsetup-bin
+SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog rsyslog-gnutls aide auditd
+                 cryptsetup-bin e2fsprogs curl chromium
                  openssl socat pebble systemd util-linux)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from generator import __version__
 from generator.spec.schema import schema
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, ROOT, run_cli
 
 
 def test_version_and_help() -> None:
@@ -73,3 +73,34 @@ def test_missing_spec_file_is_a_clean_error(tmp_path: Path) -> None:
     run = run_cli("generate", str(tmp_path / "nope.yaml"))
     assert run.code == 2
     assert "cannot read the spec" in run.err and "Traceback" not in run.err
+
+
+def test_scan_cli_exit_codes_and_formats(tmp_path: Path) -> None:
+    ok = run_cli("scan", "blueprints/minimal", "--format", "json")
+    assert ok.code == 0, ok.err
+    doc = json.loads(ok.out)
+    assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] > 0
+    bad = tmp_path / "minimal"
+    import shutil
+
+    shutil.copytree(ROOT / "blueprints" / "minimal", bad)
+    main = bad / "main.tf"
+    open_rule = ('      direction        = "egress"\n      ethertype        = "IPv4"\n'
+                 '      protocol         = "tcp"\n      port_range_min   = 443\n'
+                 '      port_range_max   = 443\n')
+    text = main.read_text()
+    assert open_rule in text
+    main.write_text(text.replace(open_rule, open_rule.replace("egress", "ingress")
+                                 .replace("443", "22"), 1))
+    failed = run_cli("scan", str(bad), "--format", "sarif", "-o", str(tmp_path / "out.sarif"))
+    assert failed.code == 1
+    sarif = json.loads((tmp_path / "out.sarif").read_text())
+    assert sarif["runs"][0]["results"], "a failed scan writes its findings"
+    assert run_cli("scan", str(tmp_path / "nope")).code == 2
+
+
+def test_controls_cli_lists_the_catalogue() -> None:
+    run = run_cli("controls", "--format", "json")
+    assert run.code == 0
+    ids = {c["id"] for c in json.loads(run.out)}
+    assert {"GDPR-ENC-1", "GDPR-RES-1", "GDPR-LIM-1"} <= ids

@@ -12,14 +12,17 @@ locals {
   }
 }
 
-# ---- instance group app: security-group-explicit, ssh-keys-only
+# ---- one security group per instance group: only what the spec opens, outbound included
 
-module "sg_app" {
-  source      = "./modules/security-group"
-  name        = "hello-safespring-app"
-  description = "Instance group app of hello-safespring: only what the spec opens"
-  rules = {
-    egress-tcp-443-world-ipv4 = {
+module "security_groups" {
+  source      = "./modules/security-groups"
+  name_prefix = "hello-safespring"
+  groups = {
+    app = "Instance group app of hello-safespring: only what the spec opens"
+  }
+  cidr_rules = {
+    "app/egress-tcp-443-world-ipv4" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -28,7 +31,8 @@ module "sg_app" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "HTTPS: packages, ACME, S3, Tang"
     }
-    egress-tcp-443-world-ipv6 = {
+    "app/egress-tcp-443-world-ipv6" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "tcp"
@@ -37,7 +41,8 @@ module "sg_app" {
       remote_ip_prefix = "::/0"
       description      = "HTTPS: packages, ACME, S3, Tang"
     }
-    egress-tcp-80-world-ipv4 = {
+    "app/egress-tcp-80-world-ipv4" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -46,7 +51,8 @@ module "sg_app" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "package mirrors"
     }
-    egress-tcp-80-world-ipv6 = {
+    "app/egress-tcp-80-world-ipv6" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "tcp"
@@ -55,7 +61,8 @@ module "sg_app" {
       remote_ip_prefix = "::/0"
       description      = "package mirrors"
     }
-    egress-udp-123-world-ipv4 = {
+    "app/egress-udp-123-world-ipv4" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "udp"
@@ -64,7 +71,8 @@ module "sg_app" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "NTP"
     }
-    egress-udp-123-world-ipv6 = {
+    "app/egress-udp-123-world-ipv6" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "udp"
@@ -73,7 +81,8 @@ module "sg_app" {
       remote_ip_prefix = "::/0"
       description      = "NTP"
     }
-    egress-udp-53-world-ipv4 = {
+    "app/egress-udp-53-world-ipv4" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "udp"
@@ -82,7 +91,8 @@ module "sg_app" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "DNS"
     }
-    egress-udp-53-world-ipv6 = {
+    "app/egress-udp-53-world-ipv6" = {
+      group            = "app"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "udp"
@@ -92,7 +102,10 @@ module "sg_app" {
       description      = "DNS"
     }
   }
+  group_rules = {}
 }
+
+# ---- instance group app: local-logs, security-group-explicit, ssh-keys-only
 
 module "instances_app" {
   source               = "./modules/instance-group"
@@ -103,12 +116,12 @@ module "instances_app" {
   network              = "public"
   boot_volume_size     = null
   key_pair             = var.key_pair
-  security_group_names = [module.sg_app.name]
-  user_data            = file("${path.module}/cloud-init/app.yaml")
+  security_group_names = [module.security_groups.names["app"]]
+  user_data            = base64gzip(file("${path.module}/cloud-init/app.yaml"))
   metadata = {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
-    ssb_measures       = "security-group-explicit,ssh-keys-only"
+    ssb_measures       = "local-logs,security-group-explicit,ssh-keys-only"
   }
   volume_ids = {}
 }

@@ -11,7 +11,5 @@ output "instances" {
 
 output "security_groups" {
   description = "Per instance group: the id of its security group."
-  value = {
-    app = module.sg_app.id
-  }
+  value       = module.security_groups.ids
 }

@@ -12,14 +12,19 @@ locals {
   }
 }
 
-# ---- instance group web: anti-affinity, central-storage, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
+# ---- one security group per instance group: only what the spec opens, outbound included
 
-module "sg_web" {
-  source      = "./modules/security-group"
-  name        = "patient-portal-web"
-  description = "Instance group web of patient-portal: only what the spec opens"
-  rules = {
-    egress-tcp-443-world-ipv4 = {
+module "security_groups" {
+  source      = "./modules/security-groups"
+  name_prefix = "patient-portal"
+  groups = {
+    web           = "Instance group web of patient-portal: only what the spec opens"
+    db            = "Instance group db of patient-portal: only what the spec opens"
+    log-collector = "Instance group log-collector of patient-portal: only what the spec opens"
+  }
+  cidr_rules = {
+    "web/egress-tcp-443-world-ipv4" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -28,7 +33,8 @@ module "sg_web" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "HTTPS: packages, ACME, S3, Tang"
     }
-    egress-tcp-443-world-ipv6 = {
+    "web/egress-tcp-443-world-ipv6" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "tcp"
@@ -37,25 +43,8 @@ module "sg_web" {
       remote_ip_prefix = "::/0"
       description      = "HTTPS: packages, ACME, S3, Tang"
     }
-    egress-tcp-5432-to-db-ipv4 = {
-      direction       = "egress"
-      ethertype       = "IPv4"
-      protocol        = "tcp"
-      port_range_min  = 5432
-      port_range_max  = 5432
-      remote_group_id = module.sg_db.id
-      description     = "to instance group db"
-    }
-    egress-tcp-5432-to-db-ipv6 = {
-      direction       = "egress"
-      ethertype       = "IPv6"
-      protocol        = "tcp"
-      port_range_min  = 5432
-      port_range_max  = 5432
-      remote_group_id = module.sg_db.id
-      description     = "to instance group db"
-    }
-    egress-tcp-80-world-ipv4 = {
+    "web/egress-tcp-80-world-ipv4" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -64,7 +53,8 @@ module "sg_web" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "package mirrors"
     }
-    egress-tcp-80-world-ipv6 = {
+    "web/egress-tcp-80-world-ipv6" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "tcp"
@@ -73,7 +63,8 @@ module "sg_web" {
       remote_ip_prefix = "::/0"
       description      = "package mirrors"
     }
-    egress-udp-123-world-ipv4 = {
+    "web/egress-udp-123-world-ipv4" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "udp"
@@ -82,7 +73,8 @@ module "sg_web" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "NTP"
     }
-    egress-udp-123-world-ipv6 = {
+    "web/egress-udp-123-world-ipv6" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "udp"
@@ -91,7 +83,8 @@ module "sg_web" {
       remote_ip_prefix = "::/0"
       description      = "NTP"
     }
-    egress-udp-53-world-ipv4 = {
+    "web/egress-udp-53-world-ipv4" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "udp"
@@ -100,7 +93,8 @@ module "sg_web" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "DNS"
     }
-    egress-udp-53-world-ipv6 = {
+    "web/egress-udp-53-world-ipv6" = {
+      group            = "web"
       direction        = "egress"
       ethertype        = "IPv6"
       protocol         = "udp"
@@ -109,7 +103,8 @@ module "sg_web" {
       remote_ip_prefix = "::/0"
       description      = "DNS"
     }
-    "ingress-ssh-192.0.2.0/24" = {
+    "web/ingress-ssh-192.0.2.0/24" = {
+      group            = "web"
       direction        = "ingress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -118,7 +113,8 @@ module "sg_web" {
       remote_ip_prefix = "192.0.2.0/24"
       description      = "SSH from an admin network"
     }
-    ingress-tcp-443-world-ipv4 = {
+    "web/ingress-tcp-443-world-ipv4" = {
+      group            = "web"
       direction        = "ingress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -127,7 +123,8 @@ module "sg_web" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "TLS endpoint"
     }
-    ingress-tcp-443-world-ipv6 = {
+    "web/ingress-tcp-443-world-ipv6" = {
+      group            = "web"
       direction        = "ingress"
       ethertype        = "IPv6"
       protocol         = "tcp"
@@ -136,8 +133,312 @@ module "sg_web" {
       remote_ip_prefix = "::/0"
       description      = "TLS endpoint"
     }
+    "db/egress-tcp-443-world-ipv4" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "db/egress-tcp-443-world-ipv6" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "::/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "db/egress-tcp-80-world-ipv4" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "package mirrors"
+    }
+    "db/egress-tcp-80-world-ipv6" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "::/0"
+      description      = "package mirrors"
+    }
+    "db/egress-udp-123-world-ipv4" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "NTP"
+    }
+    "db/egress-udp-123-world-ipv6" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "::/0"
+      description      = "NTP"
+    }
+    "db/egress-udp-53-world-ipv4" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "DNS"
+    }
+    "db/egress-udp-53-world-ipv6" = {
+      group            = "db"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "::/0"
+      description      = "DNS"
+    }
+    "db/ingress-ssh-192.0.2.0/24" = {
+      group            = "db"
+      direction        = "ingress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 22
+      port_range_max   = 22
+      remote_ip_prefix = "192.0.2.0/24"
+      description      = "SSH from an admin network"
+    }
+    "log-collector/egress-tcp-443-world-ipv4" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "log-collector/egress-tcp-443-world-ipv6" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "::/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "log-collector/egress-tcp-80-world-ipv4" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "package mirrors"
+    }
+    "log-collector/egress-tcp-80-world-ipv6" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "::/0"
+      description      = "package mirrors"
+    }
+    "log-collector/egress-udp-123-world-ipv4" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "NTP"
+    }
+    "log-collector/egress-udp-123-world-ipv6" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "::/0"
+      description      = "NTP"
+    }
+    "log-collector/egress-udp-53-world-ipv4" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "DNS"
+    }
+    "log-collector/egress-udp-53-world-ipv6" = {
+      group            = "log-collector"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "::/0"
+      description      = "DNS"
+    }
+    "log-collector/ingress-ssh-192.0.2.0/24" = {
+      group            = "log-collector"
+      direction        = "ingress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 22
+      port_range_max   = 22
+      remote_ip_prefix = "192.0.2.0/24"
+      description      = "SSH from an admin network"
+    }
+  }
+  group_rules = {
+    "web/egress-tcp-5432-to-db-ipv4" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 5432
+      port_range_max = 5432
+      remote_group   = "db"
+      description    = "to instance group db"
+    }
+    "web/egress-tcp-5432-to-db-ipv6" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 5432
+      port_range_max = 5432
+      remote_group   = "db"
+      description    = "to instance group db"
+    }
+    "web/egress-tcp-6514-to-log-collector-ipv4" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "web/egress-tcp-6514-to-log-collector-ipv6" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6514-to-log-collector-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6514-to-log-collector-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/ingress-tcp-5432-from-web-ipv4" = {
+      group          = "db"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 5432
+      port_range_max = 5432
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "db/ingress-tcp-5432-from-web-ipv6" = {
+      group          = "db"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 5432
+      port_range_max = 5432
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6514-from-db-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6514-from-db-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6514-from-web-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6514-from-web-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
   }
 }
+
+# ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
 
 module "instances_web" {
   source               = "./modules/instance-group"
@@ -148,12 +449,12 @@ module "instances_web" {
   network              = "default"
   boot_volume_size     = 20
   key_pair             = var.key_pair
-  security_group_names = [module.sg_web.name]
-  user_data            = file("${path.module}/cloud-init/web.yaml")
+  security_group_names = [module.security_groups.names["web"]]
+  user_data            = base64gzip(file("${path.module}/cloud-init/web.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,central-storage,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
+    ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -167,121 +468,13 @@ module "volume_web_data" {
   volume_type    = "fast"
   encryption     = "luks-tang"
   instance_count = 2
-  instance_ids   = module.instances_web.ids
   metadata = {
     ssb_classification = "personal-special"
     ssb_mountpoint     = "/srv/data"
   }
 }
 
-# ---- instance group db: central-storage, luks-tang, security-group-explicit, ssh-keys-only
-
-module "sg_db" {
-  source      = "./modules/security-group"
-  name        = "patient-portal-db"
-  description = "Instance group db of patient-portal: only what the spec opens"
-  rules = {
-    egress-tcp-443-world-ipv4 = {
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "tcp"
-      port_range_min   = 443
-      port_range_max   = 443
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "HTTPS: packages, ACME, S3, Tang"
-    }
-    egress-tcp-443-world-ipv6 = {
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "tcp"
-      port_range_min   = 443
-      port_range_max   = 443
-      remote_ip_prefix = "::/0"
-      description      = "HTTPS: packages, ACME, S3, Tang"
-    }
-    egress-tcp-80-world-ipv4 = {
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "tcp"
-      port_range_min   = 80
-      port_range_max   = 80
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "package mirrors"
-    }
-    egress-tcp-80-world-ipv6 = {
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "tcp"
-      port_range_min   = 80
-      port_range_max   = 80
-      remote_ip_prefix = "::/0"
-      description      = "package mirrors"
-    }
-    egress-udp-123-world-ipv4 = {
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "udp"
-      port_range_min   = 123
-      port_range_max   = 123
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "NTP"
-    }
-    egress-udp-123-world-ipv6 = {
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "udp"
-      port_range_min   = 123
-      port_range_max   = 123
-      remote_ip_prefix = "::/0"
-      description      = "NTP"
-    }
-    egress-udp-53-world-ipv4 = {
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "udp"
-      port_range_min   = 53
-      port_range_max   = 53
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "DNS"
-    }
-    egress-udp-53-world-ipv6 = {
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "udp"
-      port_range_min   = 53
-      port_range_max   = 53
-      remote_ip_prefix = "::/0"
-      description      = "DNS"
-    }
-    "ingress-ssh-192.0.2.0/24" = {
-      direction        = "ingress"
-      ethertype        = "IPv4"
-      protocol         = "tcp"
-      port_range_min   = 22
-      port_range_max   = 22
-      remote_ip_prefix = "192.0.2.0/24"
-      description      = "SSH from an admin network"
-    }
-    ingress-tcp-5432-from-web-ipv4 = {
-      direction       = "ingress"
-      ethertype       = "IPv4"
-      protocol        = "tcp"
-      port_range_min  = 5432
-      port_range_max  = 5432
-      remote_group_id = module.sg_web.id
-      description     = "from instance group web"
-    }
-    ingress-tcp-5432-from-web-ipv6 = {
-      direction       = "ingress"
-      ethertype       = "IPv6"
-      protocol        = "tcp"
-      port_range_min  = 5432
-      port_range_max  = 5432
-      remote_group_id = module.sg_web.id
-      description     = "from instance group web"
-    }
-  }
-}
+# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only
 
 module "instances_db" {
   source               = "./modules/instance-group"
@@ -292,12 +485,12 @@ module "instances_db" {
   network              = "private"
   boot_volume_size     = 40
   key_pair             = var.key_pair
-  security_group_names = [module.sg_db.name]
-  user_data            = file("${path.module}/cloud-init/db.yaml")
+  security_group_names = [module.security_groups.names["db"]]
+  user_data            = base64gzip(file("${path.module}/cloud-init/db.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "central-storage,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only"
   }
   volume_ids = {
     pgdata = module.volume_db_pgdata.ids
@@ -311,9 +504,41 @@ module "volume_db_pgdata" {
   volume_type    = "fast"
   encryption     = "luks-tang"
   instance_count = 1
-  instance_ids   = module.instances_db.ids
   metadata = {
     ssb_classification = "personal-special"
     ssb_mountpoint     = "/srv/pgdata"
+  }
+}
+
+# ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, luks-tang, security-group-explicit, ssh-keys-only
+
+module "log_collector" {
+  source               = "./modules/log-collector"
+  name                 = "patient-portal-log-collector"
+  flavor               = "b2.c2r4"
+  image_name           = "ubuntu-24.04"
+  network              = "default"
+  boot_volume_size     = 20
+  key_pair             = var.key_pair
+  security_group_names = [module.security_groups.names["log-collector"]]
+  user_data            = base64gzip(file("${path.module}/cloud-init/log-collector.yaml"))
+  metadata = {
+    ssb_deployment     = "patient-portal"
+    ssb_classification = "personal-special"
+    ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,luks-tang,security-group-explicit,ssh-keys-only"
+  }
+  log_volume_ids = module.volume_log-collector_logs.ids
+}
+
+module "volume_log-collector_logs" {
+  source         = "./modules/volume"
+  name           = "patient-portal-log-collector-logs"
+  size           = 50
+  volume_type    = "fast"
+  encryption     = "luks-tang"
+  instance_count = 1
+  metadata = {
+    ssb_classification = "personal-special"
+    ssb_mountpoint     = "/var/log/remote"
   }
 }

@@ -11,13 +11,15 @@ output "instances" {
       access_ip_v4 = module.instances_db.access_ip_v4
       access_ip_v6 = module.instances_db.access_ip_v6
     }
+    log-collector = {
+      ids          = module.log_collector.ids
+      access_ip_v4 = module.log_collector.access_ip_v4
+      access_ip_v6 = module.log_collector.access_ip_v6
+    }
   }
 }
 
 output "security_groups" {
   description = "Per instance group: the id of its security group."
-  value = {
-    web = module.sg_web.id
-    db  = module.sg_db.id
-  }
+  value       = module.security_groups.ids
 }

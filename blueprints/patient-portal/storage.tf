@@ -15,3 +15,17 @@ module "bucket_exports" {
     ssb_measures       = "lifecycle-expiration no-public-access object-lock tls-only versioning"
   }
 }
+
+# Backups of patient-portal go to another site, sto1: restic encrypts them on
+# the instances (key bound to your Tang servers); versions are write-once for lock_days.
+module "backup_bucket" {
+  source = "./modules/backup-bucket"
+  providers = {
+    aws = aws.backup
+  }
+  name           = "patient-portal-backup"
+  classification = "personal-special"
+  tags = {
+    ssb_deployment = "patient-portal"
+  }
+}

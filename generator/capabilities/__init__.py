@@ -7,8 +7,8 @@ so adding one is adding a module to `CAPABILITIES`.
 
 from __future__ import annotations
 
-from generator.capabilities import base, disk_encryption, endpoints, network
+from generator.capabilities import backup, base, disk_encryption, endpoints, logging, network
 
-CAPABILITIES = (base, disk_encryption, endpoints)
+CAPABILITIES = (base, disk_encryption, endpoints, backup, logging)
 
-__all__ = ["CAPABILITIES", "endpoints", "network"]
+__all__ = ["CAPABILITIES", "backup", "endpoints", "network"]

@@ -11,17 +11,11 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.render import hcl
 from generator.spec.model import InstanceGroup, Spec
 
 WORLD = (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0"))
 OUTBOUND = (("tcp", 80, "package mirrors"), ("tcp", 443, "HTTPS: packages, ACME, S3, Tang"),
             ("udp", 53, "DNS"), ("udp", 123, "NTP"))
-
-
-def sg_module(group: str) -> str:
-    """Name of the root module block that holds a group's security group."""
-    return f"sg_{group}"
 
 
 def _rule(direction: str, ethertype: str, protocol: str, port: int, description: str,
@@ -33,13 +27,17 @@ def _rule(direction: str, ethertype: str, protocol: str, port: int, description:
     if cidr is not None:
         rule["remote_ip_prefix"] = cidr
     else:
-        rule["remote_group_id"] = hcl.ref("module", sg_module(group or ""), "id")
+        rule["remote_group"] = group
     rule["description"] = description
     return rule
 
 
 def rules(spec: Spec, group: InstanceGroup, world_tcp_ports: tuple[int, ...] = ()) -> dict[str, Any]:
-    """The complete rule map of `group`'s security group, keyed by stable names."""
+    """The complete rule map of `group`'s security group, keyed by stable names.
+
+    Other groups are named by key (`remote_group`): the security-groups module resolves them
+    to ids itself, so the rules stay literal and no module depends on another's output.
+    """
     out: dict[str, Any] = {}
     for cidr in group.ssh_from:
         version = ipaddress.ip_network(cidr).version
@@ -54,7 +52,7 @@ def rules(spec: Spec, group: InstanceGroup, world_tcp_ports: tuple[int, ...] = (
             out[f"ingress-{flow.protocol}-{flow.port}-from-{flow.instance}-{ethertype.lower()}"] = \
                 _rule("ingress", ethertype, flow.protocol, flow.port,
                       f"from instance group {flow.instance}", group=flow.instance)
-    for other in spec.instances:
+    for other in spec.groups:
         for flow in other.allow_from:
             if flow.instance != group.name:
                 continue

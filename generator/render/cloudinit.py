@@ -38,6 +38,7 @@ class Part:
     files: tuple[GuestFile, ...] = ()
     commands: tuple[tuple[str, ...], ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[str, ...] = ()  # finer-grained measure names; default: (measure,)
 
 
 class MergeError(ValueError):
@@ -77,14 +78,15 @@ def merge(parts: Iterable[Part]) -> dict[str, Any]:
         config["package_update"] = True
         config["packages"] = sorted(packages)
     if files:
-        config["write_files"] = [
-            {"path": f.path, "owner": "root:root", "permissions": f.permissions,
-             "content": f.content}
-            for f in files.values()
-        ]
+        config["write_files"] = [_write_file(f) for f in files.values()]
     if commands:
         config["runcmd"] = commands
     return config
+
+
+def _write_file(f: GuestFile) -> dict[str, str]:
+    return {"path": f.path, "owner": "root:root", "permissions": f.permissions,
+            "content": f.content}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -109,4 +111,4 @@ def dump(config: dict[str, Any], comment: Sequence[str] = ()) -> str:
 
 def measures(parts: Iterable[Part]) -> tuple[str, ...]:
     """The measures the parts implement, sorted: the evidence an instance's metadata records."""
-    return tuple(sorted({p.measure for p in parts}))
+    return tuple(sorted({m for p in parts for m in (p.evidence or (p.measure,))}))

@@ -121,9 +121,11 @@ def comment(text: str) -> HCL:
     return _make(" ".join(str(text).split()))
 
 
-def module_file(relative: str, function: str = "file") -> HCL:
-    """`file("${path.module}/relative")` with the relative part escaped."""
-    return _make(f'{ident(function)}("${{path.module}}/{_escape(relative)}")')
+def module_file(relative: str, function: str = "file", wrap: str | None = None) -> HCL:
+    """`file("${path.module}/relative")` with the relative part escaped, optionally wrapped
+    in one more function call (e.g. `base64gzip(file(...))`)."""
+    call = f'{ident(function)}("${{path.module}}/{_escape(relative)}")'
+    return _make(f"{ident(wrap)}({call})" if wrap else call)
 
 
 # ---------------------------------------------------------------- layout like `terraform fmt`

@@ -13,6 +13,9 @@ from typing import Any
 from generator.platform import platform
 
 DEFAULT_B2_BOOT_GB = 20
+# The log collector the generator adds with `logging.central` (a reserved group name).
+COLLECTOR_GROUP = "log-collector"
+COLLECTOR_PORT = 6514
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,26 @@ class Spec:
             return "personal-special"
         return "personal" if self.personal else "non-personal"
 
+    @property
+    def groups(self) -> tuple[InstanceGroup, ...]:
+        """The spec's instance groups plus the log collector when logging is central."""
+        if not self.logging.central:
+            return self.instances
+        admins = tuple(dict.fromkeys(c for g in self.instances for c in g.ssh_from))
+        collector = InstanceGroup(
+            name=COLLECTOR_GROUP, count=1, flavor="b2.c2r4", image="ubuntu-24.04",
+            network="default", boot_volume_size=DEFAULT_B2_BOOT_GB,
+            volumes=(Volume(name="logs", size=50, type="fast",
+                            encryption="luks-tang" if self.tang_servers else "none",
+                            mountpoint="/var/log/remote"),),
+            ssh_from=admins,
+            allow_from=tuple(Flow(instance=g.name, port=COLLECTOR_PORT, protocol="tcp")
+                             for g in self.instances),
+        )
+        return (*self.instances, collector)
+
     def group(self, name: str) -> InstanceGroup:
-        return next(g for g in self.instances if g.name == name)
+        return next(g for g in self.groups if g.name == name)
 
 
 def build(data: dict[str, Any]) -> Spec:

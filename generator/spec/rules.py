@@ -17,6 +17,7 @@ from typing import Any
 from generator.platform import Platform, platform
 from generator.spec.errors import Path, Problem
 from generator.spec.load import Positions
+from generator.spec.model import COLLECTOR_GROUP
 
 # GDPR provisions, numbered as the regulation numbers them (shared/reference/GDPR.md).
 ART_ENCRYPTION = "GDPR Art. 32(1)(a)"
@@ -194,8 +195,6 @@ def dates(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
 @rule
 def volume_encryption(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     """Personal data on volumes is encrypted inside the guest with keys the platform never holds."""
-    tang = (data.get("encryption") or {}).get("tang_servers") if isinstance(
-        data.get("encryption"), dict) else None
     for i, group in _entries(data, "instances"):
         for j, volume in enumerate(group.get("volumes") or []):
             if not isinstance(volume, dict):
@@ -204,12 +203,6 @@ def volume_encryption(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
             if volume.get("encryption") == "none" and _personal(data):
                 yield ctx.problem(path, "volumes holding personal data need encryption: luks-tang "
                                   "(the platform must never hold the key)", ART_ENCRYPTION)
-            if volume.get("encryption") == "luks-tang" and not tang:
-                yield ctx.problem(("encryption", "tang_servers"),
-                                  f"instances[{i}].volumes[{j}] uses luks-tang, so "
-                                  "encryption.tang_servers must list your Tang servers",
-                                  ART_ENCRYPTION, at=("instances", i, "volumes", j))
-                return
 
 
 @rule
@@ -334,3 +327,67 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
         out.append(Problem(1, 1, ("review_by",), "no review date: set review_by so the measures "
                            "are reviewed regularly", "GDPR Art. 32(1)(d)"))
     return out
+
+
+@rule
+def logging_collector(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """The central log collector is a group of its own and keeps personal data encrypted."""
+    section = data.get("logging")
+    central = section.get("central", _personal(data)) if isinstance(section, dict) else _personal(data)
+    if central is not True:
+        return
+    for i, group in _entries(data, "instances"):
+        if group.get("name") == COLLECTOR_GROUP:
+            yield ctx.problem(("instances", i, "name"), f"'{COLLECTOR_GROUP}' is the name of the "
+                              "log collector logging.central adds; choose another name")
+
+
+@rule
+def backups(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Backups need the Tang servers (their key is bound to them) and a bucket name of their own."""
+    backup = data.get("backup")
+    if backup is None and not _personal(data):
+        return
+    with_volumes = [i for i, g in _entries(data, "instances") if g.get("volumes")]
+    if not with_volumes:
+        return
+    for i, bucket in _entries(data, "buckets"):
+        if bucket.get("name") == "backup":
+            yield ctx.problem(("buckets", i, "name"), "'backup' is the name of the backup bucket "
+                              "this deployment gets in backup_site; choose another name")
+    if isinstance(backup, dict) and backup.get("schedule") == "hourly" and isinstance(
+            backup.get("keep"), dict) and not backup["keep"].get("hourly"):
+        yield ctx.problem(("backup", "keep", "hourly"), "hourly backups need keep.hourly above 0, "
+                          "or all but one a day are forgotten at once", at=("backup", "schedule"))
+
+
+def _central_logging(data: dict[str, Any]) -> bool:
+    section = data.get("logging")
+    return (section.get("central", _personal(data)) if isinstance(section, dict)
+            else _personal(data)) is True
+
+
+@rule
+def tang_servers(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Everything that binds a key to the customer's Tang servers needs them listed (once)."""
+    encryption = data.get("encryption")
+    if isinstance(encryption, dict) and encryption.get("tang_servers"):
+        return
+    reasons: list[tuple[str, Path]] = []
+    for i, group in _entries(data, "instances"):
+        for j, volume in enumerate(group.get("volumes") or []):
+            if isinstance(volume, dict) and volume.get("encryption") == "luks-tang":
+                reasons.append((f"instances[{i}].volumes[{j}] uses luks-tang",
+                                ("instances", i, "volumes", j)))
+    if _central_logging(data) and _personal(data):
+        reasons.append(("the central log collector encrypts its log volume",
+                        ("logging",) if "logging" in data else ()))
+    backup = data.get("backup")
+    if (backup is not None or _personal(data)) and any(
+            g.get("volumes") for _, g in _entries(data, "instances")):
+        reasons.append(("backups bind their repository key to them",
+                        ("backup",) if "backup" in data else ()))
+    if reasons:
+        why = "; ".join(text for text, _ in reasons)
+        yield ctx.problem(("encryption", "tang_servers"), f"list your Tang servers here: {why}",
+                          ART_ENCRYPTION, at=reasons[0][1])

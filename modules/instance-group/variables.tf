@@ -96,13 +96,15 @@ variable "security_group_names" {
 }
 
 variable "user_data" {
-  description = "cloud-init user data, the same for every instance of the group. null for none. Changing it replaces the instances."
+  description = "cloud-init user data, the same for every instance of the group: plain text, or already base64-encoded (e.g. base64gzip(file(...)), which cloud-init unpacks). null for none. Changing it replaces the instances."
   type        = string
   default     = null
 
   validation {
-    condition     = var.user_data == null ? true : length(base64encode(var.user_data)) <= 65535
-    error_message = "user_data exceeds Nova's limit of 65535 bytes once base64-encoded."
+    condition = var.user_data == null ? true : (
+      can(regex("^[A-Za-z0-9+/]+={0,2}$", var.user_data)) ? length(var.user_data) : length(base64encode(var.user_data))
+    ) <= 65535
+    error_message = "user_data exceeds Nova's limit of 65535 bytes once base64-encoded (compress it with base64gzip())."
   }
 }
 

@@ -38,11 +38,6 @@ variable "instance_count" {
   }
 }
 
-variable "instance_ids" {
-  description = "IDs of the instances to attach to, in instance order (volume i is attached to instance_ids[i]). Must hold instance_count IDs (checked by a precondition)."
-  type        = list(string)
-}
-
 variable "encryption" {
   description = "How the guest encrypts the volume: \"luks-tang\" (LUKS2 inside the guest, unlocked only through the customer's Tang servers: the platform never holds the key) or \"none\". Recorded on the volume as metadata ssb_encryption. No default: the choice must be explicit."
   type        = string

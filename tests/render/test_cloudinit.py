@@ -51,7 +51,10 @@ def test_the_volume_ids_reach_the_guest_under_the_same_metadata_key(files: dict[
 def test_groups_without_encrypted_volumes_get_no_luks_part() -> None:
     spec = check_file(ROOT / "blueprints" / "minimal.yaml", TODAY).spec
     config = yaml.safe_load(blueprint.render(spec)["cloud-init/app.yaml"])
-    assert "write_files" not in config and "runcmd" not in config
+    paths = {f["path"] for f in config["write_files"]}
+    assert not [p for p in paths if "luks" in p]
+    assert "cryptsetup" not in config["packages"]
+    assert not [c for c in config["runcmd"] if "luks" in " ".join(c)]
 
 
 def test_merge_is_ordered_and_rejects_conflicts() -> None:

@@ -137,8 +137,22 @@ CASES = {
          "(GDPR Art. 32(1)(a))"]),
     "luks without tang servers": (
         "encryption:\n  tang_servers:\n    - https://tang1.example.se\n", "",
-        ["spec.yaml:30:9: encryption.tang_servers: instances[0].volumes[0] uses luks-tang, so "
-         "encryption.tang_servers must list your Tang servers (GDPR Art. 32(1)(a))"]),
+        ["spec.yaml:30:9: encryption.tang_servers: list your Tang servers here: "
+         "instances[0].volumes[0] uses luks-tang; instances[1].volumes[0] uses luks-tang; the "
+         "central log collector encrypts its log volume; backups bind their repository key to "
+         "them (GDPR Art. 32(1)(a))"]),
+    "hourly backups that keep no hourly snapshot": (
+        "  schedule: daily", "  schedule: hourly",
+        ["spec.yaml:65:13: backup.keep.hourly: hourly backups need keep.hourly above 0, or all "
+         "but one a day are forgotten at once"]),
+    "bucket named like the backup bucket": (
+        "  - name: exports", "  - name: backup",
+        ["spec.yaml:56:11: buckets[0].name: 'backup' is the name of the backup bucket this "
+         "deployment gets in backup_site; choose another name"]),
+    "reserved collector name": (
+        "  - name: db\n", "  - name: log-collector\n",
+        ["spec.yaml:38:11: instances[1].name: 'log-collector' is the name of the log collector "
+         "logging.central adds; choose another name"]),
     "personal data on l2": (
         "    flavor: b2.c2r4\n    image: ubuntu-24.04\n    network: default\n    boot_volume_size: 20\n",
         "    flavor: l2.c2r4.100\n    image: ubuntu-24.04\n    network: default\n",

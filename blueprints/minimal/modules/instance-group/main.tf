@@ -9,6 +9,15 @@ locals {
   central_storage = startswith(var.flavor, "b2.")
   anti_affinity   = var.instance_count > 1
 
+  # One attachment per (volume name, instance): volume_ids[name][i] goes to instance i.
+  attachments = {
+    for pair in flatten([
+      for vname, ids in var.volume_ids : [
+        for i, id in ids : { key = "${vname}-${i + 1}", volume_id = id, instance = i }
+      ]
+    ]) : pair.key => pair
+  }
+
   evidence_metadata = {
     ssb_storage       = local.central_storage ? "central-3-copy" : "local-single-copy"
     ssb_anti_affinity = local.anti_affinity ? "true" : "false"
@@ -97,4 +106,11 @@ resource "openstack_compute_instance_v2" "this" {
     { for vname, ids in var.volume_ids : "ssb_volume_${vname}" => try(ids[count.index], "") },
     local.evidence_metadata,
   )
+}
+
+resource "openstack_compute_volume_attach_v2" "this" {
+  for_each = local.attachments
+
+  instance_id = openstack_compute_instance_v2.this[each.value.instance].id
+  volume_id   = each.value.volume_id
 }

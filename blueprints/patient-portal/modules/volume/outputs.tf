@@ -1,5 +1,5 @@
 output "ids" {
-  description = "Volume IDs in instance order; pass them to the instance group as volume_ids[<volume name>]."
+  description = "Volume IDs in instance order; pass them to the instance group as volume_ids[<volume name>]; it attaches them."
   value       = openstack_blockstorage_volume_v3.this[*].id
 }
 

@@ -1,4 +1,16 @@
 # A CI deployer credential that works until the end of 31 January 2027 (UTC).
+terraform {
+  required_version = ">= 1.6"
+
+  required_providers {
+    openstack = {
+      source  = "terraform-provider-openstack/openstack"
+      version = "~> 3.0"
+    }
+  }
+}
+
+# Credentials come from clouds.yaml (application credential), never from this file.
 provider "openstack" {
   cloud = "safespring-sto2"
 }

@@ -18,14 +18,17 @@ provider "openstack" {
   cloud = "safespring-sto2"
 }
 
-module "web_sg" {
-  source = "../../../security-group"
+module "security_groups" {
+  source = "../../../security-groups"
 
-  name        = "patient-portal-web"
-  description = "patient-portal web tier: HTTPS in, SSH from admins"
+  name_prefix = "patient-portal"
+  groups = {
+    web = "patient-portal web tier: HTTPS in, SSH from admins"
+  }
 
-  rules = {
-    https-in = {
+  cidr_rules = {
+    "web/https-in" = {
+      group            = "web"
       direction        = "ingress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -34,7 +37,8 @@ module "web_sg" {
       remote_ip_prefix = "0.0.0.0/0"
       description      = "endpoint portal.example.se"
     }
-    ssh-admin = {
+    "web/ssh-admin" = {
+      group            = "web"
       direction        = "ingress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -56,7 +60,7 @@ module "web" {
   network              = "default"
   boot_volume_size     = 20
   key_pair             = "patient-portal-admin"
-  security_group_names = [module.web_sg.name]
+  security_group_names = [module.security_groups.names["web"]]
   user_data            = "#cloud-config\npackage_update: true\npackage_upgrade: true\n"
 
   metadata = {
@@ -73,7 +77,7 @@ module "runner" {
   image_name           = "debian-12"
   network              = "private"
   key_pair             = "patient-portal-admin"
-  security_group_names = [module.web_sg.name]
+  security_group_names = [module.security_groups.names["web"]]
 }
 
 output "web_ipv6" {

@@ -27,7 +27,6 @@ module "web_data" {
   size           = 50
   volume_type    = "fast"
   instance_count = 2
-  instance_ids   = module.web.ids
   encryption     = "luks-tang"
 
   metadata = {

@@ -1,0 +1,295 @@
+"""Customer-run, client-side-encrypted, cross-site backups (restic + Clevis/Tang).
+
+Safespring does not back up customer data (seed page, "Backup and Recovery"): restoring the
+availability of and access to personal data in a timely manner (GDPR Art. 32(1)(c)) is the
+customer's job. This module turns the spec's ``backup`` section into the files, packages and
+first-boot commands that make every instance group holding data back itself up. It is pure:
+no disk I/O, deterministic text out. The scripts and units are static package data in
+``generator/data/backup/``; every spec-derived value goes into one JSON data file.
+
+What runs on the instance (``ssb-backup``; exercised against real restic, clevis, tang and an
+S3 API by ``tests/guest_backup/``):
+
+- restic, one repository per instance at ``s3:<endpoint>/<bucket>/<hostname>``, in a bucket on
+  ``backup_site`` (another site than ``site``: a site-wide incident does not take the backups
+  with it). restic encrypts and authenticates everything client-side (AES-256 + Poly1305).
+  It backs up the volumes' mountpoints and ``/etc``; a volume that is not mounted stops the
+  backup (an empty mountpoint must never look like the data).
+- The repository password is 256 random bits made on the instance, never printed or logged,
+  stored only as a Clevis JWE bound to the customer's Tang servers (sss pin, ``threshold``).
+  restic gets it through ``RESTIC_PASSWORD_COMMAND`` (clevis decrypt), over a pipe. A copy of
+  the JWE is uploaded next to the repository (``<hostname>.restic-password.jwe``) *before*
+  ``restic init``, so a new instance can restore; without the Tang servers it is useless.
+  Neither Safespring nor the generator ever holds a usable key.
+- S3 credentials never appear in generated files or Terraform state: the operator runs
+  ``ssb-backup-credentials`` once and gives it the key pair on stdin; it is stored
+  Clevis-encrypted too. Until then every backup and check fails loudly (fail closed).
+- ``ssb-backup.timer`` (daily or hourly) runs backup, then ``restic forget`` with the keep
+  policy; ``ssb-backup-maintain.timer`` prunes and runs ``restic check`` (1/52 of the data
+  each week) weekly; ``ssb-backup-check.timer`` fails hourly, with an error in the journal,
+  when the newest snapshot is older than twice the schedule interval or the bucket lacks the
+  key copy.
+- ``ssb-restore [--from-host HOST] [SNAPSHOT] [TARGET]`` restores into an empty directory using
+  the key copy from the bucket, so it works on a replacement instance.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3")
+MEASURES: tuple[str, ...] = (
+    "backup-restic",
+    "backup-cross-site",
+    "backup-client-side-encryption",
+    "backup-freshness-check",
+)
+
+SBIN = "/usr/local/sbin"
+SCRIPT = f"{SBIN}/ssb-backup"
+CONFIG = "/etc/safespring-blueprints/backup/config.json"
+PASSWORD_JWE = "/etc/safespring-blueprints/backup/restic-password.jwe"
+CREDENTIALS_JWE = "/etc/safespring-blueprints/backup/s3-credentials.jwe"
+UNIT_DIR = "/etc/systemd/system"
+# Always backed up besides the volumes: the instance's configuration.
+SYSTEM_PATHS: tuple[str, ...] = ("/etc",)
+SCHEDULES = ("daily", "hourly")
+KEEP_KEYS = ("hourly", "daily", "weekly", "monthly")
+KEY_SUFFIX = ".restic-password.jwe"
+TIMERS = ("ssb-backup.timer", "ssb-backup-check.timer", "ssb-backup-maintain.timer")
+
+_ENDPOINT = re.compile(r"https://[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::[0-9]{1,5})?")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+_SITE = re.compile(r"[a-z][a-z0-9]{1,15}")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_TANG = re.compile(rf"https?://(?:{_LABEL}\.)*{_LABEL}(?::[0-9]{{1,5}})?/?")
+_MOUNT = re.compile(r"/(?:[a-z0-9][a-z0-9._-]{0,62})(?:/[a-z0-9][a-z0-9._-]{0,62})*")
+# Mountpoints that are the operating system, not data.
+_FORBIDDEN = frozenset({
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
+    "/sys", "/tmp", "/usr", "/var", "/home", "/mnt", "/srv", "/opt", "/data",
+})
+# (static data file name, guest path, mode); the daily/hourly timer is chosen by schedule.
+_STATIC: tuple[tuple[str, str, str], ...] = (
+    ("ssb-backup", SCRIPT, "0755"),
+    ("ssb-backup-check", f"{SBIN}/ssb-backup-check", "0755"),
+    ("ssb-backup-credentials", f"{SBIN}/ssb-backup-credentials", "0755"),
+    ("ssb-restore", f"{SBIN}/ssb-restore", "0755"),
+    ("ssb-backup.service", f"{UNIT_DIR}/ssb-backup.service", "0644"),
+    ("ssb-backup-check.service", f"{UNIT_DIR}/ssb-backup-check.service", "0644"),
+    ("ssb-backup-check.timer", f"{UNIT_DIR}/ssb-backup-check.timer", "0644"),
+    ("ssb-backup-maintain.service", f"{UNIT_DIR}/ssb-backup-maintain.service", "0644"),
+    ("ssb-backup-maintain.timer", f"{UNIT_DIR}/ssb-backup-maintain.timer", "0644"),
+)
+
+
+@dataclass(frozen=True)
+class GuestConfig:
+    """What cloud-init must do on an instance for its backups (mirrors proxy.ProxyConfig)."""
+
+    packages: tuple[str, ...]
+    files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal mode)
+    commands: tuple[tuple[str, ...], ...]  # argv lists, run in order at first boot
+    measures: tuple[str, ...]
+
+
+def static_file(name: str) -> str:
+    """A static guest script or unit shipped in ``generator/data/backup/``."""
+    return resources.files("generator").joinpath(f"data/backup/{name}").read_text("utf-8")
+
+
+def endpoint_for(site: str) -> str:
+    """The Safespring Storage S3 endpoint of ``site`` (path-style, TLS only)."""
+    if not isinstance(site, str) or not _SITE.fullmatch(site):
+        raise ValueError(f"site {site!r} is not a Safespring site name such as 'sto2'")
+    return f"https://s3.{site}.safedc.net"
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} {value!r} must be an integer {low}..{high}")
+    return value
+
+
+def _check_inputs(
+    endpoint: str,
+    bucket: str,
+    schedule: str,
+    keep: Mapping[str, int],
+    paths: Sequence[str],
+    tang_servers: Sequence[str],
+    threshold: int,
+    source_site: str | None,
+) -> None:
+    """Everything that reaches the guest is a plain token; anything else is a ValueError."""
+    if not isinstance(endpoint, str) or not _ENDPOINT.fullmatch(endpoint):
+        raise ValueError(f"endpoint {endpoint!r} must be a plain https URL without a path")
+    if source_site is not None and endpoint == endpoint_for(source_site):
+        raise ValueError(
+            f"backups of {source_site} must go to another site (endpoint {endpoint}): a "
+            "site-wide incident must not take the data and its backups (Art. 32(1)(c))"
+        )
+    if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+        raise ValueError(f"bucket {bucket!r} must be 3-63 lowercase letters, digits, hyphens")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule {schedule!r} must be one of {SCHEDULES}")
+    if not isinstance(keep, Mapping) or set(keep) - set(KEEP_KEYS):
+        raise ValueError(f"keep must be a mapping with keys among {KEEP_KEYS}")
+    for key, value in keep.items():
+        _check_int(value, f"keep.{key}", 0, 1000)
+    if not any(keep.values()):
+        raise ValueError("keep must keep at least one snapshot (all values are 0)")
+    if isinstance(paths, str) or not isinstance(paths, Sequence) or not paths:
+        raise ValueError("paths must list the mountpoints of the volumes to back up")
+    for path in paths:
+        if not isinstance(path, str) or not _MOUNT.fullmatch(path) or path in _FORBIDDEN:
+            raise ValueError(f"path {path!r} is not a volume mountpoint (plain absolute path)")
+        if ".." in path.split("/"):
+            raise ValueError(f"path {path!r} must not contain '..'")
+    if len(set(paths)) != len(paths):
+        raise ValueError("paths contains duplicates")
+    if isinstance(tang_servers, str) or not isinstance(tang_servers, Sequence) or not tang_servers:
+        raise ValueError("tang_servers must list at least one Tang server URL")
+    if len(tang_servers) > 10:
+        raise ValueError("at most 10 tang_servers")
+    for url in tang_servers:
+        if not isinstance(url, str) or len(url) > 253 or not _TANG.fullmatch(url):
+            raise ValueError(f"tang server {url!r} must be an http(s) URL: host and optional port")
+    if len(set(tang_servers)) != len(tang_servers):
+        raise ValueError("tang_servers contains duplicates")
+    _check_int(threshold, "threshold", 1, len(tang_servers))
+
+
+def backup_config(
+    *,
+    endpoint: str,
+    bucket: str,
+    schedule: str,
+    keep: Mapping[str, int],
+    paths: Sequence[str],
+    tang_servers: Sequence[str],
+    threshold: int = 1,
+    source_site: str | None = None,
+) -> GuestConfig:
+    """Files, packages and first-boot commands for restic backups of ``paths`` (+ /etc).
+
+    ``paths`` are the mountpoints of the instance group's volumes (each must be mounted at
+    backup time). ``source_site``, when given, is checked to differ from the endpoint's site.
+    """
+    _check_inputs(endpoint, bucket, schedule, keep, paths, tang_servers, threshold, source_site)
+    data = {
+        "version": 1,
+        "endpoint": endpoint,
+        "bucket": bucket,
+        "schedule": schedule,
+        "keep": {k: keep[k] for k in KEEP_KEYS if k in keep},
+        "paths": list(paths),
+        "system_paths": list(SYSTEM_PATHS),
+        "tang_servers": [u.rstrip("/") for u in tang_servers],
+        "threshold": threshold,
+    }
+    files = [(CONFIG, json.dumps(data, indent=2, sort_keys=True) + "\n", "0644")]
+    files += [(path, static_file(name), mode) for name, path, mode in _STATIC]
+    files.append((f"{UNIT_DIR}/ssb-backup.timer", static_file(f"ssb-backup.timer.{schedule}"),
+                  "0644"))
+    files.sort()
+    commands: tuple[tuple[str, ...], ...] = (
+        ("systemctl", "daemon-reload"),
+        # First boot: make the repository password and bind it to Tang. If Tang is not
+        # reachable yet this fails (logged); every backup run retries it.
+        (SCRIPT, "init-key"),
+        ("systemctl", "enable", "--now", *TIMERS),
+    )
+    return GuestConfig(packages=PACKAGES, files=tuple(files), commands=commands,
+                       measures=MEASURES)
+
+
+def restore_instructions(*, endpoint: str, bucket: str, backup_site: str | None = None) -> str:
+    """README text (Markdown): how to restore, on the same or a NEW instance, and after an attack.
+
+    Pasted by the generator into the blueprint's README; values are validated first.
+    """
+    if not isinstance(endpoint, str) or not _ENDPOINT.fullmatch(endpoint):
+        raise ValueError(f"endpoint {endpoint!r} must be a plain https URL without a path")
+    if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
+        raise ValueError(f"bucket {bucket!r} must be 3-63 lowercase letters, digits, hyphens")
+    where = f" on `{backup_site}`" if backup_site is not None else ""
+    if backup_site is not None:
+        endpoint_for(backup_site)  # validates the name
+    return f"""\
+## Backups and restore
+
+Every instance with volumes backs itself up with restic to the bucket `{bucket}`{where}
+(`{endpoint}`, path style). Safespring does not back up customer data; these backups are yours
+(GDPR Art. 32(1)(c)). Everything is encrypted on the instance before upload; the repository
+password exists only as a Clevis JWE bound to your Tang servers, so neither Safespring nor the
+generator can read the backups. **Without your Tang servers the backups cannot be restored**:
+run at least two Tang servers, not on the same site as the data (a site-wide incident must not
+take both), keep their key directories (`/var/db/tang`) backed up offline, and make sure a
+rebuilt instance can reach them.
+
+Bucket layout: `{bucket}/<hostname>/` is the restic repository of one instance,
+`{bucket}/<hostname>{KEY_SUFFIX}` is the Clevis JWE of its password.
+
+### After deployment (once per instance)
+
+Give each instance the S3 key pair of the project (EC2-style keys; never in Terraform):
+
+```sh
+sudo ssb-backup-credentials        # prompts for the access key and the secret key
+```
+
+Until this is done backups do **not** run, and `ssb-backup-check` logs an error every hour.
+Check with `systemctl list-timers 'ssb-backup*'` and `journalctl -u ssb-backup -u ssb-backup-check`.
+
+### Restore on the same instance
+
+```sh
+sudo ssb-backup snapshots                       # list snapshots
+sudo ssb-restore latest /var/tmp/restore        # or a snapshot ID instead of latest
+```
+
+`ssb-restore` only writes into an empty directory: live data is never overwritten. Files come
+back under their original paths below the target (`/var/tmp/restore/srv/data/...`); copy back
+what you need (stop the service using it first). Restrict with `--include /srv/data/dir`.
+
+### Restore onto a NEW instance (the old one is lost)
+
+1. Deploy the blueprint (or any instance of it) so the new instance has `ssb-backup`, its
+   volumes are mounted, and the Tang servers are reachable from it.
+2. `sudo ssb-backup-credentials` on the new instance.
+3. Restore the lost instance's repository, using the key copy from the bucket:
+   `sudo ssb-restore --from-host OLD-HOSTNAME latest /var/tmp/restore`, then copy the data
+   into place.
+4. If the new instance has the **same hostname** as the lost one, its first backup stops with
+   "created with a different key": run `sudo ssb-backup adopt-key` to continue the old
+   repository (the new instance's own key is kept as `restic-password.jwe.replaced-*`).
+
+Without the blueprint's tools (any Linux host with `restic`, `clevis` and `awscli`, that can
+reach the Tang servers):
+
+```sh
+export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # from a prompt, not your history
+aws --endpoint-url {endpoint} s3 cp s3://{bucket}/OLD-HOSTNAME{KEY_SUFFIX} ./key.jwe
+export RESTIC_REPOSITORY=s3:{endpoint}/{bucket}/OLD-HOSTNAME
+export RESTIC_PASSWORD_COMMAND="/bin/sh -c 'exec clevis decrypt < \\"\\$0\\"' $PWD/key.jwe"
+restic -o s3.bucket-lookup=path snapshots
+restic -o s3.bucket-lookup=path restore latest --target /var/tmp/restore
+```
+
+### After ransomware or an accidental delete
+
+The bucket is versioned with Object Lock: deleting objects (or `restic forget --prune` by an
+attacker) only adds delete markers; the object versions stay, and for the lock period they
+cannot be deleted (GOVERNANCE: not without the bypass permission; COMPLIANCE: not at all).
+Until the noncurrent-version lifecycle removes them you can bring the repository back by
+deleting the delete markers newer than the attack under `OLD-HOSTNAME/` and on
+`OLD-HOSTNAME{KEY_SUFFIX}`: list them with `aws s3api list-object-versions --endpoint-url
+{endpoint} --bucket {bucket} --prefix OLD-HOSTNAME` (the prefix also matches longer
+hostnames: check the keys) and run `aws s3api delete-object --version-id ...` for each
+marker; then restore as above. Rotate the S3 keys and rebuild the affected instances first.
+"""

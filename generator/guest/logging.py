@@ -1,0 +1,615 @@
+"""Logging and intrusion detection on every instance: the guest side of the spec's ``logging``.
+
+Safespring's GDPR page recommends "established industry tools for intrusion detection and
+audit logging" and storing logs "both locally and centrally" (Art. 5(1)(f), 5(2), 32(1)(b)).
+This module turns ``logging: {central, retention_days, intrusion_detection}`` into the files,
+packages and first-boot commands for that. It is pure: deterministic text out, no disk I/O
+beyond reading its own static package data (``generator/data/logging/``).
+
+Local logs (every instance):
+
+- The systemd journal is persistent and keeps at most ``retention_days`` (``MaxRetentionSec``);
+  it forwards to rsyslog, whose distribution configuration writes the usual files
+  (``/var/log/syslog``, ``auth.log``, ...). The journal is the local copy that lasts the whole
+  retention period; journald's disk cap (10 % of the file system, at most 4 GiB) can shorten it.
+- A daily ``ssb-log-retention.timer`` deletes rotated files under ``/var/log`` (``*.gz``,
+  ``*.1`` ...) older than ``retention_days``, so no local file outlives the period (storage
+  limitation) whatever the distribution's logrotate keeps.
+
+Central logs (``central: true``):
+
+- Clients forward everything with rsyslog's ``omfwd`` over TLS (RFC 5425: octet-counted RFC 5424
+  messages, port 6514, ``gtls`` driver, TLS 1.2/1.3 with ECDHE and AEAD ciphers only) to the
+  collector, behind a disk-assisted queue (saved on shutdown, retried forever), so nothing is
+  lost while the collector is unreachable or before certificates exist. Delivery is at least
+  once: after an outage a message may arrive twice.
+- The collector has a TLS-only listener on 6514 (no plaintext UDP/TCP 514 listener at all) and
+  writes ``/var/log/remote/<host>/<YYYY-MM-DD>.log``; a daily timer deletes files older than
+  ``retention_days``. ``<host>`` is the name the client reports (lower-cased, ``/`` replaced,
+  anything but a plain host name goes to ``_invalid-hostname.log``); every line also carries
+  the peer's IP address, which an authenticated client cannot forge.
+
+PKI, with no secret in the blueprint or the Terraform state:
+
+- At first boot the collector runs ``ssb-log-pki init``: openssl creates a private CA (P-256;
+  key ``0600`` in a ``0700`` directory that rsyslog may not read, and that never leaves the
+  collector) and the collector's server certificate for the fixed name ``SERVER_NAME``.
+- An administrator runs ``ssb-log-pki issue <client-hostname>`` on the collector, copies
+  ``ca.pem``, ``client.pem``, ``client.key`` to the client over SSH and runs ``ssb-log-pki
+  install <dir>`` there, which verifies the bundle and places it in ``TLS_DIR`` (key ``0640``,
+  group of the rsyslog user). rsyslog picks the files up on its next retry; no restart.
+- Mutual TLS: the collector accepts only certificates its CA signed with the client-auth
+  purpose (``x509/certvalid`` plus the extended-key-usage check); clients require the
+  server-auth purpose and the name ``SERVER_NAME`` (``x509/name``). Until the files exist a
+  client keeps logging locally and queues; it never sends anything in plaintext (fail closed).
+- Why a fixed name and not the collector's address: the generator may only know an IP address
+  (or a name that changes), and rsyslog's name check ignores IP subject-alt-names; what the name
+  check must prevent is another certificate from the same CA (a client's) posing as the
+  collector, and a reserved name ``issue`` refuses to sign does exactly that.
+- Limits: there is no revocation list (to drop a client, re-create the CA and re-issue); the
+  client key is generated on the collector and copied once (delete the bundle afterwards).
+
+Intrusion detection (``intrusion_detection: true``):
+
+- auditd with a rules file (identity files, sudoers, sshd configuration, privileged commands,
+  kernel modules, time changes, logins, audit tampering; ``-e 2`` last, so the rules are
+  immutable until reboot) and auditd's syslog plug-in, so audit events reach the collector.
+- AIDE with its own configuration; the baseline is taken once cloud-init has finished
+  (``ssb-aide-init.service``, ordered after ``cloud-final.service``) and checked daily by
+  ``ssb-aide-check.timer``. The report and the database's SHA-256 go to the journal, hence to
+  the collector, where a root attacker on the instance cannot rewrite them.
+
+The keyword-only arguments named for tests (``root``, ports, ``bind_address``) exist to run the
+real daemons on loopback in a temporary directory; the spec never sets them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+COLLECTOR_PORT = 6514
+SERVER_NAME = "collector.logging.safespring-blueprints.internal"
+# GnuTLS: TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only (no CBC, no RSA kx).
+GNUTLS_PRIORITY = (
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+)
+QUEUE_MAX_DISK = "2g"
+
+TLS_DIR = "etc/safespring-blueprints/logging"
+PKI_SCRIPT = "usr/local/sbin/ssb-log-pki"
+JOURNALD_DROPIN = "etc/systemd/journald.conf.d/60-safespring-blueprints.conf"
+FORWARD_CONF = "etc/rsyslog.d/60-safespring-blueprints-forward.conf"
+COLLECTOR_CONF = "etc/rsyslog.d/60-safespring-blueprints-collector.conf"
+APPARMOR_SNIPPET = "etc/apparmor.d/rsyslog.d/safespring-blueprints-logging"
+SPOOL_DIR = "var/spool/rsyslog"
+REMOTE_DIR = "var/log/remote"
+UNIT_DIR = "etc/systemd/system"
+AUDIT_RULES = "etc/audit/rules.d/60-safespring-blueprints.rules"
+AUDIT_SYSLOG_PLUGIN = "etc/audit/plugins.d/ssb-syslog.conf"
+AIDE_CONF = "etc/safespring-blueprints/aide/aide.conf"
+AIDE_DB_DIR = "var/lib/aide/safespring-blueprints"
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+_ROOT = re.compile(r"/(?:[A-Za-z0-9._-]+/)*")
+_HEADER = "Generated by safespring-blueprints. Do not edit: regenerate the blueprint."
+
+
+@dataclass(frozen=True)
+class GuestConfig:
+    """What cloud-init must do on an instance for one measure."""
+
+    packages: tuple[str, ...]
+    files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal permissions)
+    commands: tuple[tuple[str, ...], ...]  # argv lists run once at first boot, in order
+    measures: tuple[str, ...]  # evidence names for the instance's metadata
+
+
+def _data(name: str) -> str:
+    """A static file shipped in ``generator/data/logging/``."""
+    return resources.files("generator").joinpath(f"data/logging/{name}").read_text("utf-8")
+
+
+def check_collector(collector: str) -> str:
+    """The collector address, if it is a plain DNS name or an IPv4/IPv6 literal (else ValueError).
+
+    Names are lowercase, labels of letters, digits and inner hyphens, at most 253 characters,
+    and the last label is not all digits (so ``10.0.0`` is neither a name nor an address).
+    """
+    if not isinstance(collector, str) or not collector or len(collector) > 253:
+        raise ValueError(f"collector {collector!r} must be a host name or an IP address")
+    if ":" in collector or collector.replace(".", "").isdigit():
+        if "%" in collector:  # a scoped IPv6 address names an interface of the client
+            raise ValueError(f"collector {collector!r}: scoped IPv6 addresses are not allowed")
+        try:
+            return str(ipaddress.ip_address(collector))
+        except ValueError:
+            raise ValueError(f"collector {collector!r} is not a valid IP address") from None
+    if not _HOSTNAME.fullmatch(collector) or collector.rsplit(".", 1)[-1].isdigit():
+        raise ValueError(f"collector {collector!r} is not a plain lowercase DNS name")
+    return collector
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} {value!r} must be an integer {low}..{high}")
+    return value
+
+
+def _check_root(root: str) -> str:
+    if not isinstance(root, str) or not _ROOT.fullmatch(root):
+        raise ValueError(f"root {root!r} must be an absolute path ending in '/'")
+    return root
+
+
+def _unit(sections: list[tuple[str, list[str]]]) -> str:
+    """A systemd unit file from ``[(section, ["Key=value", ...]), ...]``."""
+    out = [f"# {_HEADER}"]
+    for name, lines in sections:
+        out += ["", f"[{name}]", *lines]
+    return "\n".join(out) + "\n"
+
+
+def _timer(description: str, calendar: str = "daily") -> str:
+    return _unit(
+        [
+            ("Unit", [f"Description={description}"]),
+            (
+                "Timer",
+                [f"OnCalendar={calendar}", "RandomizedDelaySec=1h", "Persistent=true"],
+            ),
+            ("Install", ["WantedBy=timers.target"]),
+        ]
+    )
+
+
+_HARDENING = [
+    "NoNewPrivileges=true",
+    "PrivateNetwork=true",
+    "PrivateTmp=true",
+    "ProtectSystem=strict",
+    "Nice=19",
+    "IOSchedulingClass=idle",
+]
+
+
+def _local(root: str, retention_days: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, ...]]]:
+    """Persistent journal with the retention period, and the cleanup timer for rotated files."""
+    journald = "\n".join(
+        [
+            f"# {_HEADER}",
+            "# Local logs: a persistent journal kept at most retention_days, forwarded to rsyslog.",
+            "[Journal]",
+            "Storage=persistent",
+            "Compress=yes",
+            f"MaxRetentionSec={retention_days}d",
+            "ForwardToSyslog=yes",
+            "",
+        ]
+    )
+    minutes = retention_days * 1440
+    log = f"{root}var/log"
+    service = _unit(
+        [
+            (
+                "Unit",
+                [
+                    f"Description=Delete rotated logs older than {retention_days} days "
+                    "(safespring-blueprints)",
+                ],
+            ),
+            (
+                "Service",
+                [
+                    "Type=oneshot",
+                    # The journal has its own retention; the collector's files have their timer.
+                    f"ExecStart=/usr/bin/find {log} -xdev -type f -not -path {log}/journal/* "
+                    f"-not -path {root}{REMOTE_DIR}/* ( -name *.gz -o -name *.xz -o -name *.zst "
+                    f"-o -name *.bz2 -o -name *.[0-9] -o -name *.old ) -mmin +{minutes} "
+                    "-print -delete",
+                    f"ReadWritePaths={log}",
+                    *_HARDENING,
+                ],
+            ),
+        ]
+    )
+    files = [
+        (f"{root}{JOURNALD_DROPIN}", journald, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-retention.service", service, "0644"),
+        (
+            f"{root}{UNIT_DIR}/ssb-log-retention.timer",
+            _timer("Daily deletion of logs past their retention period"),
+            "0644",
+        ),
+    ]
+    commands = [
+        ("systemctl", "daemon-reload"),
+        ("systemctl", "restart", "systemd-journald.service"),
+        ("systemctl", "enable", "--now", "ssb-log-retention.timer"),
+    ]
+    return files, commands
+
+
+def _apparmor(root: str) -> tuple[str, str, str]:
+    """Ubuntu confines rsyslogd: allow it to read the TLS files (never ``private/``)."""
+    d = f"/{TLS_DIR}"
+    text = "\n".join(
+        [
+            f"# {_HEADER}",
+            "# rsyslogd reads its log-shipping TLS material here; private/ (the CA key) is not listed.",
+            f"{d}/ r,",
+            f"{d}/*.pem r,",
+            f"{d}/*.key r,",
+            "",
+        ]
+    )
+    return (f"{root}{APPARMOR_SNIPPET}", text, "0644")
+
+
+def _forward_conf(collector: str, *, root: str, port: int) -> str:
+    tls = f"{root}{TLS_DIR}"
+    return "\n".join(
+        [
+            f"# {_HEADER}",
+            "# Ship every message to the central log collector over TLS (RFC 5425), mutual",
+            "# certificate authentication, behind a disk-assisted queue. Until the certificate",
+            f"# files exist in {tls} nothing is sent (never in plaintext) and messages queue.",
+            "action(",
+            '    type="omfwd"',
+            '    name="ssb-collector"',
+            f'    target="{collector}"',
+            f'    port="{port}"',
+            '    protocol="tcp"',
+            '    TCP_Framing="octet-counted"',
+            '    template="RSYSLOG_SyslogProtocol23Format"',
+            '    StreamDriver="gtls"',
+            '    StreamDriverMode="1"',
+            '    StreamDriverAuthMode="x509/name"',
+            f'    StreamDriverPermittedPeers="{SERVER_NAME}"',
+            '    StreamDriver.CheckExtendedKeyPurpose="on"',
+            '    StreamDriver.PrioritizeSAN="on"',
+            f'    StreamDriver.CAFile="{tls}/ca.pem"',
+            f'    StreamDriver.CertFile="{tls}/client.pem"',
+            f'    StreamDriver.KeyFile="{tls}/client.key"',
+            f'    gnutlsPriorityString="{GNUTLS_PRIORITY}"',
+            '    queue.type="LinkedList"',
+            '    queue.filename="ssb-collector"',
+            f'    queue.spoolDirectory="{root}{SPOOL_DIR}"',
+            f'    queue.maxDiskSpace="{QUEUE_MAX_DISK}"',
+            '    queue.saveOnShutdown="on"',
+            '    action.resumeRetryCount="-1"',
+            '    action.resumeInterval="10"',
+            ")",
+            "",
+        ]
+    )
+
+
+def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
+    tls = f"{root}{TLS_DIR}"
+    remote = f"{root}{REMOTE_DIR}"
+    address = [f'    address="{bind_address}"'] if bind_address is not None else []
+    return "\n".join(
+        [
+            f"# {_HEADER}",
+            "# Central log collector: TLS only (RFC 5425) on one port, clients authenticated by",
+            "# certificates this collector's CA issued; no plaintext listener exists.",
+            'module(load="imtcp" maxSessions="1000")',
+            "",
+            'template(name="ssb-remote-file" type="list") {',
+            f'    constant(value="{remote}/")',
+            '    property(name="hostname" securepath="replace" caseConversion="lower")',
+            '    constant(value="/")',
+            '    property(name="$year")',
+            '    constant(value="-")',
+            '    property(name="$month")',
+            '    constant(value="-")',
+            '    property(name="$day")',
+            '    constant(value=".log")',
+            "}",
+            "",
+            "# <time reported> <peer IP> <host> <tag> <message>",
+            'template(name="ssb-remote-line" type="list") {',
+            '    property(name="timereported" dateFormat="rfc3339")',
+            '    constant(value=" ")',
+            '    property(name="fromhost-ip")',
+            '    constant(value=" ")',
+            '    property(name="hostname")',
+            '    constant(value=" ")',
+            '    property(name="syslogtag")',
+            '    property(name="msg" spIfNo1stSp="on")',
+            '    property(name="msg" dropLastLf="on")',
+            '    constant(value="\\n")',
+            "}",
+            "",
+            'ruleset(name="ssb-remote" queue.type="LinkedList") {',
+            "    if re_match($hostname, '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$') then {",
+            '        action(type="omfile" dynaFile="ssb-remote-file" template="ssb-remote-line"',
+            '               createDirs="on" dirCreateMode="0750" fileCreateMode="0640")',
+            "    } else {",
+            f'        action(type="omfile" file="{remote}/_invalid-hostname.log"',
+            '               template="ssb-remote-line" fileCreateMode="0640")',
+            "    }",
+            "    stop",
+            "}",
+            "",
+            "input(",
+            '    type="imtcp"',
+            f'    port="{port}"',
+            *address,
+            '    ruleset="ssb-remote"',
+            '    streamDriver.name="gtls"',
+            '    streamDriver.mode="1"',
+            '    streamDriver.authMode="x509/certvalid"',
+            '    streamDriver.CheckExtendedKeyPurpose="on"',
+            f'    streamDriver.CAFile="{tls}/ca.pem"',
+            f'    streamDriver.CertFile="{tls}/server.pem"',
+            f'    streamDriver.KeyFile="{tls}/server.key"',
+            f'    gnutlsPriorityString="{GNUTLS_PRIORITY}"',
+            ")",
+            "",
+        ]
+    )
+
+
+def _aide_conf(root: str) -> str:
+    r = root.replace(".", "\\.")  # selection lines are regular expressions
+    db = f"{root}{AIDE_DB_DIR}"
+    return "\n".join(
+        [
+            f"# {_HEADER}",
+            "# File-integrity monitoring: system binaries, libraries, configuration, root's SSH keys.",
+            f"database_in=file:{db}/aide.db.gz",
+            f"database_out=file:{db}/aide.db.new.gz",
+            "gzip_dbout=yes",
+            "report_url=stdout",
+            "report_summarize_changes=yes",
+            "report_grouped=yes",
+            "report_level=changed_attributes",
+            "log_level=warning",
+            "SSB = p+n+u+g+s+m+c+ftype+acl+xattrs+sha512",
+            f"{r}boot SSB",
+            f"{r}etc SSB",
+            f"{r}usr/bin SSB",
+            f"{r}usr/sbin SSB",
+            f"{r}usr/lib SSB",
+            f"{r}usr/libexec SSB",
+            f"{r}usr/local SSB",
+            f"{r}opt SSB",
+            f"{r}root/\\.ssh SSB",
+            f"{r}var/spool/cron SSB",
+            # Rewritten at every boot or by the network, with no security meaning.
+            f"!{r}etc/mtab$",
+            f"!{r}etc/adjtime$",
+            f"!{r}etc/resolv\\.conf$",
+            "",
+        ]
+    )
+
+
+def _intrusion_detection(root: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, ...]]]:
+    conf = f"{root}{AIDE_CONF}"
+    db = f"{root}{AIDE_DB_DIR}"
+    plugin = "\n".join(
+        [
+            f"# {_HEADER}",
+            "# Audit events to syslog, hence to the local files and the central collector.",
+            "active = yes",
+            "direction = out",
+            "path = /sbin/audisp-syslog",
+            "type = always",
+            "args = LOG_INFO LOG_LOCAL6",
+            "format = string",
+            "",
+        ]
+    )
+    aide_limits = [
+        "NoNewPrivileges=true",
+        "PrivateNetwork=true",
+        "ProtectSystem=strict",
+        "CapabilityBoundingSet=CAP_DAC_READ_SEARCH",
+        "Nice=19",
+        "IOSchedulingClass=idle",
+    ]
+    init = _unit(
+        [
+            (
+                "Unit",
+                [
+                    "Description=AIDE baseline of system files (safespring-blueprints)",
+                    # Take the baseline once cloud-init has installed and configured everything.
+                    "After=cloud-final.service",
+                    f"ConditionPathExists=!{db}/aide.db.gz",
+                ],
+            ),
+            (
+                "Service",
+                [
+                    "Type=oneshot",
+                    f"ReadWritePaths={root}var/lib/aide",
+                    f"ExecStartPre=/usr/bin/install -d -m 0700 {db}",
+                    f"ExecStart=/usr/bin/aide --init --config={conf}",
+                    f"ExecStart=/usr/bin/mv -f {db}/aide.db.new.gz {db}/aide.db.gz",
+                    # The database's hash goes to the central log: a rewritten baseline shows.
+                    f"ExecStartPost=/usr/bin/sha256sum {db}/aide.db.gz",
+                    "SyslogIdentifier=ssb-aide",
+                    *aide_limits,
+                ],
+            ),
+        ]
+    )
+    check = _unit(
+        [
+            (
+                "Unit",
+                [
+                    "Description=AIDE file-integrity check (safespring-blueprints)",
+                    "After=ssb-aide-init.service",
+                ],
+            ),
+            (
+                "Service",
+                [
+                    "Type=oneshot",
+                    f"ExecStartPre=/usr/bin/sha256sum {db}/aide.db.gz",
+                    # Exit status 1-7 means files were added, removed or changed: the unit fails.
+                    f"ExecStart=/usr/bin/aide --check --config={conf}",
+                    "SyslogIdentifier=ssb-aide",
+                    *aide_limits,
+                ],
+            ),
+        ]
+    )
+    files = [
+        (f"{root}{AUDIT_RULES}", _data("60-safespring-blueprints.rules"), "0640"),
+        (f"{root}{AUDIT_SYSLOG_PLUGIN}", plugin, "0640"),
+        (conf, _aide_conf(root), "0600"),
+        (f"{root}{UNIT_DIR}/ssb-aide-init.service", init, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-aide-check.service", check, "0644"),
+        (
+            f"{root}{UNIT_DIR}/ssb-aide-check.timer",
+            _timer("Daily AIDE file-integrity check"),
+            "0644",
+        ),
+    ]
+    commands = [
+        ("systemctl", "daemon-reload"),
+        # Re-reads plugins.d and loads rules.d (augenrules, ending in -e 2) in case auditd was
+        # running before its files were written; a no-op for rules already immutable.
+        ("systemctl", "restart", "auditd.service"),
+        # Debian's own daily check would run on the distribution's configuration, uninitialised.
+        ("systemctl", "mask", "--now", "dailyaidecheck.timer"),
+        ("systemctl", "enable", "ssb-aide-check.timer"),
+        ("systemctl", "start", "ssb-aide-check.timer"),
+        ("systemctl", "start", "--no-block", "ssb-aide-init.service"),
+    ]
+    return files, commands
+
+
+def log_client(
+    collector: str | None,
+    *,
+    retention_days: int,
+    intrusion_detection: bool,
+    root: str = "/",
+    collector_port: int = COLLECTOR_PORT,
+) -> GuestConfig:
+    """Local logs on every instance; shipping to ``collector`` over mutual TLS when given.
+
+    ``collector`` is the collector's DNS name or IP address as the client reaches it; the
+    certificate name checked is always ``SERVER_NAME``. ``log_client(None, ...)`` writes the
+    same local-log files as :func:`log_collector`, so both can be merged for the collector.
+    """
+    _check_int("retention_days", retention_days, 1, 36500)
+    _check_int("collector_port", collector_port, 1, 65535)
+    _check_root(root)
+    if not isinstance(intrusion_detection, bool):
+        raise ValueError("intrusion_detection must be a boolean")
+    target = None if collector is None else check_collector(collector)
+
+    packages = {"rsyslog"}
+    files, commands = _local(root, retention_days)
+    measures = ["local-logs"]
+    if target is not None:
+        packages |= {"rsyslog-gnutls", "openssl"}
+        files += [
+            (
+                f"{root}{FORWARD_CONF}",
+                _forward_conf(target, root=root, port=collector_port),
+                "0644",
+            ),
+            _apparmor(root),
+            (f"{root}{PKI_SCRIPT}", _data("ssb-log-pki"), "0755"),
+        ]
+        commands += [
+            ("install", "-d", "-m", "0755", f"{root}{TLS_DIR}"),
+            ("systemctl", "restart", "rsyslog.service"),
+        ]
+        measures.append("log-shipping-tls")
+    if intrusion_detection:
+        packages |= {"auditd", "aide"}
+        id_files, id_commands = _intrusion_detection(root)
+        files += id_files
+        commands += [c for c in id_commands if c not in commands]
+        measures += ["audit", "file-integrity"]
+    return GuestConfig(
+        packages=tuple(sorted(packages)),
+        files=tuple(files),
+        commands=tuple(commands),
+        measures=tuple(measures),
+    )
+
+
+def log_collector(
+    *,
+    retention_days: int,
+    clients_port: int = COLLECTOR_PORT,
+    root: str = "/",
+    bind_address: str | None = None,
+) -> GuestConfig:
+    """The central log collector: TLS-only listener, per-host daily files, its own CA.
+
+    The security group must open ``clients_port``/TCP to the client instances only. In
+    production rsyslog listens on every address (``bind_address`` is for loopback tests).
+    """
+    _check_int("retention_days", retention_days, 1, 36500)
+    _check_int("clients_port", clients_port, 1, 65535)
+    _check_root(root)
+    if bind_address is not None:
+        bind_address = str(ipaddress.ip_address(bind_address))  # ValueError if not an address
+    files, commands = _local(root, retention_days)
+    remote = f"{root}{REMOTE_DIR}"
+    minutes = retention_days * 1440
+    remote_service = _unit(
+        [
+            (
+                "Unit",
+                [
+                    f"Description=Delete collected logs older than {retention_days} days "
+                    "(safespring-blueprints)",
+                    # rsyslog creates it (as its own user) when the first client connects.
+                    f"ConditionPathIsDirectory={remote}",
+                ],
+            ),
+            (
+                "Service",
+                [
+                    "Type=oneshot",
+                    f"ExecStart=/usr/bin/find {remote} -mindepth 1 -type f -mmin +{minutes} -print -delete",
+                    f"ExecStart=/usr/bin/find {remote} -mindepth 1 -type d -empty -delete",
+                    f"ReadWritePaths={remote}",
+                    *_HARDENING,
+                ],
+            ),
+        ]
+    )
+    files += [
+        (
+            f"{root}{COLLECTOR_CONF}",
+            _collector_conf(root=root, port=clients_port, bind_address=bind_address),
+            "0644",
+        ),
+        _apparmor(root),
+        (f"{root}{PKI_SCRIPT}", _data("ssb-log-pki"), "0755"),
+        (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", remote_service, "0644"),
+        (
+            f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",
+            _timer("Daily deletion of collected logs past their retention period"),
+            "0644",
+        ),
+    ]
+    commands += [
+        (f"{root}{PKI_SCRIPT}", "init", "--dir", f"{root}{TLS_DIR}"),
+        ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer"),
+        ("systemctl", "restart", "rsyslog.service"),
+    ]
+    return GuestConfig(
+        packages=("openssl", "rsyslog", "rsyslog-gnutls"),
+        files=tuple(files),
+        commands=tuple(commands),
+        measures=("local-logs", "log-collector-tls"),
+    )

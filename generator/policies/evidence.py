@@ -1,0 +1,406 @@
+"""Reading evidence out of what Checkov hands a check, failing closed on anything unresolved.
+
+What Checkov 3.3.30 presents to a Python check (found by experiment on the generated
+blueprints; see tests/policies for fixtures that pin the behaviour we rely on):
+
+* Values are wrapped in lists: `size: [10]`, list attributes twice (`policies: [["x"]]`),
+  blocks as lists of dicts (`block_device: [{...}]`).
+* Resources of local modules are addressed `module.<call>.<type>.<name>`. When Checkov can
+  render the module, `count` is expanded to `...this[0]`, `...this[1]` and `for_each` over a
+  map (also a map of objects) to `...this["key"]`, with module inputs, `each.value.*` and
+  `count.index` substituted; the `count`/`for_each` attribute is then gone.
+* When it cannot render a module, the module's resources stay ONE unexpanded resource each,
+  still carrying `count`/`for_each`, with raw `var.x` / `each.value.x` strings. This happened
+  to every OpenStack module of blueprints/patient-portal: a module↔module cycle through outputs
+  (instances take volume IDs while volumes take instance IDs; sg_web and sg_db reference each
+  other's IDs) — legal in Terraform, whose graph is per resource — leaves both modules and the
+  modules that depend on them unrendered. A one-way chain renders; so does one module that
+  holds all security groups and references its own groups by key.
+* A `for_each` map whose values contain a reference (e.g. `module.sg_web.id` inside a rule
+  object) is not expanded either.
+* An optional object attribute left out of a `for_each` value stays the string
+  `each.value.<attr>`; it is indistinguishable from an unresolved value.
+* Conditionals whose operands are unresolved are evaluated anyway and silently take a branch
+  (Python truthiness on the text): a comparison with an unresolved side is false, so
+  `var.encryption == "luks-tang" ? "LUKS2 ..." : "not encrypted ..."` came out as
+  "not encrypted ..." for a luks-tang volume; a bare unresolved reference is truthy, so
+  `var.public_read ? false : true` came out false; `x == null ? null : ref` kept `ref`. Never
+  trust a derived value; read the raw evidence attribute, and put the secure value where an
+  unresolved condition cannot select the insecure one unnoticed (the checks then fail).
+* Locals inside modules were often left unresolved (`${local.anti_affinity ? ...}`), and
+  functions Checkov does not implement stay as text (`startswith(b2.c4r16,"b2.")`).
+* `merge(var.metadata, {...})` is sometimes a dict and sometimes the partly evaluated string
+  `merge({'a': 'b'},{'ssb_encryption': luks-tang})` — which one depends on PYTHONHASHSEED (set
+  iteration order in the renderer), so the same blueprint can alternate between runs. Map
+  lookups below read both forms, and a string that still holds a reference is unresolved.
+* Dynamic blocks are rendered once with `<name>.value` placeholders whatever their
+  `for_each` is, so a dynamic block is always "present".
+* `jsonencode()` of a policy may come back as a dict with `"Version": 1985` (2012-10-17
+  evaluated as arithmetic) or as a string; booleans inside become `'False'`/`'True'`.
+* A module output can resolve to the output of another call of the same module source
+  (instances_web's security group read as patient-portal-db): do not check cross-module links.
+* `var.description` of a module was replaced by the variable's own `description` text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+
+# A string still holding a Terraform reference or expression: Checkov could not resolve it.
+_REFERENCE = re.compile(
+    r"\$\{"
+    r"|\b(var|local|module|each|count|data|path|self|terraform)\."
+    r"|\b(openstack|aws)_[a-z0-9_]+\.[a-z_]"
+    r"|\b[a-z][a-z0-9_]*\("
+    r"|\b[a-z_]+\.value\b"
+    r"|\?.*:"
+)
+
+# Classification values that say "no personal data"; anything else, or nothing, is personal.
+NOT_PERSONAL = frozenset({"non-personal", "internal"})
+CLASSIFICATION_KEY = "ssb_classification"
+
+WORLD = frozenset({"0.0.0.0/0", "::/0"})
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A value Checkov left as an expression; checks must treat it as a failure."""
+
+    raw: Any
+
+    def __str__(self) -> str:
+        return f"unresolved ({str(self.raw)[:80]})"
+
+
+MISSING = object()
+
+
+def severity(level: str) -> Any:
+    """Checkov's severity object for HIGH/MEDIUM/LOW/CRITICAL."""
+    return Severities[getattr(BcSeverities, level)]
+
+
+def guideline(check_id: str) -> str:
+    """Link to the documentation of the (first) control the check evidences."""
+    from generator.controls import DOCS_URL, controls_for_check
+
+    found = controls_for_check(check_id)
+    return found[0].url if found else DOCS_URL
+
+
+def is_unresolved_text(value: Any) -> bool:
+    """True when a string (or anything inside a list/dict) still holds a reference."""
+    if isinstance(value, str):
+        return bool(_REFERENCE.search(value))
+    if isinstance(value, Mapping):
+        return any(is_unresolved_text(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unresolved_text(v) for v in value)
+    return False
+
+
+def has_no_instances(conf: Mapping[str, Any]) -> bool:
+    """True when `for_each` resolved to an empty map/list or `count` to 0: nothing is created,
+    so there is nothing to check (Checkov leaves such a resource unexpanded)."""
+    if "for_each" in conf:
+        return unwrap(conf["for_each"]) in ({}, [], None) or conf["for_each"] in ([{}], [[]])
+    if "count" in conf:
+        return unwrap(conf["count"]) in (0, "0")
+    return False
+
+
+def is_expanded(conf: Mapping[str, Any]) -> bool:
+    """False when Checkov left `count`/`for_each` in place (the module was not rendered)."""
+    return "count" not in conf and "for_each" not in conf
+
+
+def unwrap(value: Any) -> Any:
+    """Checkov's one-element list wrapper removed."""
+    while isinstance(value, list) and len(value) == 1 and not isinstance(value[0], dict):
+        value = value[0]
+    return value
+
+
+def attr(conf: Mapping[str, Any], key: str) -> Any:
+    """A scalar attribute: its value, MISSING, or Unresolved."""
+    if key not in conf:
+        return MISSING
+    value = unwrap(conf[key])
+    if value is None:
+        return MISSING
+    if is_unresolved_text(value):
+        return Unresolved(value)
+    return value
+
+
+_SECGROUP_ID = re.compile(r"^(module\.[A-Za-z0-9_-]+\.)*openstack_networking_secgroup_v2\.[A-Za-z0-9_-]+"
+                          r"(\[[^\]]+\])?\.id$")
+
+
+def remote_group(conf: Mapping[str, Any]) -> str | Unresolved | object:
+    """`remote_group_id` as evidence: a literal id, or a reference to a security group
+    resource's `.id` (Checkov leaves resource attributes as text; an id is never empty),
+    MISSING, or Unresolved for anything else (a variable, a conditional)."""
+    if "remote_group_id" not in conf:
+        return MISSING
+    value = unwrap(conf["remote_group_id"])
+    if value is None:
+        return MISSING
+    if isinstance(value, str) and _SECGROUP_ID.match(value.strip()):
+        return value.strip()
+    if is_unresolved_text(value):
+        return Unresolved(value)
+    return value
+
+
+def blocks(conf: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    """Nested blocks of one type (dynamic blocks included, rendered once by Checkov)."""
+    value = conf.get(key) or []
+    return [b for b in value if isinstance(b, dict)]
+
+
+def as_bool(value: Any) -> bool | Unresolved | None:
+    """True/False from Checkov's booleans ("true", True, "True"); None if absent."""
+    if value is MISSING:
+        return None
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return Unresolved(value)
+
+
+def as_int(value: Any) -> int | Unresolved | None:
+    """An integer from Checkov's numbers or numeric strings; None if absent."""
+    if value is MISSING:
+        return None
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, bool):
+        return Unresolved(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return Unresolved(value)
+
+
+_PAIR = r"""\\*['"]{key}\\*['"]\s*:\s*(\\*['"](?P<q>[^'"\\]*)\\*['"]|(?P<bare>[^,}}\s]+))"""
+
+
+def map_value(conf: Mapping[str, Any], attribute: str, key: str) -> Any:
+    """`attribute[key]` of a map attribute (e.g. metadata, tags): value, MISSING or Unresolved.
+
+    Reads a rendered dict, and the partly rendered `merge({...},{...})` text Checkov sometimes
+    leaves (the last occurrence wins, as in merge). A key absent from a text that still holds
+    references is Unresolved: it may come from the unresolved part.
+    """
+    if attribute not in conf:
+        return MISSING
+    value = conf[attribute]
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, Mapping):
+        if key not in value:
+            return MISSING
+        found = unwrap(value[key])
+        return Unresolved(found) if is_unresolved_text(found) else found
+    if not isinstance(value, str):
+        return Unresolved(value)
+    matches = list(re.finditer(_PAIR.format(key=re.escape(key)), value))
+    if not matches:
+        return Unresolved(value) if is_unresolved_text(value) else MISSING
+    last = matches[-1]
+    found = last.group("q") if last.group("q") is not None else last.group("bare")
+    if last.group("q") is None and is_unresolved_text(found):
+        return Unresolved(found)
+    if is_unresolved_text(found):
+        return Unresolved(found)
+    return found
+
+
+def holds_personal_data(conf: Mapping[str, Any], attribute: str) -> bool:
+    """True unless the resource's classification evidence says it holds no personal data.
+
+    No evidence, or evidence Checkov could not resolve, counts as personal data.
+    """
+    value = map_value(conf, attribute, CLASSIFICATION_KEY)
+    return not (isinstance(value, str) and value in NOT_PERSONAL)
+
+
+def _literal(text: str) -> Any:
+    """Python-literal text as Checkov prints it, after repairing its known quoting slip."""
+    import ast
+
+    # `"${aws_s3_bucket.this.arn}/*"` comes out as `''aws_s3_bucket.this.arn'/*'`.
+    text = re.sub(r"''([^',]*)'([^',]*)'", r"'\1\2'", text)
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+
+
+def policy_statements(value: Any) -> list[dict[str, Any]] | Unresolved:
+    """The Statement list of a bucket policy, whichever form Checkov rendered `jsonencode()` into.
+
+    Seen: a dict whose Statement is the text `${concat([...],[])}`; the text
+    `jsonencode({...})`; a plain dict. Only the statement structure is needed, so references
+    left inside (Resource ARNs) do not matter; anything that does not parse is Unresolved.
+    """
+    document: Any = value
+    while isinstance(document, list) and len(document) == 1:
+        document = document[0]
+    if isinstance(document, str):
+        text = document.strip()
+        if text.startswith("jsonencode(") and text.endswith(")"):
+            text = text[len("jsonencode("):-1]
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = _literal(text)
+    if not isinstance(document, Mapping):
+        return Unresolved(value)
+    found = document.get("Statement")
+    if isinstance(found, str):
+        m = re.fullmatch(r"\$\{concat\((\[.*\]),\s*\[\]\)\}", found.strip(), re.S)
+        found = _literal(m.group(1)) if m else None
+    if isinstance(found, Mapping):
+        found = [found]
+    if isinstance(found, list) and found and all(isinstance(st, Mapping) for st in found):
+        return [dict(st) for st in found]
+    return Unresolved(value)
+
+
+# ---- the scan's graph: what one block cannot show ------------------------------------------
+#
+# Some evidence spans blocks Checkov hands a check one at a time (a backup provider against the
+# data provider, a module call against the resources it renders, the `terraform` block, which no
+# check type receives at all). Checkov 3.3.30 sets `check.graph` (a rustworkx PyDiGraph whose
+# nodes are (index, attributes) pairs) before each check runs; every block of the scan is a
+# node: `block_type_` (resource, provider, module, terraform, ...), `file_path_` (absolute),
+# `config_` (the block as a check would receive it, under its type and name),
+# `source_module_object_` (the module call that rendered it, for module resources).
+# Helpers return nothing when the graph is missing or of another kind; checks fail closed then.
+
+
+def graph_blocks(graph: Any) -> list[dict[str, Any]]:
+    """Attribute dicts of every block in Checkov's graph (rustworkx or networkx), [] if none."""
+    if graph is None or not hasattr(graph, "nodes"):
+        return []
+    try:
+        nodes = list(graph.nodes(data=True))  # networkx: (id, data)
+    except TypeError:
+        nodes = list(graph.nodes())  # rustworkx: (index, data)
+    return [dict(node[1]) for node in nodes
+            if isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], Mapping)]
+
+
+def entity_file(entity_path: str) -> str:
+    """The scanned file of `check.entity_path` ("/dir/file.tf:type:name"), relative to the root."""
+    return entity_path.split(":", 1)[0]
+
+
+def scan_root(graph_nodes: list[dict[str, Any]], relative_file: str) -> str | None:
+    """Absolute directory Checkov scanned: the prefix that turns `relative_file` into a block's
+    file path; of several, the one most blocks live under (modules may lie outside it)."""
+    import os
+
+    paths = {str(n.get("file_path_") or "") for n in graph_nodes} - {""}
+    if not relative_file.startswith("/"):
+        relative_file = "/" + relative_file
+    candidates = {p[: -len(relative_file)] for p in paths if p.endswith(relative_file)}
+    if not candidates:
+        return None
+    return max(sorted(candidates, key=len),
+               key=lambda root: sum(p.startswith(root + os.sep) for p in paths))
+
+
+def block_config(node: Mapping[str, Any]) -> dict[str, Any]:
+    """The block as a check receives it (`config_` without its type/name wrapping)."""
+    config = node.get("config_")
+    if not isinstance(config, Mapping):
+        return {}
+    block_type = node.get("block_type_")
+    if block_type in ("terraform",):
+        return dict(config)
+    name = str(node.get("block_name_") or "")
+    if block_type == "provider":
+        inner = config.get(name.split(".", 1)[0])
+        return dict(inner) if isinstance(inner, Mapping) else {}
+    if block_type in ("resource", "data"):
+        rtype, _, rname = name.partition(".")
+        inner = config.get(rtype, {})
+        inner = inner.get(rname) if isinstance(inner, Mapping) else None
+        return dict(inner) if isinstance(inner, Mapping) else {}
+    inner = config.get(name)
+    return dict(inner) if isinstance(inner, Mapping) else {}
+
+
+def root_module_blocks(graph_nodes: list[dict[str, Any]], directory: str,
+                       block_type: str) -> list[dict[str, Any]]:
+    """Blocks of one type written in the .tf files of `directory` itself (a root module), not
+    copies rendered for a module call."""
+    import os
+
+    return [n for n in graph_nodes
+            if n.get("block_type_") == block_type
+            and os.path.dirname(str(n.get("file_path_") or "")) == directory
+            and not n.get("source_module_object_")
+            and not (n.get("rendering_breadcrumbs_") or {}).get("source_module_")]
+
+
+def module_call_resources(graph_nodes: list[dict[str, Any]], caller_file: str,
+                          call: str) -> list[dict[str, Any]]:
+    """Resources rendered for the module call `call` written in `caller_file` (every instance)."""
+    out = []
+    for n in graph_nodes:
+        source = n.get("source_module_object_")
+        if n.get("block_type_") != "resource" or source is None:
+            continue
+        if getattr(source, "path", None) == caller_file and getattr(source, "name", None) == call \
+                and getattr(source, "nested_tf_module", None) is None:
+            out.append(n)
+    return out
+
+
+def site_of_s3_endpoint(endpoint: Any) -> str | None:
+    """The Safespring site whose S3 endpoint this is (exactly, trailing slash aside), else None."""
+    from generator.platform import platform
+
+    if not isinstance(endpoint, str):
+        return None
+    for name, site in platform().sites.items():
+        if endpoint.rstrip("/") == site.s3_endpoint.rstrip("/"):
+            return name
+    return None
+
+
+def site_of_openstack(conf: Mapping[str, Any]) -> str | None:
+    """The Safespring site an openstack provider block points at (cloud safespring-<site>, or an
+    auth_url whose host is the site's), else None."""
+    from urllib.parse import urlparse
+
+    from generator.platform import platform
+
+    sites = platform().sites
+    cloud = attr(conf, "cloud")
+    if isinstance(cloud, str) and cloud.startswith("safespring-") and cloud[len("safespring-"):] in sites:
+        return cloud[len("safespring-"):]
+    url = attr(conf, "auth_url")
+    if isinstance(url, str):
+        host = urlparse(url).hostname
+        for name, site in sites.items():
+            if host and host == urlparse(site.auth_url).hostname:
+                return name
+    return None

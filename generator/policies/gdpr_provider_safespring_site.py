@@ -1,0 +1,69 @@
+"""CKV_GDPR_11: providers point at a Safespring site (data residency, GDPR Art. 44)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.provider.base_check import BaseProviderCheck
+
+from generator.platform import platform
+from generator.policies.evidence import Unresolved, attr, blocks, guideline, severity
+
+ID = "CKV_GDPR_11"
+SAFESPRING_DOMAIN = ".safedc.net"
+
+
+def _openstack_ok(conf: dict[str, Any]) -> tuple[bool, str]:
+    cloud = attr(conf, "cloud")
+    if isinstance(cloud, str) and cloud in {f"safespring-{s}" for s in platform().sites}:
+        return True, ""
+    url = attr(conf, "auth_url")
+    if isinstance(url, str):
+        parsed = urlparse(url)
+        if parsed.scheme == "https" and (parsed.hostname or "").endswith(SAFESPRING_DOMAIN):
+            return True, ""
+        return False, f"auth_url {url} is not a Safespring site"
+    if isinstance(cloud, Unresolved) or isinstance(url, Unresolved):
+        return False, "cloud/auth_url unresolved"
+    return False, f"cloud {cloud!r} is not safespring-<site> and no auth_url under {SAFESPRING_DOMAIN}"
+
+
+def _aws_ok(conf: dict[str, Any]) -> tuple[bool, str]:
+    allowed = {site.s3_endpoint.rstrip("/") for site in platform().sites.values()}
+    endpoints = blocks(conf, "endpoints")
+    if not endpoints:
+        return False, "no endpoints block: the aws provider would talk to AWS"
+    s3 = attr(endpoints[0], "s3")
+    if isinstance(s3, str) and s3.rstrip("/") in allowed:
+        return True, ""
+    shown = s3 if isinstance(s3, str | Unresolved) else "missing"
+    return False, f"endpoints.s3 is {shown}, not a Safespring endpoint"
+
+
+class ProviderOnSafespringSite(BaseProviderCheck):
+    def __init__(self) -> None:
+        super().__init__(
+            name="Ensure openstack and aws providers point at a Safespring site",
+            id=ID, categories=[CheckCategories.GENERAL_SECURITY],
+            supported_provider=["openstack", "aws"], guideline=guideline(ID))
+        self.severity = severity("HIGH")
+
+    def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> CheckResult:
+        # Which provider this block configures is only known here (entity_type).
+        ok, why = _aws_ok(conf) if entity_type == "aws" else _openstack_ok(conf)
+        if ok:
+            return CheckResult.PASSED
+        self.details.append(why)
+        return CheckResult.FAILED
+
+    def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        ok, why = _openstack_ok(conf)
+        if ok:
+            return CheckResult.PASSED
+        self.details.append(why)
+        return CheckResult.FAILED
+
+
+check = ProviderOnSafespringSite()

@@ -1,0 +1,243 @@
+"""The annex: the technical measures in prose a DPO can put into the record of processing.
+
+Art. 30(1)(g) asks the record to hold, where possible, a general description of the Art. 32(1)
+technical and organisational measures. Every sentence here is written from the spec and
+platform facts of this deployment (what is encrypted how, where data lives, who has access
+until when, retention, backups, logging), so it changes when the deployment does. The text is
+plain; each output format escapes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from generator.platform import platform
+from generator.report.build import AnnexSection, Deployment, GroupFacts, Review
+
+
+def _list(items: list[str]) -> str:
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _group(g: GroupFacts) -> str:
+    return f"{g.name} ({_n(g.count, 'instance')})"
+
+
+def _purpose(d: Deployment) -> AnnexSection:
+    kind = ("personal data including special categories of personal data (Art. 9)"
+            if d.special_categories else "personal data" if d.personal
+            else "no personal data (the spec declares none)")
+    who = f"The controller is {d.controller}" if d.controller else "The spec names no controller"
+    contact = f", contact {d.contact}" if d.contact else ""
+    text = [f"Deployment {d.name}" + (f": {d.description}." if d.description else "."),
+            f"{who}{contact}. The spec classifies the data as {kind}; every resource carries the "
+            f"classification {d.classification} as a tag."]
+    return AnnexSection("Processing and classification", tuple(text))
+
+
+def _location(d: Deployment) -> AnnexSection:
+    s = d.site
+    text = [f"All instances, volumes and buckets run on Safespring's site {s.name} in {s.city} "
+            f"({s.country}), on the OpenStack compute and S3-compatible storage of Safespring, a "
+            "Swedish provider acting as processor."]
+    if d.backup and d.backup.bucket and d.backup_site:
+        b = d.backup_site
+        text.append(f"Backups are stored on a second Safespring site, {b.name} in {b.city} "
+                    f"({b.country}), so a site-wide incident does not take data and backups "
+                    "together.")
+    text.append("The Terraform providers point only at Safespring endpoints; the infrastructure "
+                "itself transfers no personal data to a third country (Art. 44).")
+    if d.tang_servers:
+        text.append("The encryption keys of the data volumes are released by the controller's "
+                    f"own Tang servers ({_list(list(d.tang_servers))}); where those run is the "
+                    "controller's decision and belongs in this record too.")
+    return AnnexSection("Where the data is stored", tuple(text))
+
+
+def _encryption(d: Deployment) -> AnnexSection:
+    text = ["At rest, Safespring encrypts every disk of its storage clusters (dm-crypt); it "
+            "holds those keys."]
+    vols = [(g, v) for g in d.groups for v in g.volumes]
+    enc = [f"{g.name}/{v.name} ({v.size_gb} GB, mounted at {v.mountpoint})"
+           for g, v in vols if v.encrypted]
+    plain = [f"{g.name}/{v.name}" for g, v in vols if not v.encrypted]
+    if enc:
+        text.append(f"In addition, the data {'volume' if len(enc) == 1 else 'volumes'} "
+                    f"{_list(enc)} {'is' if len(enc) == 1 else 'are'} encrypted inside the "
+                    "instance with LUKS2; the key is bound with Clevis to the controller's Tang "
+                    "servers, so neither Safespring nor a copy of the volume can read the data "
+                    "without them (Art. 32(1)(a)).")
+    if plain:
+        text.append(f"NOT encrypted inside the instance: {_list(plain)}; these rely on the "
+                    "platform's disk encryption only.")
+    if not vols:
+        text.append("The deployment has no data volumes.")
+    text.append("Boot volumes and local instance disks are not encrypted inside the instance: "
+                "personal data belongs on the data volumes.")
+    if d.backup and d.backup.bucket:
+        text.append("Backups are encrypted on the instance by restic before upload; the "
+                    "repository password exists only as a Clevis JWE bound to the Tang servers.")
+    data = [b.name for b in d.buckets if b.role == "data"]
+    if data:
+        text.append(f"The bucket{'s' if len(data) > 1 else ''} {_list(data)} "
+                    f"{'has' if len(data) == 1 else 'have'} no server-side encryption with "
+                    "customer keys (Safespring Storage offers none); objects are protected by "
+                    "the platform's disk encryption unless the application encrypts them "
+                    "before upload.")
+    transit = [f"{e.hostname} (served by {e.instance}, TLS {e.min_tls} or newer, "
+               f"{'ACME' if e.certificate == 'acme' else e.certificate} certificate)"
+               for e in d.endpoints]
+    if transit:
+        text.append(f"In transit, the service is reached over HTTPS only: {_list(transit)}. TLS "
+                    "ends on the instances (Safespring has no load-balancer service).")
+    text.append("Every bucket refuses requests that do not arrive over TLS.")
+    if d.logging.central:
+        text.append(f"Logs travel to the collector over mutually authenticated TLS (port "
+                    f"{d.logging.port}).")
+    return AnnexSection("Encryption", tuple(text))
+
+
+def _network(d: Deployment) -> AnnexSection:
+    text = ["Each instance group has its own security group, created without OpenStack's "
+            "default rules; every rule names its source or destination. Nothing is open that "
+            "the spec does not open."]
+    world = [f"tcp 443 on {g.name} for {_list(list(g.endpoints))}" for g in d.groups if g.endpoints]
+    text.append(f"Open to the whole internet: {_list(world)}." if world
+                else "Nothing is open to the whole internet.")
+    ssh = [f"{g.name} from {_list(list(g.ssh_from))}" for g in d.groups if g.ssh_from]
+    text.append(f"SSH (key only) is allowed to {'; '.join(ssh)}." if ssh
+                else "SSH is not open from anywhere.")
+    flows = [f"{src} to {g.name} on {proto} {port}" for g in d.groups
+             for src, proto, port in g.inbound]
+    if flows:
+        text.append(f"Between the groups: {_list(flows)}.")
+    return AnnexSection("Network access", tuple(text))
+
+
+def _access(d: Deployment, today: dt.date) -> AnnexSection:
+    limit = platform().max_access_days
+    text = [f"Access is granted per person and per application, each with an expiry date at "
+            f"most {limit} days ahead; credentials live in clouds.yaml and the environment, never "
+            "in the Terraform files."]
+    rows = []
+    for a in d.access:
+        when = f"until {a.expires}"
+        if a.expired:
+            when += f" (EXPIRED {-(a.days_left or 0)} days before {today.isoformat()}: remove it)"
+        rows.append(f"{a.name} ({a.kind}, role {a.role}) {when}")
+    if rows:
+        text.append(f"Access granted by the spec: {'; '.join(rows)}.")
+    else:
+        text.append("The spec names nobody with access.")
+    text.append("Removing leavers and rotating credentials happens in Safespring's identity "
+                "service (Keystone) and must be part of the controller's routines.")
+    return AnnexSection("Who has access, and until when", tuple(text))
+
+
+def _retention(d: Deployment) -> AnnexSection:
+    text = []
+    if d.personal:
+        text.append(f"The spec keeps personal data for at most {d.retention_days} days.")
+    for b in d.buckets:
+        if b.role == "data":
+            lock = f"; versions are write-once ({b.object_lock})" if b.object_lock else ""
+            text.append(f"Bucket {b.name}: current objects expire after {b.retention_days} "
+                        f"days (lifecycle rule){lock}; it is versioned and never public.")
+        elif b.role == "state":
+            text.append(f"Bucket {b.name} holds the Terraform state: it never expires on purpose "
+                        "(losing it orphans the deployment); replaced versions do expire.")
+    text.append(f"Logs are kept for {d.logging.retention_days} days.")
+    if d.backup and d.backup.bucket:
+        keep = _list([_n(n, f"{k} snapshot") for k, n in d.backup.keep])
+        text.append(f"Backups keep {keep}; older snapshots are pruned.")
+    if any(g.volumes for g in d.groups):
+        text.append("Volumes have no expiry mechanism on the platform: deleting data held on "
+                    "them in time is the application's job.")
+    return AnnexSection("Retention", tuple(text))
+
+
+def _backup(d: Deployment) -> AnnexSection:
+    if not d.backup or not d.backup.bucket:
+        return AnnexSection("Backups and restore", (
+            "The blueprint generates no backup job. Safespring does not back up customer data: "
+            "restoring data after an incident (Art. 32(1)(c)) needs another arrangement.",))
+    b = d.backup
+    site = d.backup_site
+    where = f"{site.name} ({site.city}, {site.country})" if site else str(b.site)
+    every = {"daily": "Every day", "hourly": "Every hour"}.get(b.schedule, f"On schedule {b.schedule}")
+    text = [f"{every} the groups "
+            f"{_list(list(b.groups))} back up their data volumes with restic to the bucket "
+            f"{b.bucket} on {where}. The bucket is versioned with Object Lock, so a deleted or "
+            "overwritten backup stays recoverable for the lock period (ransomware, mistakes).",
+            "A timer on every instance checks hourly that a recent backup exists and logs an "
+            "error when it does not. Restore steps (same instance, new instance, after a "
+            "malicious delete) are in the blueprint's BACKUP.md.",
+            "Backups cannot be restored without the Tang servers: they must run on at least two "
+            "hosts, not on the site of the data, with their keys backed up offline."]
+    if d.logging.central:
+        text.append(f"The {d.logging.collector} group is not backed up: its logs have their own "
+                    "retention, which backups would outlive.")
+    return AnnexSection("Backups and restore", tuple(text))
+
+
+def _logging(d: Deployment) -> AnnexSection:
+    lg = d.logging
+    text = [f"Every instance keeps its system journal persistently for {lg.retention_days} days."]
+    if lg.central:
+        text.append(f"Logs are also shipped to the dedicated {lg.collector} instance over "
+                    "mutually authenticated TLS, where an instance that is broken into cannot "
+                    "rewrite them.")
+        collector = [g for g in d.groups if g.collector]
+        vols = [v for g in collector for v in g.volumes]
+        if vols and all(v.encrypted for v in vols):
+            text.append("The collector stores them on its own volume, encrypted inside the "
+                        "instance like the data volumes.")
+        elif vols:
+            text.append("The collector's log volume is NOT encrypted inside the instance.")
+    else:
+        text.append("Logs are not shipped to a central collector.")
+    text.append("auditd records security-relevant events and AIDE checks file integrity on every "
+                "instance; their findings travel with the logs." if lg.intrusion_detection
+                else "Intrusion detection (auditd, AIDE) is switched off in the spec.")
+    text.append("Safespring keeps its own platform logs and S3 request logs (90 days, "
+                "available from Safespring support).")
+    return AnnexSection("Logging and intrusion detection", tuple(text))
+
+
+def _resilience(d: Deployment) -> AnnexSection:
+    text = []
+    central = [_group(g) for g in d.groups if g.storage == "central-3-copy"]
+    local = [_group(g) for g in d.groups if g.storage != "central-3-copy"]
+    if central:
+        text.append(f"{_list(central)} boot from central block storage kept in three copies "
+                    "across a Ceph cluster; a failed disk loses no data.")
+    if local:
+        text.append(f"{_list(local)} use local disks with a single copy: a failed disk loses "
+                    "what is on them.")
+    multi = [g.name for g in d.groups if g.count > 1]
+    if multi:
+        text.append(f"The instances of {_list(multi)} run in an anti-affinity server group, so "
+                    "one failed host does not stop the whole group.")
+    return AnnexSection("Resilience", tuple(text))
+
+
+def _review(rev: Review) -> AnnexSection:
+    return AnnexSection("Testing and review", (
+        "The blueprint is scanned with the GDPR policy pack (Checkov) on every change; this "
+        "report is generated from that scan.",
+        rev.message,
+    ))
+
+
+def annex(d: Deployment, rev: Review, today: dt.date) -> tuple[AnnexSection, ...]:
+    """The annex sections, in the order a record of processing lists measures."""
+    return (_purpose(d), _location(d), _encryption(d), _network(d), _access(d, today),
+            _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev))

@@ -1,0 +1,191 @@
+"""The report as Markdown: for a repository next to the blueprint, or a pull request comment.
+
+Every value from the spec, the scan or the catalogue goes through `md()` (markup characters
+escaped, one line) or `code()` (resource names, paths), so a hostile description cannot open
+markup or raw HTML. The diagram is left to the HTML report (Markdown viewers strip SVG).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from generator.render.markdown import code
+from generator.report.build import (
+    FAIL,
+    NOT_APPLICABLE,
+    NOT_EVIDENCED,
+    PASS,
+    ControlResult,
+    Evidence,
+    Report,
+)
+
+# Characters that open markup anywhere in a line (CommonMark + GFM tables and strikethrough).
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+# Characters that open a block only at the start of a line: headings, lists, quotes, rules.
+_LEADING = re.compile(r"^([#+\-=>]|[0-9]+[.)])")
+
+MARK = {PASS: "PASS", FAIL: "**FAIL**", NOT_EVIDENCED: "NOT EVIDENCED",
+        NOT_APPLICABLE: "NOT APPLICABLE"}
+
+
+def md(value: Any, *, start: bool = False) -> str:
+    """A value as inline Markdown text: one line, markup characters escaped, readable raw.
+
+    `start`: the value begins a paragraph or list item, where `#`, `-` or `1.` open a block.
+    """
+    flat = " ".join(str(value).split())
+    flat = _INLINE.sub(r"\\\1", flat)
+    if not start:
+        return flat
+    return _LEADING.sub(lambda m: "\\" + m.group(0) if len(m.group(0)) == 1
+                        else m.group(0)[:-1] + "\\" + m.group(0)[-1], flat)
+
+
+def _status(status: str) -> str:
+    return MARK.get(status, md(status))
+
+
+def _where(e: Evidence) -> str:
+    loc = f"{e.file}:{e.line}" if e.line else e.file
+    return code(loc) if loc else ""
+
+
+def _evidence_lines(c: ControlResult) -> list[str]:
+    lines: list[str] = []
+    failed = [e for e in c.evidence if e.status == "failed"]
+    skipped = [e for e in c.evidence if e.status == "skipped"]
+    passed = [e for e in c.evidence if e.status == "passed"]
+    if failed:
+        lines += ["", "Failed:", ""]
+        for e in failed:
+            lines.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
+                         f"({_where(e)})")
+            lines += [f"  - {md(d)}" for d in e.details]
+    if skipped:
+        lines += ["", "Skipped, with the reason written in the blueprint:", ""]
+        for e in skipped:
+            lines.append(f"- SKIP {code(e.check_id)} {code(e.resource)} ({_where(e)}): "
+                         f"{md(e.reason or '')}")
+    if passed:
+        lines += ["", "Evidence (passed):", ""]
+        by_check: dict[str, list[Evidence]] = {}
+        for e in passed:
+            by_check.setdefault(e.check_id, []).append(e)
+        for check_id, items in by_check.items():
+            resources = ", ".join(code(e.resource) for e in items)
+            lines.append(f"- {code(check_id)} {md(items[0].check_name)}, passed on "
+                         f"{len(items)}: {resources}")
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """The whole report as one Markdown document."""
+    r = report
+    out = [f"# GDPR compliance report: {md(r.name)}", ""]
+    out.append(f"Blueprint {code(r.blueprint.directory)}, report of {md(r.today)}, "
+               f"safespring-blueprints {md(r.generator_version)}.")
+    out += ["", f"## Verdict: {_status(r.verdict) if r.verdict == FAIL else md(r.verdict)}", ""]
+    out += [f"- {md(why, start=True)}" for why in r.verdict_why]
+    out.append("")
+    if r.review.overdue:
+        out += [f"> **{md(r.review.message)}**", ""]
+    else:
+        out += [f"Review: {md(r.review.message)}", ""]
+
+    out += ["## What the statuses mean", "", "| status | meaning |", "|---|---|"]
+    out += [f"| {_status(s)} | {md(m)} |" for s, m in r.status_meaning]
+    out += ["", "A provision takes the worst status of the controls that serve it; "
+            "nothing is shown as passing without a passed check on a resource.", ""]
+
+    counts = ", ".join(f"{n} {s}" for s, n in r.summary.controls if n)
+    out += ["## GDPR provisions", "", f"Controls: {md(counts)}. Scan findings: "
+            f"{r.summary.findings_failed} failed, {r.summary.findings_passed} passed, "
+            f"{r.summary.findings_skipped} skipped.", "",
+            "| provision | what it requires | status | controls |", "|---|---|---|---|"]
+    for p in r.provisions:
+        ctl = ", ".join(f"[{md(cid)}](#{cid.lower()}) {md(st)}" for cid, st in p.controls)
+        out.append(f"| {md(p.label)} | {md(p.requirement)} | {_status(p.status)} | {ctl} |")
+    if r.unassessed:
+        out += ["", "Provisions this report does not assess:", "",
+                "| provision | what it requires | why not |", "|---|---|---|"]
+        out += [f"| {md(u.label)} | {md(u.requirement)} | {md(u.why)} |" for u in r.unassessed]
+
+    out += ["", "## Controls", "", "| control | title | status | why |", "|---|---|---|---|"]
+    out += [f"| [{md(c.id)}](#{c.id.lower()}) | {md(c.title)} | {_status(c.status)} | "
+            f"{md(c.why)} |" for c in r.controls]
+    for c in r.controls:
+        out += ["", f"### {md(c.id)}", "", f"**{md(c.title)}**: {_status(c.status)}. {md(c.why)}",
+                "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles))}",
+                f"- On Safespring: {md(c.safespring)}",
+                f"- Checks: {', '.join(code(x) for x in c.checks) or 'none (assessed by hand)'}"]
+        if c.seed_citation:
+            out.append(f"- Safespring's GDPR page cites: {md(c.seed_citation)}")
+        out += [f"- This deployment: {md(n)}" for n in c.notes]
+        if c.gaps:
+            out.append(f"- Not covered by the checks: {md(c.gaps)}")
+        out += _evidence_lines(c)
+
+    out += ["", "## Checks outside the catalogue", "",
+            "Checks no control of the catalogue claims (Checkov's built-in checks, pack checks "
+            "not in the catalogue yet); they evidence no control above, but a failure still "
+            "fails the report.", ""]
+    if r.other_findings:
+        for e in r.other_findings:
+            if e.status == "failed":
+                out.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: "
+                           f"{code(e.resource)} ({_where(e)})")
+                out += [f"  - {md(d)}" for d in e.details]
+            else:
+                out.append(f"- SKIP {code(e.check_id)} {code(e.resource)} ({_where(e)}): "
+                           f"{md(e.reason or '')}")
+    if r.other_passed:
+        out += ["", "Passed: " + ", ".join(f"{code(k)} ({n})" for k, n in r.other_passed) + "."]
+
+    out += ["", "## Blueprint and spec", ""]
+    b = r.blueprint
+    if b.manifest:
+        out.append(f"- Generated by safespring-blueprints {md(b.generator_version or '?')} from "
+                   f"{code(b.spec_file or '?')} (sha256 {code(b.spec_sha256 or '?')}).")
+    else:
+        out.append("- No manifest: this directory was not written by safespring-blueprints.")
+    if b.spec_matches is False:
+        out.append("- **The spec changed after the blueprint was generated.**")
+    if b.changed_files:
+        out.append("- Edited since generation: " + ", ".join(code(f) for f in b.changed_files))
+    if b.missing_files:
+        out.append("- Missing since generation: " + ", ".join(code(f) for f in b.missing_files))
+    out.append(f"- Spec: {md(r.spec_status)}")
+    for i in r.spec_issues:
+        where = f"line {i.line}: " if i.line else ""
+        art = f" ({md(i.article)})" if i.article else ""
+        out.append(f"  - {md(where)}{code(i.path)}: {md(i.message)}{art}")
+
+    d = r.deployment
+    if d is not None:
+        out += ["", "## Deployment", "", "The diagram is in the HTML report.", "",
+                "| group | count | flavor | storage | volumes | open to |",
+                "|---|---|---|---|---|---|"]
+        for g in d.groups:
+            vols = ", ".join(f"{v.name} {v.size_gb} GB "
+                             f"{'LUKS2+Tang' if v.encrypted else 'NOT encrypted'}"
+                             for v in g.volumes) or "none"
+            opened = [f"443 {h}" for h in g.endpoints] + [f"22 from {c}" for c in g.ssh_from]
+            opened += [f"{p} {port} from {s}" for s, p, port in g.inbound]
+            out.append(f"| {md(g.name)} | {g.count} | {md(g.flavor)} | {md(g.storage)} | "
+                       f"{md(vols)} | {md(', '.join(opened) or 'nothing')} |")
+        out += ["", "| bucket | site | role | current objects expire |", "|---|---|---|---|"]
+        for bk in d.buckets:
+            exp = f"after {bk.retention_days} days" if bk.retention_days is not None else "never"
+            out.append(f"| {md(bk.name)} | {md(bk.site)} | {md(bk.role)} | {md(exp)} |")
+
+    if r.annex:
+        out += ["", "## Annex: technical measures (GDPR Art. 30(1)(g))", "",
+                "Written from this deployment's spec and blueprint, for the record of "
+                "processing activities.", ""]
+        for section in r.annex:
+            out += [f"### {md(section.title)}", ""]
+            for para in section.paragraphs:
+                out += [md(para, start=True), ""]
+    return "\n".join(out).rstrip("\n") + "\n"

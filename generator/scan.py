@@ -1,0 +1,239 @@
+"""Scan a blueprint with Checkov in-process: the GDPR pack plus Checkov's built-in checks.
+
+Checkov is imported inside `scan()` only (about 1.3 s of imports), so `generate` stays fast.
+The scan is offline: nothing is downloaded from Prisma Cloud. Results are typed, tied to the
+control catalogue (controls, GDPR articles), and can be written as text, JSON, SARIF or JUnit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import yaml
+
+from generator import __version__
+from generator.controls import articles_for_check, controls_for_check
+
+POLICIES_DIR = Path(__file__).resolve().parent / "policies"
+CUSTOM_PREFIX = "CKV_GDPR_"
+# What Checkov writes as the suppress comment of `# checkov:skip=ID` with no reason.
+_NO_REASON = {"", "No comment provided"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check on one resource (or provider block)."""
+
+    check_id: str
+    check_name: str
+    status: str  # "passed" | "failed" | "skipped"
+    resource: str
+    file: str
+    line: int
+    severity: str | None
+    guideline: str | None
+    controls: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    skip_reason: str | None = None
+    details: tuple[str, ...] = ()
+
+    @property
+    def custom(self) -> bool:
+        """True for checks of the GDPR pack."""
+        return self.check_id.startswith(CUSTOM_PREFIX)
+
+
+@dataclass(frozen=True)
+class Summary:
+    passed: int
+    failed: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    root: str
+    findings: tuple[Finding, ...]
+    summary: Summary = field(init=False)
+
+    def __post_init__(self) -> None:
+        count = {s: sum(1 for f in self.findings if f.status == s) for s in ("passed", "failed", "skipped")}
+        object.__setattr__(self, "summary", Summary(**count))
+
+    @property
+    def failed(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status == "failed")
+
+    @property
+    def ok(self) -> bool:
+        """No failed check: the exit code of a scan command."""
+        return not self.failed
+
+
+@cache
+def baseline() -> dict[str, str]:
+    """Built-in checks reported as skipped, with their reasons (data/baseline.yaml)."""
+    text = resources.files("generator").joinpath("data/baseline.yaml").read_text("utf-8")
+    skips = yaml.safe_load(text).get("skip") or {}
+    for check_id, reason in skips.items():
+        if not str(reason or "").strip():
+            raise ValueError(f"baseline.yaml: {check_id} is skipped without a reason")
+    return {k: " ".join(str(v).split()) for k, v in skips.items()}
+
+
+def _checkov_report(root: Path) -> Any:
+    # Lazy: importing Checkov costs more than the rest of `generate`.
+    from checkov.common.bridgecrew.platform_integration import bc_integration
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform.runner import Runner
+
+    # The runner equivalent of --skip-download: no guidelines or policies from Prisma Cloud.
+    bc_integration.skip_download = True
+    runner_filter = RunnerFilter(framework=["terraform"], show_progress_bar=False,
+                                 download_external_modules=False)
+    report = Runner().run(root_folder=str(root), external_checks_dir=[str(POLICIES_DIR)],
+                          runner_filter=runner_filter)
+    return report[0] if isinstance(report, list) else report
+
+
+def _finding(record: Any, status: str, root: Path) -> Finding:
+    check_id = record.check_id
+    skip_reason = None
+    if status == "skipped":
+        comment = str(record.check_result.get("suppress_comment") or "").strip()
+        if comment in _NO_REASON:
+            status, skip_reason = "failed", None
+            details: tuple[str, ...] = ("skipped in the resource without a reason: write one",)
+        else:
+            skip_reason = comment
+            details = ()
+    else:
+        details = tuple(record.details or ())
+    if status == "failed" and check_id in baseline() and not details:
+        status, skip_reason = "skipped", f"baseline: {baseline()[check_id]}"
+    severity = getattr(record.severity, "name", None) if record.severity else None
+    file_path = str(record.file_path or "").lstrip("/")
+    lines = record.file_line_range or [0, 0]
+    return Finding(
+        check_id=check_id, check_name=record.check_name, status=status,
+        resource=record.resource, file=file_path, line=int(lines[0]),
+        severity=severity, guideline=record.guideline,
+        controls=tuple(c.id for c in controls_for_check(check_id)),
+        articles=articles_for_check(check_id), skip_reason=skip_reason, details=details,
+    )
+
+
+def scan(root: Path | str) -> ScanResult:
+    """Run the pack and Checkov's built-in terraform checks on a blueprint directory."""
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"not a directory: {root}")
+    report = _checkov_report(root)
+    findings = [
+        *(_finding(r, "passed", root) for r in report.passed_checks),
+        *(_finding(r, "failed", root) for r in report.failed_checks),
+        *(_finding(r, "skipped", root) for r in report.skipped_checks),
+    ]
+    findings.sort(key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    return ScanResult(root=str(root), findings=tuple(findings))
+
+
+# ---- output formats -----------------------------------------------------------------------
+
+
+def to_json(result: ScanResult) -> str:
+    """One object: summary plus one row per finding (for CI and the compliance report)."""
+    doc = {"root": result.root, "summary": asdict(result.summary),
+           "findings": [asdict(f) for f in result.findings]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+_SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "INFO": "note"}
+
+
+def to_sarif(result: ScanResult) -> str:
+    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only)."""
+    failed = result.failed
+    rules: dict[str, dict[str, Any]] = {}
+    for f in failed:
+        rules.setdefault(f.check_id, {
+            "id": f.check_id, "name": f.check_id,
+            "shortDescription": {"text": f.check_name},
+            "helpUri": f.guideline or "",
+            "help": {"text": f"{f.check_name}. GDPR: {', '.join('Art. ' + a for a in f.articles) or '-'}"},
+            "properties": {"severity": f.severity or "", "controls": list(f.controls),
+                           "gdpr": list(f.articles)},
+        })
+    results = [{
+        "ruleId": f.check_id,
+        "level": _SARIF_LEVEL.get(f.severity or "", "error"),
+        "message": {"text": f"{f.check_name} ({f.resource})"
+                    + (f": {'; '.join(f.details)}" if f.details else "")},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": f.file},
+            "region": {"startLine": max(f.line, 1)}}}],
+    } for f in failed]
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "safespring-blueprints scan", "version": __version__,
+                                      "rules": list(rules.values())}},
+                  "results": results}],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def to_junit(result: ScanResult) -> str:
+    """JUnit XML: one test case per finding, grouped by check."""
+    suites = ET.Element("testsuites", name="safespring-blueprints scan",
+                        tests=str(len(result.findings)), failures=str(result.summary.failed),
+                        skipped=str(result.summary.skipped))
+    by_check: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_check.setdefault(f.check_id, []).append(f)
+    for check_id in sorted(by_check):
+        group = by_check[check_id]
+        suite = ET.SubElement(suites, "testsuite", name=check_id, tests=str(len(group)),
+                              failures=str(sum(f.status == "failed" for f in group)),
+                              skipped=str(sum(f.status == "skipped" for f in group)))
+        for f in group:
+            case = ET.SubElement(suite, "testcase", classname=check_id, name=f.resource,
+                                 file=f.file, line=str(f.line))
+            if f.status == "failed":
+                failure = ET.SubElement(case, "failure", message=f.check_name, type=f.severity or "")
+                failure.text = "\n".join([*f.details, f"GDPR: {', '.join(f.articles)}",
+                                          f.guideline or ""])
+            elif f.status == "skipped":
+                ET.SubElement(case, "skipped", message=f.skip_reason or "")
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def to_text(result: ScanResult, *, show_passed: bool = False) -> str:
+    """What a person reads in a terminal: failures with why and where, then a summary."""
+    lines: list[str] = []
+    for f in result.findings:
+        if f.status == "passed" and not show_passed:
+            continue
+        mark = {"failed": "FAIL", "skipped": "SKIP", "passed": "PASS"}[f.status]
+        lines.append(f"{mark} {f.check_id} {f.resource}  ({f.file}:{f.line})")
+        lines.append(f"     {f.check_name}")
+        for d in f.details:
+            lines.append(f"     - {d}")
+        if f.status == "skipped" and f.skip_reason:
+            lines.append(f"     skipped: {f.skip_reason}")
+        if f.status == "failed":
+            if f.articles:
+                cited = ", ".join("Art. " + a for a in f.articles)
+                lines.append(f"     GDPR {cited} ({', '.join(f.controls)})")
+            if f.guideline:
+                lines.append(f"     {f.guideline}")
+    s = result.summary
+    lines.append(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,300 @@
+"""A schema-only OpenStack provider (plugin protocol v6) for offline validate and plan.
+
+It serves the schema derived by :mod:`generator.terraform.schema`, so Terraform itself
+rejects unknown arguments ("Did you mean"), missing required arguments, wrong types,
+attribute-vs-block mistakes and unknown resource types. This provider adds the checks a
+real SDKv2 provider makes on its side: values on computed-only attributes and the
+number of items in nested blocks. Plans work (computed attributes become unknown);
+apply is refused, because nothing here talks to an OpenStack API.
+
+Run as ``python -m generator.terraform.provider`` (Terraform starts it from the mirror).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tf.gen import tfplugin_pb2 as pb
+from tf.iface import (
+    Config,
+    CreateContext,
+    DataSource,
+    DeleteContext,
+    ReadContext,
+    ReadDataContext,
+    Resource,
+    State,
+    UpdateContext,
+)
+from tf.runner import run_provider
+from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema, TextFormat
+from tf.types import TfType, Unknown
+from tf.utils import AttributePath, Diagnostics
+
+from generator.terraform.schema import PROVIDER_ADDRESS, PROVIDER_VERSION, load_schema
+
+SCHEMA_ENV = "SAFESPRING_BLUEPRINTS_OPENSTACK_SCHEMA"
+"""Path of a cached schema JSON; without it the schema is derived at start-up (~0.3 s)."""
+
+_NESTING = {
+    "single": pb.Schema.NestedBlock.NestingMode.SINGLE,
+    "list": pb.Schema.NestedBlock.NestingMode.LIST,
+    "set": pb.Schema.NestedBlock.NestingMode.SET,
+    "map": pb.Schema.NestedBlock.NestingMode.MAP,
+    "group": pb.Schema.NestedBlock.NestingMode.GROUP,
+}
+_PLACEHOLDER_NAMESPACE = uuid.UUID("6f1d2c4e-55a8-4c1e-9d0b-8d6c3a1f0b7e")
+
+
+class CtyType(TfType):
+    """Any cty type, given as its JSON form; values pass through unchanged."""
+
+    def __init__(self, cty: Any):
+        self.cty = cty
+
+    def encode(self, value: Any) -> Any:
+        return value
+
+    def decode(self, value: Any) -> Any:
+        return value
+
+    def tf_type(self) -> bytes:
+        return json.dumps(self.cty, separators=(",", ":")).encode()
+
+
+class SchemaNestedBlock(NestedBlock):
+    """A nested block in any nesting mode (``tf`` itself knows only set and single)."""
+
+    def __init__(self, type_name: str, mode: str, block: Block, min_items: int = 0, max_items: int = 0):
+        # NestMode only has Set/Single; the real mode is kept in ``mode`` and used in to_pb.
+        nest_mode = NestMode.Single if mode == "single" else NestMode.Set
+        super().__init__(type_name, nest_mode, block, min_items, max_items)
+        self.mode = mode
+
+    def to_pb(self) -> pb.Schema.NestedBlock:
+        return pb.Schema.NestedBlock(
+            type_name=self.type_name,
+            block=self.block.to_pb(),
+            min_items=self.min_items or 0,
+            max_items=self.max_items or 0,
+            nesting=_NESTING[self.mode],
+        )
+
+    def encode(self, value: Any) -> Any:
+        return value
+
+    def decode(self, value: Any) -> Any:
+        return value
+
+    def semantically_equal(self, a_decoded: Any, b_decoded: Any) -> bool:
+        return a_decoded == b_decoded
+
+
+def _attributes(block: dict[str, Any]) -> list[Attribute]:
+    return [
+        Attribute(
+            name,
+            CtyType(spec["type"]),
+            description=spec.get("description"),
+            required=spec.get("required", False),
+            optional=spec.get("optional", False),
+            computed=spec.get("computed", False),
+            sensitive=spec.get("sensitive", False),
+            description_kind=TextFormat.Plain,
+        )
+        for name, spec in block.get("attributes", {}).items()
+    ]
+
+
+def _nested(block: dict[str, Any]) -> list[NestedBlock]:
+    return [
+        SchemaNestedBlock(
+            name,
+            spec["nesting_mode"],
+            Block(attributes=_attributes(spec["block"]), block_types=_nested(spec["block"])),
+            spec.get("min_items", 0),
+            spec.get("max_items", 0),
+        )
+        for name, spec in block.get("block_types", {}).items()
+    ]
+
+
+def to_tf_schema(entry: dict[str, Any]) -> Schema:
+    """Turn one ``providers schema -json`` entry into a ``tf`` Schema."""
+    block = entry["block"]
+    return Schema(
+        version=entry.get("version", 0),
+        attributes=_attributes(block),
+        block_types=_nested(block),
+        description=block.get("description"),
+        description_kind=TextFormat.Plain,
+    )
+
+
+def check_config(diags: Diagnostics, block: dict[str, Any], value: Any, path: AttributePath) -> None:
+    """Report what the real (SDKv2) provider rejects on its side of validation."""
+    if not isinstance(value, dict):
+        return  # null or unknown: nothing to check yet
+    for name, spec in block.get("attributes", {}).items():
+        computed_only = spec.get("computed") and not spec.get("optional") and not spec.get("required")
+        if computed_only and value.get(name) is not None:
+            diags.add_error(
+                "Value for unconfigurable attribute",
+                f'Can\'t configure a value for "{name}": its value will be decided automatically '
+                "based on the result of applying this configuration.",
+                path=[*path, name],
+            )
+    for name, spec in block.get("block_types", {}).items():
+        nested = value.get(name)
+        if nested is None or nested is Unknown:
+            continue
+        mode = spec["nesting_mode"]
+        if mode in ("single", "group"):
+            check_config(diags, spec["block"], nested, [*path, name])
+            continue
+        items = list(nested.values()) if isinstance(nested, dict) else list(nested)
+        max_items, min_items = spec.get("max_items", 0), spec.get("min_items", 0)
+        if max_items and len(items) > max_items:
+            diags.add_error(
+                f"Too many {name} blocks",
+                f'No more than {max_items} "{name}" blocks are allowed.',
+                path=[*path, name],
+            )
+        if min_items and len(items) < min_items and Unknown not in items:
+            diags.add_error(
+                f"Insufficient {name} blocks",
+                f'At least {min_items} "{name}" blocks are required.',
+                path=[*path, name],
+            )
+        for index, item in enumerate(items):
+            # Set elements cannot be addressed by index in an attribute path.
+            item_path = [*path, name, (index,)] if mode == "list" else [*path, name]
+            check_config(diags, spec["block"], item, item_path)
+
+
+class _SchemaBacked:
+    """Common parts of the generated resource and data source classes."""
+
+    type_name: ClassVar[str] = ""
+    entry: ClassVar[dict[str, Any]] = {}
+    tf_schema: ClassVar[Schema]
+
+    def __init__(self, provider: OfflineOpenStackProvider):
+        self.provider = provider
+
+    @classmethod
+    def get_name(cls) -> str:
+        return cls.type_name
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return cls.tf_schema
+
+    def validate(self, diags: Diagnostics, type_name: str, config: Config) -> None:
+        check_config(diags, self.entry["block"], config, [])
+
+
+class OfflineResource(_SchemaBacked, Resource):
+    """Plans like the real resource; refuses to create, update or delete anything."""
+
+    def create(self, ctx: CreateContext, planned: State) -> State | None:
+        ctx.diagnostics.add_error(
+            "The offline OpenStack provider cannot apply",
+            "This provider only knows the schema of terraform-provider-openstack "
+            f"{PROVIDER_VERSION}; use the real provider to create resources.",
+        )
+        return None
+
+    def read(self, ctx: ReadContext, current: State) -> State | None:
+        return current
+
+    def update(self, ctx: UpdateContext, current: State, planned: State) -> State | None:
+        self.create(ctx, planned)
+        return current
+
+    def delete(self, ctx: DeleteContext, current: State) -> None:
+        return None
+
+
+class OfflineDataSource(_SchemaBacked, DataSource):
+    """Echoes its configuration; ``id`` gets a stable placeholder, other computed values stay null."""
+
+    def read(self, ctx: ReadDataContext, config: Config) -> State | None:
+        state = dict(config)
+        if "id" in state and state["id"] is None:
+            seed = json.dumps([ctx.type_name, config], sort_keys=True, default=str)
+            state["id"] = str(uuid.uuid5(_PLACEHOLDER_NAMESPACE, seed))
+        return state
+
+
+def _make_class(base: type, type_name: str, entry: dict[str, Any]) -> type:
+    return type(
+        "".join(part.title() for part in type_name.split("_")),
+        (base,),
+        {"type_name": type_name, "entry": entry, "tf_schema": to_tf_schema(entry)},
+    )
+
+
+class OfflineOpenStackProvider:
+    """The ``tf`` Provider serving the derived OpenStack 3.0.0 schema."""
+
+    def __init__(self, document: dict[str, Any]):
+        schemas = document["provider_schemas"][PROVIDER_ADDRESS]
+        self.provider_entry = schemas["provider"]
+        resources, data_sources = schemas["resource_schemas"], schemas["data_source_schemas"]
+        self.resources = [_make_class(OfflineResource, name, entry) for name, entry in resources.items()]
+        self.data_sources = [
+            _make_class(OfflineDataSource, name, entry) for name, entry in data_sources.items()
+        ]
+
+    def get_model_prefix(self) -> str:
+        return ""
+
+    def full_name(self) -> str:
+        return PROVIDER_ADDRESS
+
+    def get_provider_schema(self, diags: Diagnostics) -> Schema:
+        return to_tf_schema(self.provider_entry)
+
+    def validate_config(self, diags: Diagnostics, config: Config) -> None:
+        check_config(diags, self.provider_entry["block"], config, [])
+
+    def configure_provider(self, diags: Diagnostics, config: Config) -> None:
+        return None
+
+    def get_resources(self) -> list[type[Resource]]:
+        return list(self.resources)
+
+    def get_data_sources(self) -> list[type[DataSource]]:
+        return list(self.data_sources)
+
+    def get_functions(self) -> list:
+        return []
+
+    def new_resource(self, klass: type[Resource]) -> Resource:
+        return klass(self)  # type: ignore[call-arg]
+
+    def new_data_source(self, klass: type[DataSource]) -> DataSource:
+        return klass(self)  # type: ignore[call-arg]
+
+
+def load_document() -> dict[str, Any]:
+    """The schema named by ``SCHEMA_ENV``, else one derived from the installed bindings."""
+    cached = os.environ.get(SCHEMA_ENV)
+    if cached and Path(cached).is_file():
+        return json.loads(Path(cached).read_text())
+    return load_schema(None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the provider over go-plugin (Terraform reads the handshake from stdout)."""
+    run_provider(OfflineOpenStackProvider(load_document()), argv or sys.argv)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""A thin layer over the Terraform CLI: the steps users run, with readable diagnostics.
+
+No wrapper library: `python-terraform` is abandoned and its `apply` is broken on current
+Terraform; the few calls we need are plain subprocesses with `-chdir`, a CLI config file of
+our own (never the user's `~/.terraformrc`) and `CHECKPOINT_DISABLE=1`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class TerraformMissing(RuntimeError):
+    """terraform is not on PATH."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One error or warning Terraform reported, located in the user's directory."""
+
+    severity: str
+    summary: str
+    detail: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: " if self.file else ""
+        detail = " ".join(self.detail.split())
+        return f"{where}{self.severity}: {self.summary}" + (f": {detail}" if detail else "")
+
+
+@dataclass
+class Step:
+    """The outcome of one Terraform command."""
+
+    name: str
+    code: int
+    output: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform")
+    if not found:
+        raise TerraformMissing("terraform is not on PATH (Terraform >= 1.6 is needed)")
+    return found
+
+
+def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for Terraform: no update checks, no prompts, our CLI config."""
+    env = dict(os.environ)
+    env.update({"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"})
+    if "TF_CLI_CONFIG_FILE" in env and not Path(env["TF_CLI_CONFIG_FILE"]).is_file():
+        # A config path that does not exist only produces a warning on every call.
+        env.pop("TF_CLI_CONFIG_FILE")
+    env.update(extra or {})
+    return env
+
+
+def run(
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], *, stream: bool = False, name: str | None = None
+) -> Step:
+    """Run `terraform -chdir=cwd ARGS`; stream output to the terminal when asked."""
+    command = [terraform_binary(), f"-chdir={cwd}", *args]
+    if stream:
+        proc = subprocess.run(command, env=dict(env), check=False)
+        return Step(name or args[0], proc.returncode)
+    proc = subprocess.run(command, env=dict(env), capture_output=True, text=True, check=False)
+    return Step(name or args[0], proc.returncode, proc.stdout + proc.stderr)
+
+
+def fmt_check(directory: Path, env: Mapping[str, str]) -> Step:
+    """`terraform fmt -check -recursive`: each non-canonical file becomes a diagnostic."""
+    step = run(["fmt", "-check", "-recursive", "-list=true"], directory, env, name="fmt")
+    if step.code == 3 or (step.code != 0 and step.output.strip()):
+        for line in step.output.splitlines():
+            if line.strip().endswith(".tf"):
+                step.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "not in canonical format",
+                        "run `terraform fmt -recursive`",
+                        file=str(directory / line.strip()),
+                        line=1,
+                        column=1,
+                    )
+                )
+    return step
+
+
+def validate(directory: Path, env: Mapping[str, str], *, shown_as: Path | None = None) -> Step:
+    """`terraform validate -json`, with diagnostics pointing into `shown_as` (the user's dir)."""
+    step = run(["validate", "-json", "-no-color"], directory, env, name="validate")
+    try:
+        report = json.loads(step.output[step.output.index("{") :])
+    except ValueError:
+        return step
+    root = shown_as or directory
+    for diag in report.get("diagnostics", []):
+        rng = diag.get("range") or {}
+        start = rng.get("start") or {}
+        step.diagnostics.append(
+            Diagnostic(
+                severity=diag.get("severity", "error"),
+                summary=diag.get("summary", ""),
+                detail=diag.get("detail", ""),
+                file=str(root / rng["filename"]) if rng.get("filename") else None,
+                line=start.get("line"),
+                column=start.get("column"),
+            )
+        )
+    return step
+
+
+def init(directory: Path, env: Mapping[str, str], *, backend: bool = True, stream: bool = False) -> Step:
+    args = ["init", "-input=false", "-no-color"]
+    if not backend:
+        args.append("-backend=false")
+    return run(args, directory, env, stream=stream, name="init")
+
+
+def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str]) -> tuple[Step, dict]:
+    """`plan -out` then `show -json`: the plan as data (for inventories and tests).
+
+    Only variables the configuration declares are passed (Terraform rejects the others).
+    """
+    declared = set(re.findall(r'^variable\s+"([^"]+)"', "\n".join(
+        f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf")), re.M))
+    var_args = [f"-var={k}={v}" for k, v in sorted(variables.items()) if k in declared]
+    step = run(
+        ["plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.tfplan", *var_args],
+        directory,
+        env,
+        name="plan",
+    )
+    if not step.ok:
+        return step, {}
+    shown = run(["show", "-json", "plan.tfplan"], directory, env, name="show")
+    if not shown.ok:
+        return shown, {}
+    return step, json.loads(shown.output[shown.output.index("{") :])
+
+
+COPY_IGNORE = shutil.ignore_patterns(
+    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan"
+)
+
+
+_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
+
+
+def _local_module_dirs(directory: Path) -> set[Path]:
+    """Every local module directory `directory` uses, directly or through other modules."""
+    seen: set[Path] = set()
+    todo = [directory.resolve()]
+    while todo:
+        current = todo.pop()
+        for tf_file in current.glob("*.tf"):
+            for source in _LOCAL_SOURCE.findall(tf_file.read_text("utf-8", errors="replace")):
+                target = (current / source).resolve()
+                if target not in seen and target.is_dir():
+                    seen.add(target)
+                    todo.append(target)
+    return seen
+
+
+@contextmanager
+def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Path]:
+    """A throwaway copy of a configuration and the local modules it uses (`../modules/...`),
+    so offline runs never write into the user's directory; yields the copy of `directory`.
+
+    With `local_backend`, an override file replaces a remote backend by a local one, so plan
+    works without reaching Safespring Storage.
+    """
+    directory = directory.resolve()
+    root = Path(os.path.commonpath([directory, *_local_module_dirs(directory)]))
+    with tempfile.TemporaryDirectory(prefix="ssb-tf-") as tmp:
+        copy_root = Path(tmp) / root.name
+        shutil.copytree(root, copy_root, ignore=COPY_IGNORE)
+        copy = copy_root / directory.relative_to(root)
+        if local_backend and (copy / "backend.tf").exists():
+            (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+        yield copy

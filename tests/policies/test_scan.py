@@ -1,0 +1,93 @@
+"""The in-process scan: results tied to the catalogue, skips, fail-closed modules, formats, blueprints."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from generator.scan import ScanResult, baseline, scan, to_json, to_junit, to_sarif, to_text
+
+from ..conftest import ROOT
+
+
+def _status(result: ScanResult, check_id: str) -> dict[str, str]:
+    return {f.resource: f.status for f in result.findings if f.check_id == check_id}
+
+
+def test_findings_carry_controls_and_articles(fixture_scan: ScanResult) -> None:
+    finding = next(f for f in fixture_scan.findings if f.check_id == "CKV_GDPR_10")
+    assert finding.controls == ("GDPR-LIM-1",)
+    assert finding.articles == ("5(1)(e)",)
+    assert finding.severity == "MEDIUM"
+
+
+def test_skip_needs_a_reason(scans: dict[str, ScanResult]) -> None:
+    result = scans["skips"]
+    assert _status(result, "CKV_GDPR_6") == {
+        "openstack_networking_secgroup_v2.skip_with_reason": "skipped",
+        "openstack_networking_secgroup_v2.skip_without_reason": "failed",
+    }
+    skipped = next(f for f in result.findings if f.resource.endswith("skip_with_reason")
+                   and f.check_id == "CKV_GDPR_6")
+    assert skipped.skip_reason == "This group only exists to show a skip with a written reason."
+
+
+def test_baseline_skips_have_reasons() -> None:
+    assert baseline()
+    assert all(len(reason) > 20 for reason in baseline().values())
+
+
+def test_unrendered_modules_fail_closed(scans: dict[str, ScanResult]) -> None:
+    # Checkov does not resolve inputs of modules that reference each other: remote_group_id
+    # stays the text "var.peer" and must not count as a named remote.
+    result = scans["module_cycle"]
+    statuses = _status(result, "CKV_GDPR_3")
+    assert sorted(s.split(".openstack")[0] for s in statuses) == ["module.a", "module.b"]
+    assert set(statuses.values()) == {"failed"}
+
+
+def test_for_each_over_map_of_objects_is_expanded(scans: dict[str, ScanResult]) -> None:
+    result = scans["module_expanded"]
+    assert _status(result, "CKV_GDPR_2") == {
+        'module.sg.openstack_networking_secgroup_rule_v2.this["https-world"]': "passed",
+        'module.sg.openstack_networking_secgroup_rule_v2.this["ssh-world"]': "failed",
+    }
+
+
+def test_output_formats(fixture_scan: ScanResult) -> None:
+    doc = json.loads(to_json(fixture_scan))
+    assert doc["summary"]["failed"] == fixture_scan.summary.failed == len(fixture_scan.failed)
+    assert {"check_id", "status", "resource", "file", "line", "controls", "articles",
+            "skip_reason"} <= set(doc["findings"][0])
+
+    sarif = json.loads(to_sarif(fixture_scan))
+    run = sarif["runs"][0]
+    assert len(run["results"]) == fixture_scan.summary.failed
+    rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "CKV_GDPR_1")
+    assert rule["helpUri"].endswith("#gdpr-enc-1")
+    assert rule["properties"]["severity"] == "HIGH"
+
+    junit = ET.fromstring(to_junit(fixture_scan))
+    assert int(junit.get("failures")) == fixture_scan.summary.failed
+    assert len(junit.findall(".//testcase")) == len(fixture_scan.findings)
+
+    text = to_text(fixture_scan)
+    assert "FAIL CKV_GDPR_1 openstack_blockstorage_volume_v3.fail " in text
+    assert text.rstrip().endswith(f"{fixture_scan.summary.skipped} skipped")
+
+
+@pytest.mark.parametrize("blueprint", ["minimal", "patient-portal"])
+def test_committed_blueprints_pass_the_pack(blueprint: str) -> None:
+    result = scan(ROOT / "blueprints" / blueprint)
+    failed = [f"{f.check_id} {f.resource}: {'; '.join(f.details)}" for f in result.failed if f.custom]
+    assert failed == []
+    ran = {f.check_id for f in result.findings if f.custom}
+    assert {"CKV_GDPR_2", "CKV_GDPR_6", "CKV_GDPR_11", "CKV_GDPR_12"} <= ran
+
+
+@pytest.mark.parametrize("blueprint", ["minimal", "patient-portal"])
+def test_committed_blueprints_pass_builtin_checks(blueprint: str) -> None:
+    result = scan(ROOT / "blueprints" / blueprint)
+    assert [f"{f.check_id} {f.resource}" for f in result.failed if not f.custom] == []

@@ -1,0 +1,95 @@
+"""What the blueprints give the instances at first boot: valid cloud-config, and the claims
+in each instance's metadata match what its cloud-init actually sets up."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+CLOUD_INIT = sorted((ROOT / "blueprints").glob("*/cloud-init/*.yaml"))
+
+
+@pytest.mark.parametrize("path", CLOUD_INIT, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_cloud_init_schema_accepts_every_generated_file(path: Path) -> None:
+    proc = subprocess.run(["cloud-init", "schema", "--config-file", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Valid cloud-config" in proc.stdout
+
+
+@pytest.mark.parametrize("path", CLOUD_INIT, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_user_data_fits_novas_limit_once_compressed(path: Path) -> None:
+    packed = base64.b64encode(gzip.compress(path.read_bytes()))
+    assert len(packed) <= 65535
+    main = (path.parent.parent / "main.tf").read_text()
+    assert f'base64gzip(file("${{path.module}}/cloud-init/{path.name}"))' in main
+
+
+def _metadata_measures(main_tf: str) -> dict[str, set[str]]:
+    """Instance group -> the measures its metadata claims (from main.tf)."""
+    out = {}
+    for block in re.finditer(r'module "(?:instances_([a-z0-9-]+)|(log_collector))" \{(.*?)\n\}',
+                             main_tf, re.S):
+        group = block.group(1) or "log-collector"
+        claimed = re.search(r'ssb_measures\s*=\s*"([^"]*)"', block.group(3))
+        assert claimed, f"no ssb_measures for {group}"
+        out[group] = set(claimed.group(1).split(","))
+    return out
+
+
+def _files(config: dict) -> dict[str, str]:
+    return {f["path"]: f["content"] for f in config.get("write_files", [])}
+
+
+@pytest.mark.parametrize("blueprint", ["patient-portal", "minimal"])
+def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: str) -> None:
+    """A tag is only a claim: each claimed guest measure has its implementation in cloud-init."""
+    root = ROOT / "blueprints" / blueprint
+    claims = _metadata_measures((root / "main.tf").read_text())
+    assert claims
+    for group, measures in claims.items():
+        config = yaml.safe_load((root / "cloud-init" / f"{group}.yaml").read_text())
+        files = _files(config)
+        commands = [" ".join(c) for c in config.get("runcmd", [])]
+        if "luks-tang" in measures:
+            settings = json.loads(files["/etc/safespring-blueprints/luks-tang.json"])
+            assert settings["tang_servers"] and settings["volumes"]
+            assert any("ssb-luks-tang" in c for c in commands)
+        if "tls-endpoint" in measures:
+            caddyfile = files["/etc/safespring-blueprints/proxy/Caddyfile"]
+            assert "protocols tls1.2 tls1.3" in caddyfile or "protocols tls1.3" in caddyfile
+            assert "Strict-Transport-Security" in caddyfile
+        if "log-shipping-tls" in measures:
+            forward = files["/etc/rsyslog.d/60-safespring-blueprints-forward.conf"]
+            assert "6514" in forward and "gtls" in forward
+        if "log-collector-tls" in measures:
+            assert "gtls" in files["/etc/rsyslog.d/60-safespring-blueprints-collector.conf"]
+        if "audit" in measures:
+            assert "/etc/audit/rules.d/60-safespring-blueprints.rules" in files
+        if "file-integrity" in measures:
+            assert "/etc/safespring-blueprints/aide/aide.conf" in files
+        if "backup-restic" in measures:
+            backup = json.loads(files["/etc/safespring-blueprints/backup/config.json"])
+            assert backup["endpoint"].startswith("https://s3.") and backup["bucket"]
+        # and nothing is claimed that no capability produced
+        known = {"anti-affinity", "central-storage", "security-group-explicit", "ssh-keys-only",
+                 "luks-tang", "tls-endpoint", "local-logs", "log-shipping-tls",
+                 "log-collector-tls", "audit", "file-integrity", "backup-restic",
+                 "backup-cross-site", "backup-client-side-encryption", "backup-freshness-check"}
+        assert measures <= known, measures - known
+
+
+def test_backups_go_to_the_other_site() -> None:
+    config = yaml.safe_load((ROOT / "blueprints/patient-portal/cloud-init/db.yaml").read_text())
+    backup = json.loads(_files(config)["/etc/safespring-blueprints/backup/config.json"])
+    assert backup["endpoint"] == "https://s3.sto1.safedc.net"  # data lives in sto2
+    assert backup["paths"] == ["/srv/pgdata"]

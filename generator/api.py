@@ -49,6 +49,22 @@ def files_for(spec_path: str | Path, on: dt.date) -> tuple[Checked, dict[str, by
     return checked, files
 
 
+def update(directory: str | Path, spec_path: str | Path | None = None, *,
+           on: dt.date | None = None, check_only: bool = False) -> tuple[Checked, object]:
+    """Regenerate `directory` with the current generator and spec, keeping the user's edits."""
+    from generator import update as updater
+    from generator.write import OutputError, read_manifest
+
+    target = Path(directory)
+    if spec_path is None:
+        recorded = (read_manifest(target) or {}).get("spec", {}).get("file")
+        if not recorded:
+            raise OutputError(f"{target} records no spec: give SPEC")
+        spec_path = target.parent / recorded
+    checked, files = files_for(spec_path, on or today())
+    return checked, updater.apply(target, files, check_only=check_only)
+
+
 def generate(spec_path: str | Path, output: str | Path | None = None, *,
              on: dt.date | None = None, force: bool = False) -> Generated:
     """Validate, render and atomically write the blueprint for one spec."""

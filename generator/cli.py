@@ -53,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
                                "or today)")
     generate.add_argument("--force", action="store_true",
                           help="overwrite edited generated files / write into a foreign directory")
+    update = commands.add_parser(
+        "update", help="regenerate a blueprint, keeping your edits",
+        description="Regenerate DIR from SPEC (default: the spec its manifest records, next to "
+                    "DIR) with this generator. Untouched files are replaced; a file you edited "
+                    "is never overwritten: the new version goes beside it as <file>.generated. "
+                    "--check only reports drift (exit 1 if DIR is not up to date).")
+    update.add_argument("directory", metavar="DIR")
+    update.add_argument("spec", metavar="SPEC", nargs="?")
+    update.add_argument("--check", action="store_true", help="report drift, write nothing")
+    update.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
     commands.add_parser("schema", help="print the spec's JSON Schema",
                         description="Print the JSON Schema of spec v1 (for editors and CI).")
     validate = commands.add_parser(
@@ -163,6 +173,26 @@ def _generate(args: argparse.Namespace) -> int:
     result = done.result
     print(f"wrote {done.target} ({len(result.written)} files written, {len(result.unchanged)} "
           f"unchanged, {len(result.removed)} removed)")
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    try:
+        on = api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    checked, result = api.update(args.directory, args.spec, on=on, check_only=args.check)
+    for warning in checked.warnings:
+        print(f"warning: {warning.format(checked.file)}", file=sys.stderr)
+    for line in result.lines():
+        print(line)
+    if args.check:
+        print("up to date" if not result.drift else "drift: run `safespring-blueprints update`",
+              file=sys.stderr)
+        return 1 if result.drift else 0
+    print(f"updated {args.directory}: {len(result.added) + len(result.updated)} written, "
+          f"{len(result.unchanged)} unchanged, {len(result.kept_edits) + len(result.conflicts)} "
+          f"edits kept, {len(result.removed)} removed", file=sys.stderr)
     return 0
 
 
@@ -298,7 +328,7 @@ def _check(args: argparse.Namespace) -> int:
 
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
-            "report": _report}
+            "report": _report, "update": _update}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -120,6 +120,32 @@ def write(target: Path, files: dict[str, bytes], *, force: bool = False) -> Writ
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_files_exact(target: Path, files: dict[str, bytes], *, remove: list[str]) -> None:
+    """Stage `files` beside `target`, move each into place atomically, then remove `remove`.
+
+    For `update`, which has already decided file by file what may be written.
+    """
+    for path in [*files, *remove]:
+        _safe_relative(path)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for path, data in files.items():
+            staged = staging / path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+        for path in files:
+            final = target / path
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / path, final)
+        for path in remove:
+            stale = target / path
+            if stale.is_file():
+                stale.unlink()
+            _prune_empty(stale.parent, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _prune_empty(directory: Path, root: Path) -> None:
     while directory != root and directory.is_dir() and not any(directory.iterdir()):
         directory.rmdir()

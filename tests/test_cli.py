@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from generator import __version__
@@ -81,8 +82,6 @@ def test_scan_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     doc = json.loads(ok.out)
     assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] > 0
     bad = tmp_path / "minimal"
-    import shutil
-
     shutil.copytree(ROOT / "blueprints" / "minimal", bad)
     main = bad / "main.tf"
     open_rule = ('      direction        = "egress"\n      ethertype        = "IPv4"\n'

@@ -8,6 +8,7 @@ compared with a small expected inventory in tests/fixtures/inventories/.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from generator import api
 from tests import inventory
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, TODAY, run_cli
 
 INVENTORIES = ROOT / "tests" / "fixtures" / "inventories"
 BLUEPRINTS = sorted(p.parent.name for p in (ROOT / "blueprints").glob("*/main.tf"))
@@ -85,3 +86,27 @@ def test_validate_reports_unformatted_files(tmp_path: Path) -> None:
     run = run_cli("validate", str(copy), "--offline")
     assert run.code == 1
     assert f"{copy}/extra.tf:1:1: error: not in canonical format" in run.err
+
+
+def test_free_text_reaches_terraform_as_the_same_literal(tmp_path: Path) -> None:
+    """A hostile description renders as that literal text: Terraform itself reads it back."""
+    import subprocess
+
+    from generator.terraform import offline
+    from generator.terraform import run as tf
+
+    hostile = 'x"${file("/etc/passwd")}%{ for }\n} \\ å'
+    spec = tmp_path / "hostile.yaml"
+    text = (ROOT / "tests" / "fixtures" / "specs" / "valid.yaml").read_text()
+    spec.write_text(text.replace("description: Booking service for the clinic",
+                                 "description: " + json.dumps(hostile)))
+    out = tmp_path / "bp"
+    api.generate(spec, out, on=TODAY)
+    env = tf.base_env(offline.prepare().env)
+    with tf.scratch_copy(out) as copy:
+        assert tf.init(copy, env).ok  # the scratch copy's backend is local
+        proc = subprocess.run(["terraform", f"-chdir={copy}", "console", "-no-color"],
+                              input="jsonencode(local.deployment.description)\n", env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(json.loads(proc.stdout.strip())) == hostile

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from generator.spec import rules
 from generator.spec.errors import Problem, SpecError
-from generator.spec.load import load_file, load_text
+from generator.spec.load import LoadedSpec, load_file, load_text
 from generator.spec.model import Spec, build
 from generator.spec.schema import apply_defaults, validate
 
@@ -37,7 +37,7 @@ def check_file(path: str | Path, today: dt.date) -> Checked:
     return _check(loaded, today, Path(path).read_bytes())
 
 
-def _check(loaded, today: dt.date, source: bytes) -> Checked:
+def _check(loaded: LoadedSpec, today: dt.date, source: bytes) -> Checked:
     problems = validate(loaded)
     data = apply_defaults(loaded.data)
     problems += rules.check(data, today, loaded.positions)

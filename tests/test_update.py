@@ -1,0 +1,98 @@
+"""`update` regenerates with a newer template and never silently overwrites an edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import api, blueprint
+from generator.spec.model import Spec
+from generator.update import SUFFIX
+from generator.write import MANIFEST, OutputError
+from tests.conftest import FIXTURES, TODAY, run_cli
+
+SPEC = FIXTURES / "specs" / "valid.yaml"
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    spec = tmp_path / "clinic.yaml"
+    spec.write_bytes(SPEC.read_bytes())
+    api.generate(spec, tmp_path / "clinic", on=TODAY)
+    return tmp_path / "clinic"
+
+
+@pytest.fixture
+def newer_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template change in a later generator version: main.tf and README.md gain a line."""
+    original = blueprint.render
+
+    def render(spec: Spec) -> dict[str, bytes]:
+        files = original(spec)
+        files["main.tf"] += b"\n# template v2\n"
+        files["README.md"] += b"\nNew in v2.\n"
+        return files
+
+    monkeypatch.setattr(blueprint, "render", render)
+
+
+def test_up_to_date_blueprint_reports_no_drift(generated: Path) -> None:
+    _, result = api.update(generated, on=TODAY, check_only=True)
+    assert not result.drift and not result.lines()
+
+
+def test_an_edit_survives_a_template_change_and_is_reported(generated: Path,
+                                                             newer_template: None) -> None:
+    main = generated / "main.tf"
+    edited = main.read_text() + "# my own change\n"
+    main.write_text(edited)
+    _, check = api.update(generated, on=TODAY, check_only=True)
+    assert check.drift and check.conflicts == ["main.tf"]
+    assert main.read_text() == edited  # --check wrote nothing
+    _, result = api.update(generated, on=TODAY)
+    assert main.read_text() == edited
+    assert (generated / ("main.tf" + SUFFIX)).read_text().endswith("# template v2\n")
+    assert result.conflicts == ["main.tf"]
+    assert "README.md" in result.updated
+    assert (generated / "README.md").read_text().endswith("New in v2.\n")
+
+
+def test_an_edit_is_kept_when_the_template_did_not_change(generated: Path) -> None:
+    (generated / "variables.tf").write_text("# mine\n")
+    _, result = api.update(generated, on=TODAY)
+    assert result.kept_edits == ["variables.tf"]
+    assert (generated / "variables.tf").read_text() == "# mine\n"
+    assert not (generated / ("variables.tf" + SUFFIX)).exists()
+
+
+def test_files_no_longer_generated_go_unless_edited(generated: Path, tmp_path: Path) -> None:
+    text = SPEC.read_text()
+    start = text.index("  - name: db")
+    smaller = tmp_path / "smaller.yaml"
+    smaller.write_text(text[:start] + text[text.index("endpoints:"):])
+    _, result = api.update(generated, smaller, on=TODAY, check_only=True)
+    assert "cloud-init/db.yaml" in result.removed
+    (generated / "cloud-init" / "db.yaml").write_text("#cloud-config\n# edited\n")
+    _, result = api.update(generated, smaller, on=TODAY)
+    assert result.kept_removed == ["cloud-init/db.yaml"]
+    assert (generated / "cloud-init" / "db.yaml").read_text() == "#cloud-config\n# edited\n"
+    assert "main.tf" in result.updated
+
+
+def test_update_refuses_a_directory_without_manifest(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    with pytest.raises(OutputError, match="no readable"):
+        api.update(tmp_path / "x", SPEC, on=TODAY)
+
+
+def test_update_cli_check_exit_codes(generated: Path) -> None:
+    assert run_cli("update", str(generated), "--check").code == 0
+    spec = generated.parent / "clinic.yaml"  # the manifest records the spec next to DIR
+    spec.write_text(spec.read_text().replace("count: 2", "count: 3"))
+    before = (generated / MANIFEST).read_bytes()
+    drift = run_cli("update", str(generated), "--check")
+    assert drift.code == 1 and "updated: main.tf" in drift.out
+    assert (generated / MANIFEST).read_bytes() == before
+    applied = run_cli("update", str(generated))
+    assert applied.code == 0 and run_cli("update", str(generated), "--check").code == 0

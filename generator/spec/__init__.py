@@ -40,7 +40,7 @@ def check_file(path: str | Path, today: dt.date) -> Checked:
 def _check(loaded: LoadedSpec, today: dt.date, source: bytes) -> Checked:
     problems = validate(loaded)
     data = apply_defaults(loaded.data)
-    problems += rules.check(data, today, loaded.positions)
+    problems += rules.check(data, today, loaded.positions, schema_failed=bool(problems))
     if problems:
         raise SpecError(loaded.file, problems)
     return Checked(spec=build(data), warnings=tuple(rules.warnings(data, today, loaded.positions)),

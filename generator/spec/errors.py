@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from dataclasses import dataclass
 
 Path = tuple[str | int, ...]
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and invisible control/format characters, so one problem is one line
+    and a value in it cannot forge another problem line or move the terminal cursor."""
+    out = []
+    for ch in text:
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def format_path(path: Path) -> str:
@@ -13,9 +35,11 @@ def format_path(path: Path) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
         else:
             out += f".{part}" if out else part
-    return out or "(document)"
+    return one_line(out) or "(document)"
 
 
 @dataclass(frozen=True, order=True)
@@ -30,7 +54,7 @@ class Problem:
 
     def format(self, file: str) -> str:
         """The line a user sees; the GDPR provision closes it when a rule protects one."""
-        text = f"{file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+        text = f"{file}:{self.line}:{self.column}: {format_path(self.path)}: {one_line(self.message)}"
         return f"{text} ({self.article})" if self.article else text
 
 

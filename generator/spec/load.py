@@ -9,6 +9,8 @@ alias bombs by construction.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -21,6 +23,10 @@ from generator.spec.errors import Path, Problem, SpecError
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+# C0 controls other than tab/newline/return, DEL and C1 controls: never part of a spec.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass
@@ -85,10 +91,28 @@ def _fail(file: str, line: int, column: int, message: str) -> SpecError:
     return SpecError(file, [Problem(line, column, (), message)])
 
 
+_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column as YAML counts them (CR, LF, CRLF, NEL, LS and PS break lines)."""
+    breaks = list(_BREAK.finditer(text, 0, index))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, index - start + 1
+
+
 def load_text(text: str, file: str) -> LoadedSpec:
     """Parse YAML text into data + positions, or raise SpecError with the location."""
-    loader = _Loader(text)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise _fail(file, 1, 1, f"the spec is larger than {MAX_BYTES} bytes")
+    bad = _CONTROL.search(text)
+    if bad:
+        line, column = _position(text, bad.start())
+        raise _fail(file, line, column, f"control character U+{ord(bad.group()):04X} is not "
+                    "allowed in a spec")
+    loader = None
     try:
+        loader = _Loader(text)
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -102,7 +126,8 @@ def load_text(text: str, file: str) -> LoadedSpec:
     except RecursionError:
         raise _fail(file, 1, 1, "not valid YAML: nesting too deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise _fail(file, 1, 1, "the spec is empty; expected a mapping that starts with `version: 1`")
     positions = Positions()
@@ -113,7 +138,7 @@ def load_text(text: str, file: str) -> LoadedSpec:
     if not isinstance(data, dict):
         line, column = _mark(root)
         raise _fail(file, line, column, "expected a mapping of keys (version, name, site, ...)"
-                    f", got a {_kind(data)}")
+                    f", got {a_kind(data)}")
     return LoadedSpec(file=file, data=data, positions=positions)
 
 
@@ -144,6 +169,12 @@ def _kind(value: Any) -> str:
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+def a_kind(value: Any) -> str:
+    """`a list`, `an integer`: the kind with its article."""
+    kind = _kind(value)
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
 def _to_data(node: Node, path: Path, pos: Positions, problems: list[Problem],
              loader: yaml.SafeLoader) -> Any:
     pos.values[path] = _mark(node)
@@ -154,7 +185,7 @@ def _to_data(node: Node, path: Path, pos: Positions, problems: list[Problem],
             if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(Problem(line, column, path, "keys must be plain names"))
                 continue
-            key = key_node.value
+            key = unicodedata.normalize("NFC", key_node.value)
             if key in out:
                 problems.append(Problem(line, column, (*path, key), f"duplicate key '{key}'"))
                 continue
@@ -164,11 +195,34 @@ def _to_data(node: Node, path: Path, pos: Positions, problems: list[Problem],
     if isinstance(node, SequenceNode):
         return [_to_data(item, (*path, i), pos, problems, loader)
                 for i, item in enumerate(node.value)]
+    if node.tag == _TIMESTAMP:
+        # Dates stay text: the schema and the rules check them (an impossible date such as
+        # 2027-02-30 gets a located message instead of a parser error).
+        return node.value
     try:
         value = loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
+    except ValueError as exc:
         line, column = _mark(node)
-        problems.append(Problem(line, column, path, f"cannot read this value: {exc}"))
+        reason = "this number is too large" if "digits" in str(exc) or "int" in str(exc) \
+            else f"cannot read this value as {node.tag.rsplit(':', 1)[-1]}"
+        problems.append(Problem(line, column, path, reason))
+        return None
+    except (yaml.YAMLError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        line, column = _mark(node)
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        problems.append(Problem(line, column, path, f"cannot read this value ({detail})"))
+        return None
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            line, column = _mark(node)
+            problems.append(Problem(line, column, path, "not valid Unicode text (a lone "
+                                    "surrogate escape such as \\ud800)"))
+            return None
+        # Terraform reads every string in NFC form; the spec means what Terraform will read.
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        line, column = _mark(node)
+        problems.append(Problem(line, column, path, "this number is too large"))
         return None
     if isinstance(value, dt.datetime):
         return value.isoformat()

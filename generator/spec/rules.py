@@ -56,10 +56,23 @@ def rule(fn: Rule) -> Rule:
     return fn
 
 
-def check(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
-    """Run every rule over schema-defaulted data."""
+def check(data: dict[str, Any], today: dt.date, positions: Positions, *,
+          schema_failed: bool = False) -> list[Problem]:
+    """Run every rule over schema-defaulted data.
+
+    Rules are written for data of the right shape and guard against the common wrong shapes.
+    When the schema has already rejected part of the spec, a rule that still trips over a
+    wrong type is skipped: the schema's message names the problem, and that run reports it.
+    """
     ctx = Context(today=today, positions=positions, platform=platform())
-    return [problem for fn in RULES for problem in fn(data, ctx)]
+    problems: list[Problem] = []
+    for fn in RULES:
+        try:
+            problems.extend(fn(data, ctx))
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError):
+            if not schema_failed:
+                raise
+    return problems
 
 
 def _entries(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:

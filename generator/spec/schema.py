@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from generator.spec.errors import Path, Problem
@@ -32,9 +33,31 @@ def schema() -> dict[str, Any]:
     return json.loads(schema_text())
 
 
+def _pattern(validator: Any, pattern: str, instance: Any, node: dict[str, Any]) -> Any:
+    """JSON Schema's `pattern` with ECMA-262's `$`: end of string, never before a trailing
+    newline (Python's `re.search` lets "web\\n" match `^[a-z]+$`)."""
+    if not isinstance(instance, str):
+        return
+    found = re.search(pattern, instance)
+    if found is None or (pattern.endswith("$") and found.end() != len(instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_integer(_: Any, instance: Any) -> bool:
+    """Integers only: JSON Schema would accept 2.0, which would reach HCL as `2.0`."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    validators={"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+def _validator() -> Any:
+    return _Validator(schema())
 
 
 _TYPE_NAMES = {"integer": "a whole number", "string": "a string", "boolean": "true or false",

@@ -1,29 +1,42 @@
-"""Benchmarks, one command: `python benchmarks/run.py [--runs N]` prints a table of medians.
+"""Benchmarks, one command: `python benchmarks/run.py [--runs N] [--quick]` prints one table.
 
-Every comparison is measured in the same run on the same machine, so ratios are meaningful
-even when absolute times wander (this machine has 2 shared cores):
-- `generate` of the example, in-process and as a CLI process, next to Python's own start-up;
+Every comparison is measured in the same run on the same machine, compared cases interleaved
+(round-robin), so ratios are meaningful even when absolute times wander on a shared machine:
+- `generate` of the example, in-process and as a CLI process, next to Python's own start-up
+  and a CDK for Terraform (Python) app synthesising the same resources;
+- `generate` of synthetic specs with 10, 100 and 1,000 instance groups (benchmarks/specs.py),
+  in-process, CLI and cdktf, with the time per group and the 1000/100 ratio (linear = 10);
 - offline `validate` (fmt + scratch copy + init + validate) next to plain `terraform validate`
   of the same directory (already initialised, same provider mirror);
-- in-process `scan` next to the `checkov -d` CLI on the same blueprint.
+- in-process `scan` next to the `checkov -d` CLI on the same blueprint;
+- `safespring-blueprints check` of the example as a process: wall time and peak memory.
+
+`--quick` is a smoke run (one run of each, no warm-up, no 1,000 groups, no cdktf, no `check`, the
+100-group spec in-process only, validate and scan on `blueprints/minimal`, which needs no aws
+provider): it proves the harness works in well under a minute; its numbers are not for quoting.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from specs import write_spec  # noqa: E402
+from timing import Timing, interleaved, run_tracked  # noqa: E402
 
 from generator import api, scan  # noqa: E402
 from generator.terraform import offline  # noqa: E402
@@ -31,74 +44,204 @@ from generator.terraform import run as tf  # noqa: E402
 
 SPEC = ROOT / "blueprints" / "patient-portal.yaml"
 BLUEPRINT = ROOT / "blueprints" / "patient-portal"
+QUICK_BLUEPRINT = ROOT / "blueprints" / "minimal"  # no aws provider: validate takes ~1 s, not ~20
 TODAY = dt.date(2026, 11, 27)
+EPOCH = "1795780800"  # 2026-11-27T12:00:00Z, the same day as TODAY for the CLI
+TARGET_EXAMPLE_S = 0.3  # issue 6: the example generates in under 0.3 s wall
+TARGET_1000_S = 5.0  # issue 6: 1,000 instance groups in under 5 s
+
+Row = tuple[str, Timing | None, str]
 
 
-def median_time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """(median, spread) of `runs` timings in seconds; one warm-up run first."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times) - min(times)
-
-
-def run_quiet(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+def run_quiet(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+              ok_codes: tuple[int, ...] = (0,)) -> str:
+    """Run a command, fail loudly on an unexpected exit code, return its stdout."""
     proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{args[:3]} exited {proc.returncode}: {proc.stderr[-500:]}")
+    if proc.returncode not in ok_codes:
+        raise RuntimeError(f"{args[:4]} exited {proc.returncode}: {proc.stderr[-1500:]}")
+    return proc.stdout
+
+
+def verdict(seconds: float, target: float) -> str:
+    return f"target < {target:g} s: {'met' if seconds < target else 'MISSED'}"
+
+
+class Bench:
+    """Shared state of one benchmark run: options, environment, scratch directory, rows."""
+
+    def __init__(self, runs: int, quick: bool, tmp: Path) -> None:
+        self.runs = runs
+        self.quick = quick
+        self.tmp = tmp
+        self.python = sys.executable
+        self.env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(ROOT)}
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.blueprint = QUICK_BLUEPRINT if quick else BLUEPRINT
+
+    def time(self, cases: dict[str, Callable[[], object]], runs: int | None = None) -> dict[str, Timing]:
+        return interleaved(cases, runs or self.runs, warm_up=not self.quick)
+
+    def cli_generate(self, spec: Path, out: Path) -> Callable[[], object]:
+        args = [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
+        return lambda: run_quiet(args, env=self.env)
+
+    def cdktf(self, spec: Path, out: Path) -> Callable[[], object]:
+        args = [self.python, str(HERE / "cdktf_app.py"), str(spec), str(out)]
+        return lambda: json.loads(run_quiet(args, env=self.env).strip().splitlines()[-1])
+
+    # ------------------------------------------------------------------ rows
+
+    def example(self) -> None:
+        cases: dict[str, Callable[[], object]] = {
+            "floor": lambda: run_quiet([self.python, "-c", "pass"]),
+            "inproc": lambda: api.files_for(SPEC, TODAY),
+            "cli": self.cli_generate(SPEC, self.tmp / "example"),
+        }
+        if not self.quick:
+            cases["cdktf"] = self.cdktf(SPEC, self.tmp / "cdktf-example")
+        t = self.time(cases)
+        self.rows.append(("python start-up (floor)", t["floor"], ""))
+        self.rows.append(("generate example, in-process (check+render)", t["inproc"],
+                          f"{len(t['inproc'].extra[1])} files"))
+        self.rows.append(("generate example, CLI (wall)", t["cli"],
+                          f"{t['cli'].median / t['floor'].median:.0f}x python start-up; "
+                          + verdict(t["cli"].median, TARGET_EXAMPLE_S)))
+        if "cdktf" in t:
+            self.rows.append(self.cdktf_row("cdktf synth example (subprocess)", t["cdktf"],
+                                            t["cli"], None))
+
+    def cdktf_row(self, name: str, timing: Timing, cli: Timing, groups: int | None) -> Row:
+        info = timing.extra
+        phases = (f"import {info['import_s']:.1f} + constructs {info['construct_s']:.1f} + "
+                  f"synth {info['synth_s']:.1f} s")
+        per = f"{1000 * timing.median / groups:.1f} ms/group; " if groups else ""
+        return (name, timing, f"{info['resources']} resources; {per}{phases}; "
+                f"{timing.median / cli.median:.2f}x the CLI generate")
+
+    def scaling(self) -> None:
+        sizes = (10, 100) if self.quick else (10, 100, 1000)
+        results: dict[int, dict[str, Timing]] = {}
+        for groups in sizes:
+            spec = write_spec(groups, self.tmp)
+            cases: dict[str, Callable[[], object]] = {
+                "inproc": lambda spec=spec: api.files_for(spec, TODAY)}
+            if not (self.quick and groups > 10):
+                cases["cli"] = self.cli_generate(spec, self.tmp / f"gen-{groups}")
+            if not self.quick:
+                cases["cdktf"] = self.cdktf(spec, self.tmp / f"cdktf-{groups}")
+            heavy = groups >= 1000
+            runs = max(1, self.runs // 2) if heavy else self.runs
+            results[groups] = t = interleaved(cases, runs, warm_up=not (self.quick or heavy))
+            files = t["inproc"].extra[1]
+            size_mb = sum(len(v) for v in files.values()) / 1e6
+            self.rows.append((f"generate {groups} groups, in-process", t["inproc"],
+                              f"{1000 * t['inproc'].median / groups:.1f} ms/group; "
+                              f"{len(files)} files, {size_mb:.1f} MB"))
+            if "cli" in t:
+                note = f"{1000 * t['cli'].median / groups:.1f} ms/group"
+                if heavy:
+                    note += "; " + verdict(t["cli"].median, TARGET_1000_S)
+                self.rows.append((f"generate {groups} groups, CLI (wall)", t["cli"], note))
+            if "cdktf" in t:
+                self.rows.append(self.cdktf_row(f"cdktf synth {groups} groups", t["cdktf"],
+                                                t["cli"], groups))
+            if heavy:
+                self.notes.append(f"1,000 groups: {runs} run(s) per case, no warm-up")
+        if 1000 in results:
+            ratios = ", ".join(
+                f"{name} {results[1000][key].median / results[100][key].median:.1f}"
+                for key, name in (("inproc", "in-process"), ("cli", "CLI"), ("cdktf", "cdktf"))
+                if key in results[1000])
+            self.rows.append(("ratio 1000 groups / 100 groups", None, f"{ratios} (linear = 10)"))
+
+    def validate(self) -> None:
+        toolchain = offline.prepare()
+        tf_env = tf.base_env(toolchain.env)
+        plain_dir = self.tmp / "plain"
+        with tf.scratch_copy(self.blueprint) as copy:
+            shutil.copytree(copy.parent, plain_dir)
+        plain_root = plain_dir / self.blueprint.name
+        assert tf.init(plain_root, tf_env, backend=False).ok
+        t = self.time({
+            "ours": lambda: api.validate(self.blueprint, offline=True),
+            "plain": lambda: run_quiet(["terraform", f"-chdir={plain_root}", "validate"], env=tf_env),
+        })
+        assert t["ours"].extra.ok, f"offline validate of {self.blueprint} failed"
+        name = self.blueprint.name
+        self.rows.append((f"validate --offline {name} (fmt+copy+init+validate)", t["ours"], ""))
+        self.rows.append((f"plain terraform validate {self.blueprint.name} (initialised)", t["plain"],
+                          f"ours is {t['ours'].median / t['plain'].median:.2f}x"))
+
+    def scan(self) -> None:
+        scan.scan(self.blueprint)  # pays Checkov's import once, as a long-running process would
+        checkov = shutil.which("checkov") or str(Path(self.python).parent / "checkov")
+        cli = [checkov, "-d", str(self.blueprint), "--quiet", "--skip-download", "--framework",
+               "terraform", "--external-checks-dir", str(ROOT / "generator" / "policies")]
+        cli_runs = max(1, self.runs // 2)
+        t = interleaved({"inproc": lambda: scan.scan(self.blueprint),
+                         "cli": lambda: run_quiet(cli, env=self.env, ok_codes=(0, 1))},
+                        cli_runs, warm_up=False)
+        self.rows.append((f"scan {self.blueprint.name}, in-process (after import)", t["inproc"], ""))
+        self.rows.append((f"checkov -d {self.blueprint.name} CLI, same pack", t["cli"],
+                          f"in-process is {t['cli'].median / t['inproc'].median:.1f}x faster"))
+        self.notes.append(f"scan rows: {cli_runs} run(s) each")
+
+    def check(self) -> None:
+        exe = shutil.which("safespring-blueprints") or str(Path(self.python).parent /
+                                                           "safespring-blueprints")
+        args = [exe, "check", str(SPEC), "--report-dir", str(self.tmp / "report")]
+        runs = max(1, min(3, self.runs))
+        tracked = [run_tracked(args, env=self.env, cwd=self.tmp) for _ in range(runs)]
+        seconds = sorted(t.seconds for t in tracked)
+        timing = Timing(seconds[len(seconds) // 2], seconds[-1] - seconds[0], runs)
+        largest = max(t.max_rss_mib for t in tracked)
+        tree = max(t.tree_peak_mib for t in tracked)
+        self.rows.append(("safespring-blueprints check example (process)", timing,
+                          f"peak RSS: largest process {largest:.0f} MiB, "
+                          f"whole tree {tree:.0f} MiB (sampled 20/s)"))
+        self.notes.append(f"check: {runs} run(s)")
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "?"
+    return (f"{os.cpu_count()} cores ({model}), load average {load}; "
+            f"python {platform.python_version()}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
-    python = sys.executable
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795000000", "PYTHONPATH": str(ROOT)}
-    rows: list[tuple[str, float, float, str]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "bp"
-        floor = median_time(lambda: run_quiet([python, "-c", "pass"]), runs)
-        rows.append(("python start-up (floor)", *floor, ""))
-        inproc = median_time(lambda: api.files_for(SPEC, TODAY), runs)
-        rows.append(("generate example, in-process (render only)", *inproc, ""))
-        cli = median_time(lambda: run_quiet([python, "-m", "generator", "generate", str(SPEC),
-                                             "-o", str(out), "--force"], env=env), runs)
-        rows.append(("generate example, CLI", *cli, f"{cli[0] / floor[0]:.1f}x python start-up"))
-
-        toolchain = offline.prepare()
-        tf_env = tf.base_env(toolchain.env)
-        ours = median_time(lambda: api.validate(BLUEPRINT, offline=True), runs)
-        rows.append(("validate --offline (fmt+copy+init+validate)", *ours, ""))
-        plain_dir = Path(tmp) / "plain"
-        with tf.scratch_copy(BLUEPRINT) as copy:
-            shutil.copytree(copy.parent, plain_dir)
-        plain_root = plain_dir / BLUEPRINT.name
-        assert tf.init(plain_root, tf_env, backend=False).ok
-        plain = median_time(lambda: run_quiet(["terraform", f"-chdir={plain_root}", "validate"],
-                                              env=tf_env), runs)
-        rows.append(("plain terraform validate (initialised)", *plain,
-                     f"ours is {ours[0] / plain[0]:.2f}x"))
-
-        scan.scan(BLUEPRINT)  # pays Checkov's import once, as a long-running process would
-        inscan = median_time(lambda: scan.scan(BLUEPRINT), runs)
-        rows.append(("scan, in-process (after import)", *inscan, ""))
-        checkov = shutil.which("checkov") or str(Path(python).parent / "checkov")
-        cli_scan = median_time(lambda: run_quiet([checkov, "-d", str(BLUEPRINT), "--quiet",
-                                                  "--skip-download", "--framework", "terraform",
-                                                  "--external-checks-dir",
-                                                  str(ROOT / "generator" / "policies")],
-                                                 env=env), max(2, runs // 2))
-        rows.append(("checkov -d CLI, same blueprint and pack", *cli_scan,
-                     f"in-process is {cli_scan[0] / inscan[0]:.1f}x faster"))
-    width = max(len(r[0]) for r in rows)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case (default 5)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 run, no warm-up, no 1,000 groups, cdktf or check")
+    options = parser.parse_args()
+    runs = 1 if options.quick else max(1, options.runs)
+    print(f"machine: {machine()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="ssb-bench-") as tmp:
+        bench = Bench(runs, options.quick, Path(tmp))
+        bench.example()
+        bench.scaling()
+        bench.validate()
+        bench.scan()
+        if not options.quick:
+            bench.check()
+    width = max(len(r[0]) for r in bench.rows)
     print(f"{'benchmark'.ljust(width)}  median s  spread s  note")
-    for name, med, spread, note in rows:
-        print(f"{name.ljust(width)}  {med:8.3f}  {spread:8.3f}  {note}")
-    print(f"\n{runs} runs each (checkov CLI: {max(2, runs // 2)}); {os.cpu_count()} cores; "
-          f"python {sys.version.split()[0]}")
+    for name, timing, note in bench.rows:
+        numbers = f"{timing.median:8.3f}  {timing.spread:8.3f}" if timing else " " * 18
+        print(f"{name.ljust(width)}  {numbers}  {note}".rstrip())
+    print(f"\n{runs} run(s) per case unless noted ({'; '.join(bench.notes) or 'none'}); "
+          f"{'--quick: smoke run, do not quote; ' if options.quick else ''}load now "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     return 0
 
 

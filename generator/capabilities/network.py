@@ -52,14 +52,11 @@ def rules(spec: Spec, group: InstanceGroup, world_tcp_ports: tuple[int, ...] = (
             out[f"ingress-{flow.protocol}-{flow.port}-from-{flow.instance}-{ethertype.lower()}"] = \
                 _rule("ingress", ethertype, flow.protocol, flow.port,
                       f"from instance group {flow.instance}", group=flow.instance)
-    for other in spec.groups:
-        for flow in other.allow_from:
-            if flow.instance != group.name:
-                continue
-            for ethertype, _ in WORLD:
-                key = f"egress-{flow.protocol}-{flow.port}-to-{other.name}-{ethertype.lower()}"
-                out[key] = _rule("egress", ethertype, flow.protocol, flow.port,
-                                 f"to instance group {other.name}", group=other.name)
+    for destination, flow in spec.flows_from.get(group.name, ()):
+        for ethertype, _ in WORLD:
+            key = f"egress-{flow.protocol}-{flow.port}-to-{destination}-{ethertype.lower()}"
+            out[key] = _rule("egress", ethertype, flow.protocol, flow.port,
+                             f"to instance group {destination}", group=destination)
     for protocol, port, why in (*OUTBOUND, *_tang_ports(spec)):
         for ethertype, cidr in WORLD:
             out[f"egress-{protocol}-{port}-world-{ethertype.lower()}"] = _rule(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -101,12 +102,35 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _str)
 
 
+def _yaml(value: Any) -> str:
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+
+
+@cache
+def _top_level(key: str, value_json: str) -> str:
+    """One top-level key as YAML, dumped once per distinct value (groups repeat them)."""
+    return _yaml({key: json.loads(value_json)})
+
+
+@cache
+def _write_file_entry(path: str, owner: str, permissions: str, content: str) -> str:
+    """One `write_files` item as YAML. Every group carries the same large scripts, and
+    PyYAML's emitter is pure Python: dumping each distinct item once keeps generation linear
+    and fast (same bytes as dumping the whole document)."""
+    return _yaml([{"path": path, "owner": owner, "permissions": permissions, "content": content}])
+
+
 def dump(config: dict[str, Any], comment: Sequence[str] = ()) -> str:
     """`#cloud-config` text: a header, comment lines, then the YAML."""
-    head = HEADER + "".join(f"# {' '.join(line.split())}\n" for line in comment)
-    body = yaml.dump(config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
-    return head + body
+    out = [HEADER + "".join(f"# {' '.join(line.split())}\n" for line in comment)]
+    for key, value in config.items():
+        if key == "write_files" and value:
+            out.append(f"{key}:\n")
+            out.extend(_write_file_entry(**entry) for entry in value)
+        else:
+            out.append(_top_level(key, json.dumps(value)))
+    return "".join(out)
 
 
 def measures(parts: Iterable[Part]) -> tuple[str, ...]:

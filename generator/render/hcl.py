@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 _TOKEN = object()
@@ -135,6 +136,7 @@ _CLOSE = ")]}"
 _ASSIGN = re.compile(r'^([A-Za-z_][A-Za-z0-9_-]*|"(?:[^"\\]|\\.)*")\s*=(?![=>])\s*(.*)$')
 
 
+@cache
 def _bracket_change(line: str) -> tuple[int, int]:
     """(net change, leading closers) of a line, ignoring brackets inside strings and comments."""
     net = 0

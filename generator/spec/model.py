@@ -8,6 +8,7 @@ data, stricter TLS for special categories) are decided here, in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from generator.platform import platform
@@ -143,7 +144,7 @@ class Spec:
             return "personal-special"
         return "personal" if self.personal else "non-personal"
 
-    @property
+    @cached_property
     def groups(self) -> tuple[InstanceGroup, ...]:
         """The spec's instance groups plus the log collector when logging is central."""
         if not self.logging.central:
@@ -160,6 +161,16 @@ class Spec:
                              for g in self.instances),
         )
         return (*self.instances, collector)
+
+    @cached_property
+    def flows_from(self) -> dict[str, tuple[tuple[str, Flow], ...]]:
+        """Group name -> (destination group, flow) for every `allow_from` that names it:
+        the egress each group needs, indexed once instead of searched per group."""
+        index: dict[str, list[tuple[str, Flow]]] = {}
+        for destination in self.groups:
+            for flow in destination.allow_from:
+                index.setdefault(flow.instance, []).append((destination.name, flow))
+        return {name: tuple(flows) for name, flows in index.items()}
 
     def group(self, name: str) -> InstanceGroup:
         return next(g for g in self.groups if g.name == name)

@@ -15,7 +15,6 @@ import yaml
 
 from generator import __version__, ci
 from generator.capabilities import CAPABILITIES, backup, endpoints, network
-from generator.capabilities.disk_encryption import metadata_key
 from generator.guest.backup import restore_instructions
 from generator.platform import platform
 from generator.render import cloudinit
@@ -193,7 +192,6 @@ def render(spec: Spec) -> dict[str, bytes]:
         "uses_openstack": bool(spec.groups or _applications(spec)),
         "persons": [a for a in spec.access if a.kind == "person"],
         "version": __version__,
-        "metadata_key": metadata_key,
         "collector": COLLECTOR_GROUP,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }

@@ -25,3 +25,11 @@ def test_every_site_has_https_endpoints() -> None:
     for site in platform().sites.values():
         assert site.auth_url.startswith(f"https://v2.dashboard.{site.name}.safedc.net")
         assert site.s3_endpoint == f"https://s3.{site.name}.safedc.net"
+
+
+def test_the_collector_port_is_one_number() -> None:
+    """The spec model opens the port the guest's rsyslog listens on: they must agree."""
+    from generator.guest.logging import COLLECTOR_PORT as guest_port
+    from generator.spec.model import COLLECTOR_PORT as model_port
+
+    assert guest_port == model_port == 6514

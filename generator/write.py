@@ -90,40 +90,20 @@ def write(target: Path, files: dict[str, bytes], *, force: bool = False) -> Writ
             if edited:
                 raise OutputError(f"{target} has edits to generated files ({', '.join(edited)}); "
                                   "they would be overwritten (use --force to discard them)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        for path, data in files.items():
-            file = staging / _safe_relative(path)
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(data)
-        target.mkdir(exist_ok=True)
-        written, unchanged = [], []
-        for path, data in files.items():
-            final = target / _safe_relative(path)
-            if final.is_file() and final.read_bytes() == data:
-                unchanged.append(path)
-                continue
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / path, final)
-            written.append(path)
-        removed = []
-        for path in sorted((previous or {}).get("files", {})):
-            if path not in files:
-                stale = target / _safe_relative(path)
-                if stale.is_file():
-                    stale.unlink()
-                    removed.append(path)
-                _prune_empty(stale.parent, target)
-        return WriteResult(tuple(written), tuple(unchanged), tuple(removed))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    target.mkdir(parents=True, exist_ok=True)
+    unchanged = [p for p, data in files.items()
+                 if (target / p).is_file() and (target / p).read_bytes() == data]
+    changed = {p: data for p, data in files.items() if p not in unchanged}
+    stale = [p for p in sorted((previous or {}).get("files", {})) if p not in files]
+    removed = [p for p in stale if (target / _safe_relative(p)).is_file()]
+    write_files_exact(target, changed, remove=stale)
+    return WriteResult(tuple(changed), tuple(unchanged), tuple(removed))
 
 
 def write_files_exact(target: Path, files: dict[str, bytes], *, remove: list[str]) -> None:
     """Stage `files` beside `target`, move each into place atomically, then remove `remove`.
 
-    For `update`, which has already decided file by file what may be written.
+    The one place files reach a blueprint: `write` and `update` decide what goes here.
     """
     for path in [*files, *remove]:
         _safe_relative(path)

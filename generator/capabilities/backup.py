@@ -10,7 +10,7 @@ year of backups would outlive (Art. 5(1)(e)).
 from __future__ import annotations
 
 from generator.guest.backup import backup_config, endpoint_for
-from generator.render.cloudinit import GuestFile, Part
+from generator.render.cloudinit import Part, part_from
 from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
 
 # After disk encryption (volumes must be mounted) and before logging (AIDE's baseline last).
@@ -40,7 +40,4 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
         schedule=spec.backup.schedule, keep=dict(spec.backup.keep),
         paths=[v.mountpoint for v in group.volumes], tang_servers=spec.tang_servers,
         source_site=spec.site)
-    return [Part(
-        measure="backup", order=ORDER, packages=config.packages,
-        files=tuple(GuestFile(path, content, mode) for path, content, mode in config.files),
-        commands=config.commands, evidence=config.measures)]
+    return [part_from("backup", ORDER, config)]

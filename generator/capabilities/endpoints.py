@@ -7,7 +7,7 @@ backend stays on localhost (Art. 32(1)(a) encryption in transit, 25(2) nothing e
 from __future__ import annotations
 
 from generator.guest.proxy import ProxyEndpoint, proxy_config
-from generator.render.cloudinit import GuestFile, Part
+from generator.render.cloudinit import Part, part_from
 from generator.spec.model import InstanceGroup, Spec
 
 
@@ -28,10 +28,4 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
     if not endpoints:
         return []
     config = proxy_config(endpoints, None)
-    return [Part(
-        measure="tls-endpoint",
-        order=20,
-        packages=config.packages,
-        files=tuple(GuestFile(path, content, mode) for path, content, mode in config.files),
-        commands=config.commands,
-    )]
+    return [part_from("tls-endpoint", 20, config)]

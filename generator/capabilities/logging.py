@@ -9,7 +9,7 @@ findings travel the same way (Art. 5(1)(f), 5(2), 32(1)(b)).
 from __future__ import annotations
 
 from generator.guest.logging import SERVER_NAME, GuestConfig, log_client, log_collector
-from generator.render.cloudinit import GuestFile, Part
+from generator.render.cloudinit import Part, part_from
 from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
 
 # Runs after disk encryption (the collector's log volume must be mounted first) and after the
@@ -18,10 +18,7 @@ ORDER = 90
 
 
 def _part(measure: str, config: GuestConfig) -> list[Part]:
-    return [Part(
-        measure=measure, order=ORDER, packages=config.packages,
-        files=tuple(GuestFile(path, content, mode) for path, content, mode in config.files),
-        commands=config.commands, evidence=config.measures)]
+    return [part_from(measure, ORDER, config)]
 
 
 def parts(spec: Spec, group: InstanceGroup) -> list[Part]:

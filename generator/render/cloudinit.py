@@ -42,6 +42,14 @@ class Part:
     evidence: tuple[str, ...] = ()  # finer-grained measure names; default: (measure,)
 
 
+def part_from(measure: str, order: int, config: Any) -> Part:
+    """A part from a guest-configuration builder's result (packages, files as (path, content,
+    mode), commands, and optionally the finer `measures` it implements)."""
+    return Part(measure=measure, order=order, packages=tuple(config.packages),
+                files=tuple(GuestFile(path, content, mode) for path, content, mode in config.files),
+                commands=tuple(config.commands), evidence=tuple(getattr(config, "measures", ())))
+
+
 class MergeError(ValueError):
     """Two parts disagree (same file path or setting with different content)."""
 

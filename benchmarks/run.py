@@ -2,8 +2,10 @@
 
 Every comparison is measured in the same run on the same machine, compared cases interleaved
 (round-robin), so ratios are meaningful even when absolute times wander on a shared machine:
-- `generate` of the example, in-process and as a CLI process, next to Python's own start-up
-  and a CDK for Terraform (Python) app synthesising the same resources;
+- `generate` of the example, in-process and as a CLI process (also a first run, with an empty
+  template cache), next to Python's own start-up and a CDK for Terraform (Python) app
+  synthesising the same resources; the package's bytecode is compiled first, as `pip install`
+  leaves it;
 - `generate` of synthetic specs with 10, 100 and 1,000 instance groups (benchmarks/specs.py),
   in-process, CLI and cdktf, with the time per group and the 1000/100 ratio (linear = 10);
 - offline `validate` (fmt + scratch copy + init + validate) next to plain `terraform validate`
@@ -19,6 +21,7 @@ provider): it proves the harness works in well under a minute; its numbers are n
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -74,7 +77,9 @@ class Bench:
         self.quick = quick
         self.tmp = tmp
         self.python = sys.executable
-        self.env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(ROOT)}
+        # The benchmark's own template cache (compiled Jinja templates), warmed by the first run.
+        self.env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONPATH": str(ROOT),
+                    "XDG_CACHE_HOME": str(tmp / "cache")}
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.blueprint = QUICK_BLUEPRINT if quick else BLUEPRINT
@@ -85,6 +90,16 @@ class Bench:
     def cli_generate(self, spec: Path, out: Path) -> Callable[[], object]:
         args = [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
         return lambda: run_quiet(args, env=self.env)
+
+    def cli_generate_cold(self, spec: Path, out: Path) -> Callable[[], object]:
+        """A first run: an empty template cache each time (compiles every template)."""
+        args = [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
+
+        def run() -> object:
+            with tempfile.TemporaryDirectory(dir=self.tmp) as cache:
+                return run_quiet(args, env={**self.env, "XDG_CACHE_HOME": cache})
+
+        return run
 
     def cdktf(self, spec: Path, out: Path) -> Callable[[], object]:
         args = [self.python, str(HERE / "cdktf_app.py"), str(spec), str(out)]
@@ -97,6 +112,7 @@ class Bench:
             "floor": lambda: run_quiet([self.python, "-c", "pass"]),
             "inproc": lambda: api.files_for(SPEC, TODAY),
             "cli": self.cli_generate(SPEC, self.tmp / "example"),
+            "cold": self.cli_generate_cold(SPEC, self.tmp / "example-cold"),
         }
         if not self.quick:
             cases["cdktf"] = self.cdktf(SPEC, self.tmp / "cdktf-example")
@@ -107,6 +123,8 @@ class Bench:
         self.rows.append(("generate example, CLI (wall)", t["cli"],
                           f"{t['cli'].median / t['floor'].median:.0f}x python start-up; "
                           + verdict(t["cli"].median, TARGET_EXAMPLE_S)))
+        self.rows.append(("generate example, CLI, first run (empty template cache)", t["cold"],
+                          f"{t['cold'].median / t['cli'].median:.2f}x a later run"))
         if "cdktf" in t:
             self.rows.append(self.cdktf_row("cdktf synth example (subprocess)", t["cdktf"],
                                             t["cli"], None))
@@ -226,6 +244,9 @@ def main() -> int:
     options = parser.parse_args()
     runs = 1 if options.quick else max(1, options.runs)
     print(f"machine: {machine()}", flush=True)
+    # Bytecode as `pip install` leaves it: without it (PYTHONDONTWRITEBYTECODE, a fresh clone)
+    # every CLI process would compile the package's modules from source first.
+    compileall.compile_dir(ROOT / "generator", quiet=1)
     with tempfile.TemporaryDirectory(prefix="ssb-bench-") as tmp:
         bench = Bench(runs, options.quick, Path(tmp))
         bench.example()

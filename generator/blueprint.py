@@ -146,7 +146,7 @@ def _clouds_example(spec: Spec) -> str:
     }}}
     return ("# Copy to ~/.config/openstack/clouds.yaml (never into this directory's git history)\n"
             "# and put in an application credential of your own: individual and expiring.\n"
-            + yaml.safe_dump(clouds, sort_keys=False))
+            + yaml.dump(clouds, Dumper=yaml.CSafeDumper, sort_keys=False))
 
 
 GITIGNORE = """\

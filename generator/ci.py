@@ -18,7 +18,8 @@ INSTALL = f"pip install 'safespring-blueprints=={__version__}'"
 
 
 def _dump(header: str, body: dict[str, Any]) -> bytes:
-    text = yaml.safe_dump(body, sort_keys=False, width=100, default_flow_style=False)
+    text = yaml.dump(body, Dumper=yaml.CSafeDumper, sort_keys=False, width=100,
+                     default_flow_style=False)
     return (header + text).encode("utf-8")
 
 

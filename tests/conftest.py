@@ -34,6 +34,12 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled templates go to a cache of the test session's own, not the user's ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture
 def valid_spec_text() -> str:
     return (FIXTURES / "specs" / "valid.yaml").read_text("utf-8")

@@ -98,7 +98,18 @@ def _write_file(f: GuestFile) -> dict[str, str]:
             "content": f.content}
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter is required, not preferred: it is ~50x faster than PyYAML's pure-Python
+# port, and the two fold long quoted lines differently, so a fallback would break "same spec,
+# same bytes". It is also the safer one: it double-quotes text holding YAML 1.1 line breaks
+# such as U+0085, which the pure-Python emitter puts in a block scalar that reads back changed.
+# PyYAML's binary wheels (every mainstream platform) carry libyaml.
+if not yaml.__with_libyaml__:
+    raise ImportError("PyYAML was built without libyaml, which safespring-blueprints needs for "
+                      "byte-identical cloud-init output: pip install --force-reinstall "
+                      "--only-binary pyyaml pyyaml")
+
+
+class _Dumper(yaml.CSafeDumper):
     """Block style for multi-line text so scripts stay readable in the file."""
 
 

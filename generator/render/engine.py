@@ -7,11 +7,15 @@ instead of producing injectable text.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from generator.cache import cache_root
 from generator.render import hcl, markdown
 
 
@@ -42,15 +46,52 @@ def _defined(encoder: Any) -> Any:
     return encode
 
 
+_OPTIONS: dict[str, Any] = {"autoescape": False, "keep_trailing_newline": True,
+                            "trim_blocks": True, "lstrip_blocks": True}
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, as Python keeps `.pyc` files: parsing and compiling
+    the templates is most of a small blueprint's generation time. Jinja checks each entry
+    against the template's source and the Python version; the key adds what Jinja does not
+    check (its own version and the environment's options), so a stale entry is never used."""
+
+    def __init__(self, directory: str, salt: str) -> None:
+        super().__init__(directory)
+        self.salt = salt
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha256(f"{self.salt}|{name}|{filename}".encode()).hexdigest()
+
+
+def cache_directory() -> Path | None:
+    """Where compiled templates are kept, or None when `SAFESPRING_BLUEPRINTS_NO_CACHE` is set."""
+    if os.environ.get("SAFESPRING_BLUEPRINTS_NO_CACHE"):
+        return None
+    return cache_root() / "templates"
+
+
+def _bytecode_cache(kind: type) -> jinja2.BytecodeCache | None:
+    directory = cache_directory()
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:  # a read-only home: compile every time rather than fail
+        return None
+    if not os.access(directory, os.W_OK):
+        return None
+    salt = f"{jinja2.__version__}|{kind.__module__}.{kind.__qualname__}|{sorted(_OPTIONS.items())}"
+    return _BytecodeCache(str(directory), salt)
+
+
 def _environment(kind: type, filters: dict[str, Any]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("generator", "render/templates"),
         finalize=_guard(kind),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        bytecode_cache=_bytecode_cache(kind),
+        **_OPTIONS,
     )
     env.filters.update({name: _defined(fn) for name, fn in filters.items()})
     return env

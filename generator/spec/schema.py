@@ -9,16 +9,14 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import re
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
-
 from generator.spec.errors import Path, Problem
 from generator.spec.load import LoadedSpec, _kind
+from generator.spec.validator import Failure, Validator
 
 
 @cache
@@ -33,31 +31,9 @@ def schema() -> dict[str, Any]:
     return json.loads(schema_text())
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, node: dict[str, Any]) -> Any:
-    """JSON Schema's `pattern` with ECMA-262's `$`: end of string, never before a trailing
-    newline (Python's `re.search` lets "web\\n" match `^[a-z]+$`)."""
-    if not isinstance(instance, str):
-        return
-    found = re.search(pattern, instance)
-    if found is None or (pattern.endswith("$") and found.end() != len(instance)):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _is_integer(_: Any, instance: Any) -> bool:
-    """Integers only: JSON Schema would accept 2.0, which would reach HCL as `2.0`."""
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
-_Validator = validators.extend(
-    Draft202012Validator,
-    validators={"pattern": _pattern},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
-
-
 @cache
-def _validator() -> Any:
-    return _Validator(schema())
+def _validator() -> Validator:
+    return Validator(schema())
 
 
 _TYPE_NAMES = {"integer": "a whole number", "string": "a string", "boolean": "true or false",
@@ -66,22 +42,19 @@ _TYPE_NAMES = {"integer": "a whole number", "string": "a string", "boolean": "tr
 
 def validate(spec: LoadedSpec) -> list[Problem]:
     """Every schema violation in the spec, each at its line and column."""
-    problems: list[Problem] = []
-    for error in _validator().iter_errors(spec.data):
-        problems.extend(_problems(error, spec))
-    return problems
+    return problems_from(_validator().iter_errors(spec.data), spec)
 
 
-def _resolved(error: ValidationError) -> dict[str, Any]:
-    """The schema node that failed, with its `$ref` target's `x-messages` merged in."""
-    node = error.schema if isinstance(error.schema, dict) else {}
-    return node
+def problems_from(failures: Iterable[Failure], spec: LoadedSpec) -> list[Problem]:
+    """Problems a user reads, from violated keywords (ours, or `jsonschema`'s errors, which
+    have the same fields: the conformance test compares the two this way)."""
+    return [problem for failure in failures for problem in _problems(failure, spec)]
 
 
-def _problems(error: ValidationError, spec: LoadedSpec) -> list[Problem]:
+def _problems(error: Failure, spec: LoadedSpec) -> list[Problem]:
     path: Path = tuple(error.absolute_path)
     at = spec.positions.of
-    node = _resolved(error)
+    node = error.schema if isinstance(error.schema, dict) else {}
     custom = node.get("x-messages", {}).get(error.validator)
     value = error.instance
     if error.validator == "additionalProperties":

@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.cache import cache_root
 from generator.terraform.schema import (
     PROVIDER_ADDRESS,
     PROVIDER_VERSION,
@@ -32,8 +33,6 @@ from generator.terraform.schema import (
 
 MIRROR_ENV = "SAFESPRING_BLUEPRINTS_TF_MIRROR"
 """Overrides the machine's provider mirror (the directory holding ``registry.terraform.io``)."""
-CACHE_ENV = "SAFESPRING_BLUEPRINTS_CACHE"
-"""Overrides the cache root (default ``$XDG_CACHE_HOME`` or ``~/.cache``)."""
 DEFAULT_MIRRORS = (
     Path("/opt/tf-plugins"),
     Path("/usr/share/terraform/plugins"),
@@ -63,14 +62,6 @@ class Toolchain:
     def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default ``os.environ``) overlaid with this toolchain's variables."""
         return {**(os.environ if base is None else base), **self.env}
-
-
-def _default_cache_root() -> Path:
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "safespring-blueprints"
 
 
 def _cache_key() -> str:
@@ -161,7 +152,7 @@ def prepare(cache_dir: Path | None = None) -> Toolchain:
             "install it with: pip install tf==1.2.0"
         ) from None
 
-    cache = Path(cache_dir) if cache_dir is not None else _default_cache_root() / _cache_key()
+    cache = Path(cache_dir) if cache_dir is not None else cache_root() / _cache_key()
     cache.mkdir(parents=True, exist_ok=True)
     load_schema(cache)
     schema_path = schema_cache_path(cache)

@@ -192,7 +192,8 @@ def _update(args: argparse.Namespace) -> int:
         return 1 if result.drift else 0
     print(f"updated {args.directory}: {len(result.added) + len(result.updated)} written, "
           f"{len(result.unchanged)} unchanged, {len(result.kept_edits) + len(result.conflicts)} "
-          f"edits kept, {len(result.removed)} removed", file=sys.stderr)
+          f"edits kept, {len(result.merged)} merged, {len(result.removed)} removed",
+          file=sys.stderr)
     return 0
 
 

@@ -1,9 +1,11 @@
 """Regenerate a blueprint with the current generator without losing the user's edits.
 
 The manifest records the hash of every file as it was generated. Comparing it with what is on
-disk tells an untouched file (replace it freely) from an edited one (never overwrite it: the
-new version is written beside it as `<file>.generated` for the user to merge). Files the
-generator no longer makes are removed only when untouched.
+disk tells an untouched file (replace it freely) from an edited one. An edited file whose
+template changed is merged three ways when git holds the version it was generated as and the
+two changes do not overlap (`generator.merge`); otherwise it is left alone and the new version
+is written beside it as `<file>.generated` for the user to merge. Files the generator no longer
+makes are removed only when untouched.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator import merge
 from generator.write import MANIFEST, OutputError, read_manifest, sha256, write_files_exact
 
 SUFFIX = ".generated"
@@ -24,6 +27,7 @@ class UpdatePlan:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept_edits: list[str] = field(default_factory=list)      # edited; template unchanged
+    merged: list[str] = field(default_factory=list)          # edited; merged with the template
     conflicts: list[str] = field(default_factory=list)       # edited; template changed too
     removed: list[str] = field(default_factory=list)
     kept_removed: list[str] = field(default_factory=list)    # no longer generated, but edited
@@ -31,11 +35,12 @@ class UpdatePlan:
     @property
     def drift(self) -> bool:
         """Whether the directory differs from what the generator would write now."""
-        return bool(self.added or self.updated or self.conflicts or self.removed)
+        return bool(self.added or self.updated or self.merged or self.conflicts or self.removed)
 
     def lines(self) -> list[str]:
         labels = (("added", self.added), ("updated", self.updated),
                   ("kept your edit (template unchanged)", self.kept_edits),
+                  ("merged your edit with the new template (3-way, base from git)", self.merged),
                   ("kept your edit; new version beside it as <file>" + SUFFIX, self.conflicts),
                   ("removed (no longer generated)", self.removed),
                   ("kept (no longer generated, but you edited it)", self.kept_removed))
@@ -69,6 +74,11 @@ def plan(target: Path, files: dict[str, bytes]) -> tuple[UpdatePlan, dict[str, b
         elif sha256(data) == generated_before.get(path):
             result.kept_edits.append(path)
         else:
+            merged = _merged(on_disk, current, generated_before.get(path), data)
+            if merged is not None:
+                result.merged.append(path)
+                to_write[path] = merged
+                continue
             # Edited (or a file we never generated that now collides): never overwrite it.
             result.conflicts.append(path)
             to_write[path + SUFFIX] = data
@@ -81,6 +91,14 @@ def plan(target: Path, files: dict[str, bytes]) -> tuple[UpdatePlan, dict[str, b
         elif on_disk.is_file():
             result.removed.append(path)
     return result, to_write
+
+
+def _merged(file: Path, current: bytes, digest: str | None, new: bytes) -> bytes | None:
+    """The user's edit and the template change combined, or None (no base, or a conflict)."""
+    if digest is None:  # not a file we generated: nothing to merge against
+        return None
+    base = merge.find_base(file, digest)
+    return None if base is None else merge.merge(current, base, new)
 
 
 def apply(target: Path, files: dict[str, bytes], *, check_only: bool = False) -> UpdatePlan:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from generator import api, blueprint
+from generator import api, blueprint, cli
 from generator.spec.model import Spec
 from generator.update import SUFFIX
 from generator.write import MANIFEST, OutputError
@@ -96,3 +97,70 @@ def test_update_cli_check_exit_codes(generated: Path) -> None:
     assert (generated / MANIFEST).read_bytes() == before
     applied = run_cli("update", str(generated))
     assert applied.code == 0 and run_cli("update", str(generated), "--check").code == 0
+
+
+# ---------------------------------------------------------------- 3-way merge from git history
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid",
+                           "-c", "commit.gpgsign=false", *args],
+                          cwd=cwd, capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+@pytest.fixture
+def committed(generated: Path) -> Path:
+    """The blueprint reviewed and committed, as the workflow asks."""
+    git(generated.parent, "init", "-q")
+    git(generated.parent, "add", "-A")
+    git(generated.parent, "commit", "-q", "-m", "blueprint")
+    return generated
+
+
+def test_an_edit_merges_with_a_template_change_when_git_has_the_base(
+        committed: Path, newer_template: None) -> None:
+    main = committed / "main.tf"
+    edited = "# reviewed by the platform team\n" + main.read_text()
+    main.write_text(edited)
+    git(committed.parent, "commit", "-q", "-am", "my edit")  # the base is now one commit back
+    _, check = api.update(committed, on=TODAY, check_only=True)
+    assert check.merged == ["main.tf"] and check.drift
+    assert main.read_text() == edited  # --check wrote nothing
+    _, result = api.update(committed, on=TODAY)
+    assert result.merged == ["main.tf"] and not result.conflicts
+    assert main.read_text() == edited + "\n# template v2\n"  # both changes
+    assert not (committed / ("main.tf" + SUFFIX)).exists()
+    _, again = api.update(committed, on=TODAY)  # still the user's file: kept from now on
+    assert again.kept_edits == ["main.tf"] and not again.drift
+
+
+def test_an_uncommitted_edit_merges_against_the_committed_generation(
+        committed: Path, newer_template: None, capsys: pytest.CaptureFixture[str]) -> None:
+    main = committed / "main.tf"
+    edited = "# not committed yet\n" + main.read_text()
+    main.write_text(edited)
+    assert cli.main(["update", str(committed), "--today", TODAY.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "merged your edit with the new template (3-way, base from git): main.tf" in out
+    assert main.read_text() == edited + "\n# template v2\n"
+
+
+def test_conflicting_changes_are_not_merged(committed: Path, newer_template: None) -> None:
+    """Both append at the end of main.tf: a conflict, so the file stays as the user left it."""
+    main = committed / "main.tf"
+    edited = main.read_text() + "# my own change\n"
+    main.write_text(edited)
+    _, result = api.update(committed, on=TODAY)
+    assert result.conflicts == ["main.tf"] and not result.merged
+    assert main.read_text() == edited
+    assert (committed / ("main.tf" + SUFFIX)).read_text().endswith("# template v2\n")
+
+
+def test_without_the_base_in_history_nothing_is_merged(generated: Path,
+                                                       newer_template: None) -> None:
+    git(generated.parent, "init", "-q")  # a repository, but the blueprint was never committed
+    main = generated / "main.tf"
+    edited = "# mine\n" + main.read_text()
+    main.write_text(edited)
+    _, result = api.update(generated, on=TODAY)
+    assert result.conflicts == ["main.tf"] and main.read_text() == edited

@@ -1,0 +1,79 @@
+"""Three-way merge of an edited generated file, with the base found in the user's git history.
+
+The manifest records only the hash of each file as it was generated. Blueprints are meant to be
+reviewed and committed, so the generated version the user started from is normally in their
+git history: we look for the blob whose SHA-256 is the recorded one (the index first, then the
+last commits that touched the file) and let `git merge-file` combine the user's edit with the
+new template. Without git, without the base in history, or with a conflict, nothing is merged
+and the caller falls back to writing the new version beside the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+HISTORY_DEPTH = 200  # commits searched for the base, newest first
+_TIMEOUT = 30
+
+
+def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes | None:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True,
+                              timeout=_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):  # no git, or it hung: no merge, never a crash
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def find_base(file: Path, digest: str) -> bytes | None:
+    """The committed (or staged) content of `file` whose SHA-256 is `digest`, if git has it."""
+    directory = file.parent
+    prefix = _git(["rev-parse", "--show-prefix"], directory)
+    if prefix is None:
+        return None
+    in_repo = prefix.decode("utf-8", "surrogateescape").strip() + file.name
+    revisions = [f":{in_repo}"]
+    listed = _git(["rev-list", f"--max-count={HISTORY_DEPTH}", "HEAD", "--", file.name], directory)
+    revisions += [f"{commit}:{in_repo}" for commit in (listed or b"").decode().split()]
+    batch = _git(["cat-file", "--batch"], directory, "".join(f"{r}\n" for r in revisions).encode())
+    return _first_matching(batch or b"", digest)
+
+
+def _first_matching(batch: bytes, digest: str) -> bytes | None:
+    """Walk `git cat-file --batch` output: `<oid> <type> <size>\\n<content>\\n` or `... missing`."""
+    at = 0
+    while at < len(batch):
+        end = batch.find(b"\n", at)
+        if end < 0:
+            return None
+        header = batch[at:end].split()
+        at = end + 1
+        if len(header) != 3 or header[1] != b"blob":
+            continue  # "<name> missing" or not a blob
+        size = int(header[2])
+        content = batch[at:at + size]
+        at += size + 1
+        if hashlib.sha256(content).hexdigest() == digest:
+            return content
+    return None
+
+
+def merge(current: bytes, base: bytes, new: bytes) -> bytes | None:
+    """`git merge-file` of the user's `current` and the `new` template output over `base`:
+    the merged bytes, or None when the two changes conflict (or git cannot merge)."""
+    with tempfile.TemporaryDirectory(prefix="ssb-merge-") as scratch:
+        paths = []
+        for name, data in (("current", current), ("base", base), ("new", new)):
+            path = Path(scratch) / name
+            path.write_bytes(data)
+            paths.append(str(path))
+        try:
+            proc = subprocess.run(["git", "merge-file", "-p", *paths], capture_output=True,
+                                  timeout=_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C"})
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return proc.stdout if proc.returncode == 0 else None

@@ -32,6 +32,8 @@ def today(option: str | None = None) -> dt.date:
 
 @dataclass(frozen=True)
 class Generated:
+    """A generated blueprint: the checked spec, where it went and what was written."""
+
     checked: Checked
     target: Path
     result: WriteResult

@@ -51,6 +51,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Summary:
+    """Findings counted by outcome."""
+
     passed: int
     failed: int
     skipped: int
@@ -58,6 +60,8 @@ class Summary:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """Every finding of one scan of a blueprint directory."""
+
     root: str
     findings: tuple[Finding, ...]
     summary: Summary = field(init=False)

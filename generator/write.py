@@ -27,6 +27,8 @@ class OutputError(Exception):
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What a write did, file by file (paths relative to the target)."""
+
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from generator import __version__
 from generator.cache import cache_root
 from generator.render import hcl, markdown
 
@@ -54,7 +55,7 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between runs, as Python keeps `.pyc` files: parsing and compiling
     the templates is most of a small blueprint's generation time. Jinja checks each entry
     against the template's source and the Python version; the key adds what Jinja does not
-    check (its own version and the environment's options), so a stale entry is never used."""
+    check (its version and ours, and the environment's options), so a stale entry is never used."""
 
     def __init__(self, directory: str, salt: str) -> None:
         super().__init__(directory)
@@ -81,7 +82,8 @@ def _bytecode_cache(kind: type) -> jinja2.BytecodeCache | None:
         return None
     if not os.access(directory, os.W_OK):
         return None
-    salt = f"{jinja2.__version__}|{kind.__module__}.{kind.__qualname__}|{sorted(_OPTIONS.items())}"
+    salt = (f"{__version__}|{jinja2.__version__}|{kind.__module__}.{kind.__qualname__}|"
+            f"{sorted(_OPTIONS.items())}")
     return _BytecodeCache(str(directory), salt)
 
 

@@ -112,6 +112,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ControlResult:
+    """One control of the catalogue, with its status and the findings behind it."""
+
     id: str
     title: str
     safespring: str
@@ -131,6 +133,8 @@ class ControlResult:
 
 @dataclass(frozen=True)
 class ProvisionResult:
+    """One GDPR provision and the status of the controls that serve it."""
+
     article: str
     label: str
     requirement: str
@@ -141,6 +145,8 @@ class ProvisionResult:
 
 @dataclass(frozen=True)
 class Unassessed:
+    """A provision no machine check can evidence, and why."""
+
     article: str
     label: str
     requirement: str
@@ -149,6 +155,8 @@ class Unassessed:
 
 @dataclass(frozen=True)
 class Review:
+    """Whether the measures' regular review (Art. 32(1)(d)) is due or overdue."""
+
     review_by: str | None
     days_left: int | None
     overdue: bool
@@ -157,6 +165,8 @@ class Review:
 
 @dataclass(frozen=True)
 class BlueprintFacts:
+    """What the blueprint directory says about itself (manifest, generator, spec)."""
+
     directory: str
     manifest: bool
     generator_version: str | None
@@ -169,6 +179,8 @@ class BlueprintFacts:
 
 @dataclass(frozen=True)
 class SpecIssue:
+    """A problem with the spec, as the report shows it."""
+
     line: int
     column: int
     path: str
@@ -178,6 +190,8 @@ class SpecIssue:
 
 @dataclass(frozen=True)
 class SiteFacts:
+    """A Safespring site where data is kept."""
+
     name: str
     city: str
     country: str
@@ -185,6 +199,8 @@ class SiteFacts:
 
 @dataclass(frozen=True)
 class VolumeFacts:
+    """A volume as the report describes it."""
+
     name: str
     size_gb: int
     type: str
@@ -194,6 +210,8 @@ class VolumeFacts:
 
 @dataclass(frozen=True)
 class GroupFacts:
+    """An instance group as the report describes it."""
+
     name: str
     count: int
     flavor: str
@@ -211,6 +229,8 @@ class GroupFacts:
 
 @dataclass(frozen=True)
 class EndpointFacts:
+    """A public endpoint as the report describes it."""
+
     name: str
     hostname: str
     instance: str
@@ -221,6 +241,8 @@ class EndpointFacts:
 
 @dataclass(frozen=True)
 class BucketFacts:
+    """A bucket (data, backup or state) as the report describes it."""
+
     name: str
     role: str  # data | backup | state
     site: str
@@ -231,6 +253,8 @@ class BucketFacts:
 
 @dataclass(frozen=True)
 class AccessFacts:
+    """An access entry as the report describes it."""
+
     name: str
     kind: str
     role: str
@@ -241,6 +265,8 @@ class AccessFacts:
 
 @dataclass(frozen=True)
 class LoggingFacts:
+    """Log management as the report describes it."""
+
     central: bool
     retention_days: int
     intrusion_detection: bool
@@ -250,6 +276,8 @@ class LoggingFacts:
 
 @dataclass(frozen=True)
 class BackupFacts:
+    """Backups as the report describes them."""
+
     schedule: str
     keep: tuple[tuple[str, int], ...]
     site: str | None
@@ -284,12 +312,16 @@ class Deployment:
 
 @dataclass(frozen=True)
 class AnnexSection:
+    """One section of the records-of-processing annex (Art. 30(1)(g))."""
+
     title: str
     paragraphs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Summary:
+    """Counts by status, for the report's headline."""
+
     controls: tuple[tuple[str, int], ...]  # status -> count, in STATUSES order
     provisions: tuple[tuple[str, int], ...]
     findings_passed: int
@@ -299,6 +331,8 @@ class Summary:
 
 @dataclass(frozen=True)
 class Report:
+    """The whole compliance report: what the Markdown, JSON and HTML forms render."""
+
     schema: int
     generator_version: str
     today: str

@@ -21,6 +21,8 @@ COLLECTOR_PORT = 6514
 
 @dataclass(frozen=True)
 class Volume:
+    """A data volume of an instance group: size, type, encryption and mount point."""
+
     name: str
     size: int
     type: str
@@ -39,6 +41,8 @@ class Flow:
 
 @dataclass(frozen=True)
 class InstanceGroup:
+    """`count` identical instances: one flavor, image, network and guest configuration."""
+
     name: str
     count: int
     flavor: str
@@ -65,6 +69,8 @@ class InstanceGroup:
 
 @dataclass(frozen=True)
 class Endpoint:
+    """A public HTTPS name a group's TLS proxy serves in front of a local backend port."""
+
     name: str
     hostname: str
     instance: str
@@ -75,12 +81,16 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class ObjectLock:
+    """Write-once retention on a bucket: the lock mode and its days."""
+
     mode: str
     days: int
 
 
 @dataclass(frozen=True)
 class Bucket:
+    """An S3 bucket at the deployment's site and how long its objects live."""
+
     name: str
     object_lock: ObjectLock | None
     retention_days: int
@@ -89,6 +99,8 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Access:
+    """One person's or service's access: kind, role and the date it ends."""
+
     name: str
     kind: str
     role: str
@@ -97,6 +109,8 @@ class Access:
 
 @dataclass(frozen=True)
 class Logging:
+    """Log management: central collection, retention and intrusion detection."""
+
     central: bool
     retention_days: int
     intrusion_detection: bool
@@ -104,12 +118,16 @@ class Logging:
 
 @dataclass(frozen=True)
 class Backup:
+    """Customer-run backups: the schedule and how many snapshots of each kind to keep."""
+
     schedule: str
     keep: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
 class State:
+    """Where Terraform keeps the deployment's state."""
+
     backend: str
     bucket: str
 

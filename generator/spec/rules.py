@@ -199,10 +199,10 @@ def dates(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
             yield ctx.problem(path, f"'{raw}' is not a date on the calendar")
         elif path[0] == "access" and when < ctx.today:
             yield ctx.problem(path, f"access expired on {when} (today is {ctx.today}); remove the "
-                              "entry or renew it", ART_RESILIENCE)
+                              "entry or renew it", ART_CONFIDENTIALITY)
         elif path[0] == "access" and when > limit:
             yield ctx.problem(path, f"access may run at most {ctx.platform.max_access_days} days, "
-                              f"until {limit}; {when} is later", ART_RESILIENCE)
+                              f"until {limit}; {when} is later", ART_CONFIDENTIALITY)
 
 
 @rule
@@ -327,9 +327,22 @@ def state_bucket(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
                           "this deployment; Terraform state needs its own bucket")
 
 
+ACCESS_NOTICE_DAYS = 30
+
+
 def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
-    """Things that do not stop generation but a reviewer must see (overdue review)."""
+    """Things that do not stop generation but a reviewer must see: an overdue review, and
+    access that ends soon (from that day on the spec is rejected until it is renewed)."""
     out = []
+    for i, entry in _entries(data, "access"):
+        ends = _date(entry.get("expires"))
+        if ends is not None and 0 <= (ends - today).days <= ACCESS_NOTICE_DAYS:
+            path = ("access", i, "expires")
+            line, column = positions.of(path)
+            days = (ends - today).days
+            out.append(Problem(line, column, path, f"access ends on {ends}, in {days} day"
+                               f"{'' if days == 1 else 's'}: renew it or remove the entry before "
+                               "then (from that day on the spec is rejected)", ART_CONFIDENTIALITY))
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))

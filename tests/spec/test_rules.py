@@ -118,11 +118,11 @@ CASES = {
     "expired access": (
         "    expires: 2027-01-31", "    expires: 2026-11-26",
         ["spec.yaml:24:14: access[1].expires: access expired on 2026-11-26 (today is "
-         "2026-11-27); remove the entry or renew it (GDPR Art. 32(1)(b))"]),
+         "2026-11-27); remove the entry or renew it (GDPR Art. 5(1)(f), 32(1)(b))"]),
     "access too long": (
         "    expires: 2027-01-31", "    expires: 2027-11-29",
         ["spec.yaml:24:14: access[1].expires: access may run at most 366 days, until "
-         "2027-11-28; 2027-11-29 is later (GDPR Art. 32(1)(b))"]),
+         "2027-11-28; 2027-11-29 is later (GDPR Art. 5(1)(f), 32(1)(b))"]),
     "impossible date": (
         "    expires: 2027-01-31", "    expires: '2027-02-30'",
         ["spec.yaml:24:14: access[1].expires: '2027-02-30' is not a date on the calendar"]),
@@ -173,7 +173,7 @@ CASES = {
     "tls below 1.2": (
         'min_tls: "1.2"', 'min_tls: "1.1"',
         ['spec.yaml:54:14: endpoints[0].min_tls: must be "1.2" or "1.3" (quoted); lower versions '
-         "are rejected (Art. 32(1)(a))"]),
+         "are rejected (GDPR Art. 32(1)(a))"]),
     # --- further rules of this generator
     "object lock outlives retention": (
         "days: 30}", "days: 400}",
@@ -228,3 +228,31 @@ def test_world_open_ssh_is_rejected_even_without_personal_data(valid_spec_text: 
     text = edit(valid_spec_text, "  personal: true", "  personal: false")
     text = edit(text, "[192.0.2.0/24]", "[0.0.0.0/0]")
     assert len(problems(text)) == 1
+
+
+# ---------------------------------------------------------------- warnings (accepted, but shown)
+
+def warnings(text: str, today: object = TODAY) -> list[str]:
+    return [w.format(F) for w in check_text(text, F, today).warnings]
+
+
+@pytest.mark.parametrize(("ends", "expected"), [
+    ("2026-11-27", "in 0 days"), ("2026-11-28", "in 1 day"), ("2026-12-27", "in 30 days"),
+    ("2026-12-28", None),
+])
+def test_access_ending_soon_is_a_warning(valid_spec_text: str, ends: str,
+                                         expected: str | None) -> None:
+    found = warnings(edit(valid_spec_text, "    expires: 2027-01-31", f"    expires: {ends}"))
+    assert found == ([] if expected is None else [
+        f"spec.yaml:24:14: access[1].expires: access ends on {ends}, {expected}: renew it or "
+        "remove the entry before then (from that day on the spec is rejected) "
+        "(GDPR Art. 5(1)(f), 32(1)(b))"])
+
+
+def test_review_dates_are_warnings(valid_spec_text: str) -> None:
+    assert warnings(edit(valid_spec_text, "review_by: 2027-06-30", "review_by: 2026-11-26")) == [
+        "spec.yaml:6:12: review_by: the review of these measures was due on 2026-11-26; the "
+        "compliance report flags it as overdue (GDPR Art. 32(1)(d))"]
+    assert warnings(edit(valid_spec_text, "review_by: 2027-06-30\n", "")) == [
+        "spec.yaml:1:1: review_by: no review date: set review_by so the measures are reviewed "
+        "regularly (GDPR Art. 32(1)(d))"]

@@ -53,7 +53,7 @@ class Control:
 
 
 def _load(text: str) -> tuple[Control, ...]:
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=yaml.CSafeLoader)
     out: list[Control] = []
     seen: set[str] = set()
     for entry in raw["controls"]:

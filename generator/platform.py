@@ -58,7 +58,8 @@ class Platform:
 def platform() -> Platform:
     """Load the platform facts (cached: they never change during a run)."""
     text = resources.files("generator").joinpath("data/platform.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    # Package data, trusted and without positions to keep: libyaml (~15x faster).
+    raw = yaml.load(text, Loader=yaml.CSafeLoader)
     return Platform(
         sites={name: Site(name=name, **facts) for name, facts in raw["sites"].items()},
         flavor_families=raw["flavors"],

@@ -11,7 +11,6 @@ and the caller falls back to writing the new version beside the file.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -64,16 +63,11 @@ def _first_matching(batch: bytes, digest: str) -> bytes | None:
 
 def merge(current: bytes, base: bytes, new: bytes) -> bytes | None:
     """`git merge-file` of the user's `current` and the `new` template output over `base`:
-    the merged bytes, or None when the two changes conflict (or git cannot merge)."""
+    the merged bytes, or None when the two changes conflict (its exit code counts conflicts)."""
     with tempfile.TemporaryDirectory(prefix="ssb-merge-") as scratch:
         paths = []
         for name, data in (("current", current), ("base", base), ("new", new)):
             path = Path(scratch) / name
             path.write_bytes(data)
             paths.append(str(path))
-        try:
-            proc = subprocess.run(["git", "merge-file", "-p", *paths], capture_output=True,
-                                  timeout=_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C"})
-        except (OSError, subprocess.SubprocessError):
-            return None
-    return proc.stdout if proc.returncode == 0 else None
+        return _git(["merge-file", "-p", *paths], Path(scratch))

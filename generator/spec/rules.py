@@ -332,7 +332,7 @@ ACCESS_NOTICE_DAYS = 30
 
 def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
     """Things that do not stop generation but a reviewer must see: an overdue review, and
-    access that ends soon (from that day on the spec is rejected until it is renewed)."""
+    access that ends soon (after that day the spec is rejected until it is renewed)."""
     out = []
     for i, entry in _entries(data, "access"):
         ends = _date(entry.get("expires"))
@@ -342,7 +342,7 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
             days = (ends - today).days
             out.append(Problem(line, column, path, f"access ends on {ends}, in {days} day"
                                f"{'' if days == 1 else 's'}: renew it or remove the entry before "
-                               "then (from that day on the spec is rejected)", ART_CONFIDENTIALITY))
+                               "then (after that day the spec is rejected)", ART_CONFIDENTIALITY))
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))

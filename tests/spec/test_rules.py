@@ -245,7 +245,7 @@ def test_access_ending_soon_is_a_warning(valid_spec_text: str, ends: str,
     found = warnings(edit(valid_spec_text, "    expires: 2027-01-31", f"    expires: {ends}"))
     assert found == ([] if expected is None else [
         f"spec.yaml:24:14: access[1].expires: access ends on {ends}, {expected}: renew it or "
-        "remove the entry before then (from that day on the spec is rejected) "
+        "remove the entry before then (after that day the spec is rejected) "
         "(GDPR Art. 5(1)(f), 32(1)(b))"])
 
 

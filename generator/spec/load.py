@@ -1,7 +1,9 @@
 """Load a spec file safely, keeping the line and column of every key and value.
 
 PyYAML's composer gives each node a start mark; we walk the node tree ourselves so that
-every later error (schema or rule) can point at the exact place in the user's file.
+every later error (schema or rule) can point at the exact place in the user's file. libyaml
+scans and parses (fast); PyYAML's pure-Python parser takes over wherever the two could differ,
+and for every error, so messages and positions are the pure-Python parser's.
 Anchors and aliases are refused: a spec never needs them, and refusing them rules out
 alias bombs by construction.
 """
@@ -16,8 +18,12 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
+from yaml._yaml import CParser
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from generator.spec.errors import Path, Problem, SpecError
 
@@ -56,15 +62,13 @@ class LoadedSpec:
     positions: Positions
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors/aliases and absurd nesting."""
+class _Checks(Composer):
+    """The composer both parsers feed: refuses anchors/aliases and absurd nesting."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+    _depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent) or (
             isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor
         ):
@@ -81,6 +85,51 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class _Loader(_Checks, yaml.SafeLoader):
+    """PyYAML's pure-Python scanner and parser: the reference, and the source of every message
+    about broken YAML."""
+
+
+class _Unsure(Exception):
+    """libyaml met something it reads differently from the pure-Python parser."""
+
+
+class _FastLoader(_Checks, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    """libyaml's scanner and parser (~7x faster) under the same composer, constructor and
+    resolver. Where the two parsers differ, it steps aside (tests/spec/test_parsers_agree.py
+    holds the rest to the same data, lines and columns): at an empty value, whose position
+    libyaml puts elsewhere, and at an explicit tag (`!x`), whose syntax they check differently."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        if getattr(event, "tag", None) is not None:
+            raise _Unsure  # an explicit tag: the two scanners accept different tag syntax
+        if isinstance(event, ScalarEvent) and not event.value and not event.style:  # plain
+            raise _Unsure
+        return super().compose_node(parent, index)
+
+
+def _compose(text: str) -> tuple[SafeConstructor, Node | None]:
+    """The document's node tree and the loader that made it. libyaml goes first; a document it
+    rejects or is unsure of is parsed again by the pure-Python parser, so errors read as they
+    always have. Tabs and a byte-order mark past the start go to the pure-Python parser
+    directly: it rejects tabs libyaml allows, and does not count a BOM as a column."""
+    if "\t" not in text and "\ufeff" not in text[1:]:
+        fast = _FastLoader(text)
+        try:
+            return fast, fast.get_single_node()
+        except (yaml.YAMLError, _Unsure):
+            fast.dispose()
+    loader = _Loader(text)
+    return loader, loader.get_single_node()
 
 
 def _mark(node: Node) -> tuple[int, int]:
@@ -110,10 +159,8 @@ def load_text(text: str, file: str) -> LoadedSpec:
         line, column = _position(text, bad.start())
         raise _fail(file, line, column, f"control character U+{ord(bad.group()):04X} is not "
                     "allowed in a spec")
-    loader = None
     try:
-        loader = _Loader(text)
-        root = loader.get_single_node()
+        loader, root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -125,9 +172,7 @@ def load_text(text: str, file: str) -> LoadedSpec:
         raise _fail(file, 1, 1, f"not valid YAML: {exc}") from None
     except RecursionError:
         raise _fail(file, 1, 1, "not valid YAML: nesting too deep") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+    loader.dispose()
     if root is None:
         raise _fail(file, 1, 1, "the spec is empty; expected a mapping that starts with `version: 1`")
     positions = Positions()
@@ -176,7 +221,7 @@ def a_kind(value: Any) -> str:
 
 
 def _to_data(node: Node, path: Path, pos: Positions, problems: list[Problem],
-             loader: yaml.SafeLoader) -> Any:
+             loader: SafeConstructor) -> Any:
     pos.values[path] = _mark(node)
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}

@@ -87,13 +87,16 @@ class Bench:
     def time(self, cases: dict[str, Callable[[], object]], runs: int | None = None) -> dict[str, Timing]:
         return interleaved(cases, runs or self.runs, warm_up=not self.quick)
 
+    def generate_args(self, spec: Path, out: Path) -> list[str]:
+        return [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
+
     def cli_generate(self, spec: Path, out: Path) -> Callable[[], object]:
-        args = [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
+        args = self.generate_args(spec, out)
         return lambda: run_quiet(args, env=self.env)
 
     def cli_generate_cold(self, spec: Path, out: Path) -> Callable[[], object]:
         """A first run: an empty template cache each time (compiles every template)."""
-        args = [self.python, "-m", "generator", "generate", str(spec), "-o", str(out), "--force"]
+        args = self.generate_args(spec, out)
 
         def run() -> object:
             with tempfile.TemporaryDirectory(dir=self.tmp) as cache:

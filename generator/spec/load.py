@@ -117,12 +117,18 @@ class _FastLoader(_Checks, CParser, SafeConstructor, Resolver):  # type: ignore[
         return super().compose_node(parent, index)
 
 
+def libyaml_may_parse(text: str) -> bool:
+    """Whether libyaml may go first: text with a tab or a byte-order mark past the start goes
+    to the pure-Python parser directly (it rejects tabs libyaml allows, and does not count a
+    BOM as a column)."""
+    return "\t" not in text and "\ufeff" not in text[1:]
+
+
 def _compose(text: str) -> tuple[SafeConstructor, Node | None]:
-    """The document's node tree and the loader that made it. libyaml goes first; a document it
-    rejects or is unsure of is parsed again by the pure-Python parser, so errors read as they
-    always have. Tabs and a byte-order mark past the start go to the pure-Python parser
-    directly: it rejects tabs libyaml allows, and does not count a BOM as a column."""
-    if "\t" not in text and "\ufeff" not in text[1:]:
+    """The document's node tree and the loader that made it. libyaml goes first where it may;
+    a document it rejects or is unsure of is parsed again by the pure-Python parser, so errors
+    read as they always have."""
+    if libyaml_may_parse(text):
         fast = _FastLoader(text)
         try:
             return fast, fast.get_single_node()

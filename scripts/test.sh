@@ -31,5 +31,5 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/python -m pip check
-.venv/bin/ruff check generator tests scripts
+.venv/bin/ruff check generator ssb_guest tests scripts benchmarks
 exec .venv/bin/python -m pytest "$@"

@@ -8,7 +8,8 @@ holds a key to personal data (Art. 32(1)(a)).
 
 from __future__ import annotations
 
-from generator.render.cloudinit import GuestFile, Part, json_file, static_file
+import ssb_guest
+from generator.render.cloudinit import GuestFile, Part, json_file
 from generator.spec.model import InstanceGroup, Spec
 
 SCRIPT = "/usr/local/sbin/ssb-luks-tang"
@@ -38,6 +39,6 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
         measure="luks-tang",
         order=10,
         packages=("clevis", "clevis-luks", "clevis-systemd", "cryptsetup"),
-        files=(GuestFile(SCRIPT, static_file("ssb-luks-tang"), "0755"), json_file(CONFIG, config)),
+        files=(GuestFile(*ssb_guest.program(SCRIPT)), json_file(CONFIG, config)),
         commands=((SCRIPT, "--config", CONFIG),),
     )]

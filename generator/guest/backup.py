@@ -39,7 +39,8 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
+
+import ssb_guest
 
 PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3")
 MEASURES: tuple[str, ...] = (
@@ -73,18 +74,12 @@ _FORBIDDEN = frozenset({
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root", "/run", "/sbin",
     "/sys", "/tmp", "/usr", "/var", "/home", "/mnt", "/srv", "/opt", "/data",
 })
-# (static data file name, guest path, mode); the daily/hourly timer is chosen by schedule.
-_STATIC: tuple[tuple[str, str, str], ...] = (
-    ("ssb-backup", SCRIPT, "0755"),
-    ("ssb-backup-check", f"{SBIN}/ssb-backup-check", "0755"),
-    ("ssb-backup-credentials", f"{SBIN}/ssb-backup-credentials", "0755"),
-    ("ssb-restore", f"{SBIN}/ssb-restore", "0755"),
-    ("ssb-backup.service", f"{UNIT_DIR}/ssb-backup.service", "0644"),
-    ("ssb-backup-check.service", f"{UNIT_DIR}/ssb-backup-check.service", "0644"),
-    ("ssb-backup-check.timer", f"{UNIT_DIR}/ssb-backup-check.timer", "0644"),
-    ("ssb-backup-maintain.service", f"{UNIT_DIR}/ssb-backup-maintain.service", "0644"),
-    ("ssb-backup-maintain.timer", f"{UNIT_DIR}/ssb-backup-maintain.timer", "0644"),
-)
+# The guest programs (ssb_guest) this measure installs; the daily/hourly timer is chosen by
+# schedule.
+_PROGRAMS = (SCRIPT, f"{SBIN}/ssb-backup-check", f"{SBIN}/ssb-backup-credentials",
+             f"{SBIN}/ssb-restore")
+_UNITS = ("ssb-backup.service", "ssb-backup-check.service", "ssb-backup-check.timer",
+          "ssb-backup-maintain.service", "ssb-backup-maintain.timer")
 
 
 @dataclass(frozen=True)
@@ -95,11 +90,6 @@ class GuestConfig:
     files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal mode)
     commands: tuple[tuple[str, ...], ...]  # argv lists, run in order at first boot
     measures: tuple[str, ...]
-
-
-def static_file(name: str) -> str:
-    """A static guest script or unit shipped in ``generator/data/backup/``."""
-    return resources.files("generator").joinpath(f"data/backup/{name}").read_text("utf-8")
 
 
 def endpoint_for(site: str) -> str:
@@ -193,9 +183,10 @@ def backup_config(
         "threshold": threshold,
     }
     files = [(CONFIG, json.dumps(data, indent=2, sort_keys=True) + "\n", "0644")]
-    files += [(path, static_file(name), mode) for name, path, mode in _STATIC]
-    files.append((f"{UNIT_DIR}/ssb-backup.timer", static_file(f"ssb-backup.timer.{schedule}"),
-                  "0644"))
+    files += [ssb_guest.program(path) for path in _PROGRAMS]
+    files += [(f"{UNIT_DIR}/{unit}", ssb_guest.read(f"units/{unit}"), "0644") for unit in _UNITS]
+    files.append((f"{UNIT_DIR}/ssb-backup.timer",
+                  ssb_guest.read(f"units/ssb-backup.timer.{schedule}"), "0644"))
     files.sort()
     commands: tuple[tuple[str, ...], ...] = (
         ("systemctl", "daemon-reload"),

@@ -70,6 +70,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+import ssb_guest
+
 COLLECTOR_PORT = 6514
 SERVER_NAME = "collector.logging.safespring-blueprints.internal"
 # GnuTLS: TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only (no CBC, no RSA kx).
@@ -107,6 +109,10 @@ class GuestConfig:
     files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal permissions)
     commands: tuple[tuple[str, ...], ...]  # argv lists run once at first boot, in order
     measures: tuple[str, ...]  # evidence names for the instance's metadata
+
+
+def _pki_script() -> str:
+    return ssb_guest.program(f"/{PKI_SCRIPT}")[1]
 
 
 def _data(name: str) -> str:
@@ -523,7 +529,7 @@ def log_client(
                 "0644",
             ),
             _apparmor(root),
-            (f"{root}{PKI_SCRIPT}", _data("ssb-log-pki"), "0755"),
+            (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
         ]
         commands += [
             ("install", "-d", "-m", "0755", f"{root}{TLS_DIR}"),
@@ -594,7 +600,7 @@ def log_collector(
             "0644",
         ),
         _apparmor(root),
-        (f"{root}{PKI_SCRIPT}", _data("ssb-log-pki"), "0755"),
+        (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
         (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", remote_service, "0644"),
         (
             f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",

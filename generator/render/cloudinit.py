@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -52,11 +51,6 @@ def part_from(measure: str, order: int, config: Any) -> Part:
 
 class MergeError(ValueError):
     """Two parts disagree (same file path or setting with different content)."""
-
-
-def static_file(name: str) -> str:
-    """A static guest script or config shipped in `generator/data/cloudinit/`."""
-    return resources.files("generator").joinpath(f"data/cloudinit/{name}").read_text("utf-8")
 
 
 def json_file(path: str, data: Any, permissions: str = "0644") -> GuestFile:

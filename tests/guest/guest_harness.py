@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "generator" / "data" / "cloudinit" / "ssb-luks-tang"
+SCRIPT = REPO / "ssb_guest" / "luks_tang.py"
 FAKE_DM_CLEVIS = Path(__file__).with_name("fake_dm_clevis.py")
 TANGD = Path("/usr/libexec/tangd")
 TANGD_KEYGEN = Path("/usr/libexec/tangd-keygen")

@@ -26,7 +26,8 @@ A Tang server may also be given as {"url": "...", "thp": "<key thumbprint>"}; wi
 thumbprint the advertisement is verified instead of trusted on first use.
 
 Everything the script touches can be redirected (for tests and unusual images) by
-environment variables, listed in ENV_DEFAULTS below. Python 3.8+ standard library only.
+environment variables, listed in ENV_DEFAULTS below. Python 3.10+ standard library only
+(see ssb_guest/__init__.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 PROG = "ssb-luks-tang"
 

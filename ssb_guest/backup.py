@@ -27,8 +27,8 @@ useless without the Tang servers, so the platform never holds a usable key.
 
 No deployment-specific value lives in this file: everything comes from the configuration
 file (JSON, written by the generator). Paths and commands can be redirected through the
-environment variables in ENV_DEFAULTS (tests, unusual images). Python 3.11+ standard library
-(Debian 12/13 and Ubuntu 24.04 ship 3.11 or newer).
+environment variables in ENV_DEFAULTS (tests, unusual images). Python 3.10+ standard library
+(the oldest supported guest image, Ubuntu 22.04, ships 3.10; see ssb_guest/__init__.py).
 """
 
 from __future__ import annotations
@@ -394,7 +394,7 @@ class S3:
         query = query or {}
         path = f"/{self.bucket}/{key}" if key else f"/{self.bucket}"
         signed = self.sign(method, path, query, headers or {}, payload,
-                           dt.datetime.now(dt.UTC))
+                           dt.datetime.now(dt.timezone.utc))
         url = self.endpoint + urllib.parse.quote(path, safe="/-_.~")
         if query:
             url += "?" + urllib.parse.urlencode(sorted(query.items()), quote_via=urllib.parse.quote)
@@ -680,7 +680,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not snaps:
         raise BackupError(f"no snapshot of {host} exists: backups are not running")
     newest = max(parse_time(s["time"]) for s in snaps)
-    age = dt.datetime.now(dt.UTC) - newest
+    age = dt.datetime.now(dt.timezone.utc) - newest
     if age > limit:
         raise BackupError(f"the newest snapshot of {host} is {age} old, more than {limit} "
                           f"(twice the {config['schedule']} schedule): backups are failing")
@@ -694,7 +694,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
         creds = load_credentials(config)
         repo = Repo(config, host, creds, state_file(PASSWORD_JWE))
         repo.must(["prune"], "restic prune")
-        week = dt.datetime.now(dt.UTC).isocalendar()[1]
+        week = dt.datetime.now(dt.timezone.utc).isocalendar()[1]
         repo.must(["check", f"--read-data-subset={(week - 1) % 52 + 1}/52"], "restic check")
     log(f"repository of {host} pruned and checked")
     return 0
@@ -756,7 +756,7 @@ def cmd_adopt_key(args: argparse.Namespace) -> int:
         path = state_file(PASSWORD_JWE)
         old = read_file(path)
         if old is not None and old.strip() != jwe.strip():
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             write_private(f"{path}.replaced-{stamp}", old)
         write_private(path, jwe.strip() + b"\n")
     log(f"this instance now uses the key of repository {config['bucket']}/{host}")

@@ -74,6 +74,8 @@ ENV_DEFAULTS: dict[str, str] = {
 }
 
 PASSWORD_JWE = "restic-password.jwe"
+# Present while the local password has never protected a repository (a new instance's).
+UNUSED_MARK = "restic-password.unused"
 CREDENTIALS_JWE = "s3-credentials.jwe"
 PRE_BACKUP_HOOK = "pre-backup"
 KEY_SUFFIX = ".restic-password.jwe"
@@ -316,9 +318,41 @@ def ensure_key(config: dict[str, Any]) -> bytes:
     jwe = clevis_encrypt(config, password)
     if clevis_decrypt(jwe, "new repository password") != password:
         raise BackupError("the new password did not survive a Clevis round trip; not stored")
+    write_private(state_file(UNUSED_MARK), b"")
     write_private(path, jwe + b"\n")
     log(f"repository password generated and bound to the Tang servers: {path}")
     return jwe + b"\n"
+
+
+def _b64url_json(part: str) -> Any:
+    padded = part + "=" * (-len(part) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+
+
+def jwe_tang_urls(jwe: bytes) -> set[str]:
+    """The Tang servers a Clevis JWE (tang, or sss of tang pins) needs, from its header."""
+    try:
+        header = _b64url_json(jwe.strip().decode("ascii").split(".")[0])
+        clevis = header["clevis"]
+        if clevis["pin"] == "tang":
+            return {str(clevis["tang"]["url"]).rstrip("/")}
+        if clevis["pin"] == "sss":
+            return set().union(*(jwe_tang_urls(inner.encode("ascii"))
+                                 for inner in clevis["sss"]["jwe"]))
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as exc:
+        raise BackupError("the key copy is not a Clevis JWE this tool made") from exc
+    raise BackupError(f"the key copy uses the Clevis pin {clevis['pin']!r}, not Tang")
+
+
+def check_key_copy(config: dict[str, Any], jwe: bytes) -> None:
+    """A key copy from the bucket may be used only if it is bound to our own Tang servers and
+    they open it: a planted copy bound to someone else's Tang would hand them the backups."""
+    ours = {pin["url"].rstrip("/") for pin in config["pins"]}
+    theirs = jwe_tang_urls(jwe)
+    if not theirs <= ours:
+        raise BackupError(f"the key copy is bound to Tang servers {sorted(theirs - ours)} that "
+                          "this instance does not use: refusing it")
+    clevis_decrypt(jwe, "repository key copy from the bucket")
 
 
 def load_credentials(config: dict[str, Any]) -> tuple[str, str]:
@@ -604,18 +638,31 @@ def prepare_repository(config: dict[str, Any], host: str, s3: S3, local_jwe: byt
                 f"repository {config['bucket']}/{host} exists but {host}{KEY_SUFFIX} is missing "
                 "next to it: it was not made by this tool; refusing to back up into it"
             )
+        if remote.strip() != local_jwe.strip() and os.path.exists(state_file(UNUSED_MARK)):
+            # A replacement instance (same hostname, new root disk): its own new key never
+            # protected anything, so it continues the old repository with that repository's key.
+            check_key_copy(config, remote)
+            write_private(state_file(PASSWORD_JWE), remote.strip() + b"\n")
+            os.unlink(state_file(UNUSED_MARK))
+            log(f"continuing repository {config['bucket']}/{host} of the instance this one "
+                "replaces, with its key copy from the bucket")
+            return
         if remote.strip() != local_jwe.strip():
             raise BackupError(
                 f"repository {config['bucket']}/{host} was created with a different key (is "
                 "this a replacement for a lost instance?). Run `ssb-backup adopt-key` to "
                 "continue the old repository, after restoring what you need"
             )
+        if os.path.exists(state_file(UNUSED_MARK)):
+            os.unlink(state_file(UNUSED_MARK))
         return
     s3.put(host + KEY_SUFFIX, local_jwe)
     if (s3.get(host + KEY_SUFFIX) or b"").strip() != local_jwe.strip():
         raise BackupError("the key copy read back from the bucket differs; not initialising")
     repo = Repo(config, host, (s3.access, s3.secret), state_file(PASSWORD_JWE))
     repo.must(["init"], "restic init")
+    if os.path.exists(state_file(UNUSED_MARK)):
+        os.unlink(state_file(UNUSED_MARK))
     log(f"initialised repository {config['bucket']}/{host}; key copy at {host}{KEY_SUFFIX}")
 
 
@@ -752,7 +799,7 @@ def cmd_adopt_key(args: argparse.Namespace) -> int:
         jwe = S3(config["endpoint"], config["bucket"], *creds).get(host + KEY_SUFFIX)
         if jwe is None:
             raise BackupError(f"no key copy {host}{KEY_SUFFIX} in the bucket: nothing to adopt")
-        clevis_decrypt(jwe, "repository key copy from the bucket")  # Tang must open it
+        check_key_copy(config, jwe)  # our Tang servers, and they open it
         path = state_file(PASSWORD_JWE)
         old = read_file(path)
         if old is not None and old.strip() != jwe.strip():

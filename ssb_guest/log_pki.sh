@@ -13,10 +13,15 @@
 #   ssb-log-pki install BUNDLE [--dir DIR] [--hosts FILE]
 #                                            client: check a copied bundle, put it in place and
 #                                            point the collector's name at its address
+#   ssb-log-pki hosts [--dir DIR] [--hosts FILE]
+#                                            client, every boot (ssb-log-hosts.service): put the
+#                                            collector's address back into FILE
 #
 # The bundle carries the collector's address (default: its first IPv4 address) because the
 # address exists only once the collector runs; `install` writes it to /etc/hosts (--hosts) under
 # the fixed name the collector's certificate carries, so no address is baked into a blueprint.
+# It also keeps the address in DIR/collector-address: images whose cloud-init manages
+# /etc/hosts (Debian's) rewrite the file at every boot, and `hosts` then puts the line back.
 # DIR defaults to /etc/safespring-blueprints/logging. Layout on the collector:
 #   ca.pem (0644), server.pem (0644), server.key (0640, group rsyslog runs as),
 #   private/ca.key (0600 in a 0700 directory: rsyslog is never allowed to read it).
@@ -39,7 +44,7 @@ PROFILE=/etc/apparmor.d/usr.sbin.rsyslogd
 die() { echo "ssb-log-pki: $*" >&2; exit 1; }
 
 usage() {
-    sed -n '8,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '8,18p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -164,12 +169,28 @@ cmd_install() {
     mv -f "$DIR/client.key.new" "$DIR/client.key"
     mv -f "$DIR/client.pem.new" "$DIR/client.pem"
     mv -f "$DIR/ca.pem.new" "$DIR/ca.pem"
-    # One line, replaced on every install: the collector's name -> its address.
+    printf '%s\n' "$address" >"$DIR/collector-address.new"
+    chmod 0644 "$DIR/collector-address.new"
+    mv -f "$DIR/collector-address.new" "$DIR/collector-address"
+    point_hosts "$address"
+    echo "ssb-log-pki: installed the log-shipping certificate in $DIR; $SERVER_NAME is $address"
+}
+
+# One line, replaced on every call: the collector's name -> its address.
+point_hosts() {
+    if grep -qxF "$1 $SERVER_NAME $HOSTS_MARK" "$HOSTS" 2>/dev/null; then return 0; fi
     { grep -vF "$HOSTS_MARK" "$HOSTS" 2>/dev/null || true
-      printf '%s %s %s\n' "$address" "$SERVER_NAME" "$HOSTS_MARK"; } >"$HOSTS.ssb-new"
+      printf '%s %s %s\n' "$1" "$SERVER_NAME" "$HOSTS_MARK"; } >"$HOSTS.ssb-new"
     chmod 0644 "$HOSTS.ssb-new"
     mv -f "$HOSTS.ssb-new" "$HOSTS"
-    echo "ssb-log-pki: installed the log-shipping certificate in $DIR; $SERVER_NAME is $address"
+}
+
+cmd_hosts() {
+    [ -s "$DIR/collector-address" ] || { echo "ssb-log-pki: no collector address installed yet"; return 0; }
+    address=$(head -n 1 "$DIR/collector-address")
+    valid_address "$address" || die "$DIR/collector-address does not hold an IP address"
+    point_hosts "$address"
+    echo "ssb-log-pki: $SERVER_NAME is $address in $HOSTS"
 }
 
 [ $# -ge 1 ] || usage
@@ -191,5 +212,6 @@ case $cmd in
     init) [ -z "$arg" ] || usage; cmd_init ;;
     issue) [ -n "$arg" ] || usage; cmd_issue "$arg" ;;
     install) [ -n "$arg" ] || usage; cmd_install "$arg" ;;
+    hosts) [ -z "$arg" ] || usage; cmd_hosts ;;
     *) usage ;;
 esac

@@ -1,18 +1,33 @@
 #!/usr/bin/python3
 """ssb-luks-tang: encrypt and mount data volumes with LUKS2, unlocked only through Tang.
 
-Installed by safespring-blueprints through cloud-init and run as root on every boot (it is
-idempotent). For every volume listed in the configuration file it:
+Installed by safespring-blueprints through cloud-init and run as root by
+ssb-volumes.service at every boot, and again every minute until it succeeds (Tang or the
+volume may not be there yet); it is idempotent. `start` (the default), for every volume listed
+in the configuration file:
 
-  1. reads the volume's OpenStack ID from instance metadata (config drive or metadata service),
+  1. reads the volume's OpenStack ID from the instance metadata (cloud-init's instance data,
+     else the metadata service),
   2. waits (bounded) for /dev/disk/by-id/virtio-<first 20 characters of the ID>,
-  3. if the device is already LUKS: unlocks it with `clevis luks unlock` and mounts it
-     (reboot, or a rebuilt/replaced instance getting its old volume back: never reformats),
-     if the device carries any other signature or non-zero data: refuses and exits non-zero,
-     if the device is empty: formats LUKS2 with a random key that lives only in tmpfs, binds
-     it to the Tang servers with a Shamir (sss) pin, verifies that Tang can unlock it, removes
-     the random key's slot (only Tang, or a recovery passphrase added later, can unlock it),
-     opens it, makes the filesystem, writes /etc/crypttab and /etc/fstab entries and mounts.
+  3. if the device is LUKS: unlocks it with `clevis luks unlock` (through Tang) and mounts it
+     (a reboot, or a replaced instance getting its old volume back: never reformats);
+     if it carries any other signature, or non-zero bytes anywhere this script samples:
+     refuses and exits non-zero;
+     if it is empty: formats LUKS2 with a random key that lives only in tmpfs, binds it to the
+     Tang servers with a Shamir (sss) pin, verifies that Tang can unlock it, removes the random
+     key's slot (only Tang, or a recovery passphrase added later, can unlock it), opens it,
+     makes the filesystem and mounts it.
+
+An interrupted first formatting is finished on the next run: the LUKS label stays "ssb-pending"
+until the filesystem exists, and such a volume is formatted again only when its header shows it
+was never bound to Tang (nobody can open it: its initial key lived in tmpfs). Whether a command
+failed is never read as "the volume is empty".
+
+The mountpoint directory underneath is made immutable (chattr +i), so nothing can be written
+to the unencrypted boot disk there while the volume is not mounted.
+
+`stop` (ExecStop of the unit, at shutdown) unmounts the volumes and closes their mappings, so a
+shutdown never waits on a device systemd did not open.
 
 No key material is ever printed, logged or written to persistent storage. The script holds no
 deployment-specific values: everything comes from the configuration file, e.g.
@@ -38,6 +53,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,16 +69,16 @@ PROG = "ssb-luks-tang"
 ENV_DEFAULTS: dict[str, str] = {
     "SSB_LUKS_CONFIG": "/etc/safespring-blueprints/luks-tang.json",
     # Comma-separated; files (config drive) and http(s) URLs (metadata service), tried in order.
+    # cloud-init's instance data holds the metadata of any datasource (config drive or
+    # metadata service); the metadata service is asked directly when it is missing.
     "SSB_METADATA_SOURCES": (
-        "/mnt/config/openstack/latest/meta_data.json,"
+        "/run/cloud-init/instance-data.json,"
         "http://169.254.169.254/openstack/latest/meta_data.json"
     ),
     "SSB_METADATA_TIMEOUT": "120",
     "SSB_BY_ID_DIR": "/dev/disk/by-id",
     "SSB_MAPPER_DIR": "/dev/mapper",
     "SSB_RUNTIME_DIR": "/run/safespring-blueprints",
-    "SSB_CRYPTTAB": "/etc/crypttab",
-    "SSB_FSTAB": "/etc/fstab",
     "SSB_MOUNTINFO": "/proc/self/mountinfo",
     "SSB_DEVICE_TIMEOUT": "600",
     "SSB_POLL_INTERVAL": "2",
@@ -72,8 +88,10 @@ ENV_DEFAULTS: dict[str, str] = {
     "SSB_CMD_MKFS_EXT4": "mkfs.ext4",
     "SSB_CMD_MKFS_XFS": "mkfs.xfs",
     "SSB_CMD_MOUNT": "mount",
-    "SSB_CMD_SYSTEMCTL": "systemctl",
+    "SSB_CMD_UMOUNT": "umount",
+    "SSB_CMD_CHATTR": "chattr",
     "SSB_CMD_UDEVADM": "udevadm",
+    "SSB_CMD_APT_GET": "apt-get",
 }
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -83,6 +101,9 @@ UUID_RE = re.compile(
 )
 MOUNTPOINT_RE = re.compile(r"^/[A-Za-z0-9._/-]*$")
 THP_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]{1,63}$")
+# The commands the setup cannot do without (the packages list installs them).
+REQUIRED_COMMANDS = ("CRYPTSETUP", "CLEVIS", "BLKID", "MKFS_EXT4")
 FILESYSTEMS = ("ext4", "xfs")
 # Mountpoints that would hide or break the operating system if a volume were mounted there.
 FORBIDDEN_MOUNTPOINTS = {
@@ -106,7 +127,12 @@ FORBIDDEN_MOUNTPOINTS = {
     "/srv",
     "/opt",
 }
-EMPTY_CHECK_BYTES = 1024 * 1024  # a fresh Cinder/Ceph volume reads back as zeros
+# A fresh Cinder/Ceph volume reads back as zeros. Before formatting, the first and last MiB
+# and SAMPLE_WINDOWS evenly spaced windows in between must all be zero: 66 MiB read at most,
+# and on a volume up to 64 GiB no stretch of 64 MiB goes unread.
+EMPTY_CHECK_BYTES = 1024 * 1024
+SAMPLE_WINDOWS = 1024
+SAMPLE_BYTES = 64 * 1024
 TMPFS_TYPES = ("tmpfs", "ramfs")
 INITIAL_KEY_SLOT = "0"
 # LUKS2 label while a volume this script formatted has no filesystem yet. Only such a volume
@@ -201,7 +227,7 @@ def load_config(path: str) -> dict[str, Any]:
         raise SetupError(f"cannot read configuration file {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise SetupError("configuration must be a JSON object")
-    unknown = set(raw) - {"tang_servers", "threshold", "volumes"}
+    unknown = set(raw) - {"tang_servers", "threshold", "volumes", "packages"}
     if unknown:
         raise SetupError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
 
@@ -260,7 +286,11 @@ def load_config(path: str) -> dict[str, Any]:
         seen_names.add(name)
         seen_mounts.add(mnt)
         checked.append({"name": name, "metadata_key": key, "mountpoint": mnt, "filesystem": fs})
-    return {"pins": pins, "threshold": threshold, "volumes": checked}
+    packages = raw.get("packages", [])
+    if not isinstance(packages, list) or not all(
+            isinstance(p, str) and PACKAGE_RE.match(p) for p in packages):
+        raise SetupError("packages must be a list of Debian package names")
+    return {"pins": pins, "threshold": threshold, "volumes": checked, "packages": packages}
 
 
 def sss_config(pins: list[dict[str, str]], threshold: int) -> str:
@@ -292,6 +322,10 @@ def _read_source(source: str) -> dict[str, Any] | None:
         raise SetupError(f"metadata source {source} is not valid JSON") from exc
     if not isinstance(doc, dict):
         raise SetupError(f"metadata source {source} is not a JSON object")
+    # cloud-init's instance data keeps the datasource's own metadata under ds.meta_data.
+    inner = doc.get("ds", {}).get("meta_data") if isinstance(doc.get("ds"), dict) else None
+    if isinstance(inner, dict):
+        return inner
     return doc
 
 
@@ -361,18 +395,32 @@ def probe_signature(device: str) -> dict[str, str]:
     return found
 
 
-def is_all_zero(device: str, length: int = EMPTY_CHECK_BYTES) -> bool:
-    """True when the first `length` bytes of the device are zero (a never-used volume)."""
-    with open(device, "rb") as handle:
-        remaining = length
-        while remaining > 0:
-            chunk = handle.read(min(65536, remaining))
-            if not chunk:
-                break
-            if chunk.count(0) != len(chunk):
-                return False
-            remaining -= len(chunk)
+def _zero_at(handle: Any, offset: int, length: int) -> bool:
+    handle.seek(offset)
+    remaining = length
+    while remaining > 0:
+        chunk = handle.read(min(65536, remaining))
+        if not chunk:
+            break
+        if chunk.count(0) != len(chunk):
+            return False
+        remaining -= len(chunk)
     return True
+
+
+def is_all_zero(device: str) -> bool:
+    """True when every sampled region of the device is zero (a never-used volume).
+
+    The first and last MiB (partition tables, superblocks, LUKS headers and their backups) and
+    SAMPLE_WINDOWS windows spread over the rest: data that does not start at the beginning of
+    the device is found too, unless all of it fits between two windows (size / 1025 bytes).
+    """
+    with open(device, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        regions = [(0, EMPTY_CHECK_BYTES), (max(0, size - EMPTY_CHECK_BYTES), EMPTY_CHECK_BYTES)]
+        step = size // (SAMPLE_WINDOWS + 1)
+        regions += [(step * (i + 1), SAMPLE_BYTES) for i in range(SAMPLE_WINDOWS) if step]
+        return all(_zero_at(handle, offset, length) for offset, length in regions)
 
 
 def mapper_path(name: str) -> str:
@@ -384,44 +432,7 @@ def mapper_name(volume_name: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# crypttab / fstab / mounts.
-
-
-def ensure_line(path: str, key_index: int, key: str, line: str) -> None:
-    """Append `line` to a table file unless an entry with `key` in field `key_index` exists.
-
-    crypttab entries are keyed by their first field (the mapper name), fstab entries by their
-    second field (the mountpoint). An existing entry is left alone: an operator may have edited
-    it on purpose. The file is replaced atomically.
-    """
-    existing = ""
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
-            existing = handle.read()
-    for current in existing.splitlines():
-        fields = current.split()
-        if not fields or fields[0].startswith("#"):
-            continue
-        if len(fields) > key_index and fields[key_index] == key:
-            log(f"{path} already has an entry for {key}")
-            return
-    if existing and not existing.endswith("\n"):
-        existing += "\n"
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(existing + line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    log(f"added to {path}: {line}")
+# Mounts.
 
 
 def is_mounted(mountpoint: str) -> bool:
@@ -457,14 +468,6 @@ def filesystem_type_of(path: str) -> str:
 # The two paths: an existing LUKS volume, and an empty one.
 
 
-def luks_uuid(device: str) -> str:
-    proc = run([*cmd("CRYPTSETUP"), "luksUUID", device])
-    value = proc.stdout.decode().strip()
-    if not UUID_RE.match(value):
-        raise SetupError(f"cryptsetup returned no LUKS UUID for {device}")
-    return value
-
-
 def luks_label(device: str) -> str:
     """The LUKS2 label (PENDING_LABEL until the volume got its filesystem)."""
     return probe_signature(device).get("LABEL", "")
@@ -493,6 +496,32 @@ def clevis_slots(device: str) -> list[str]:
     lines = proc.stdout.decode("utf-8", "replace").splitlines()
     slots = [ln.split(":", 1)[0].strip() for ln in lines if ":" in ln]
     return [s for s in slots if s.isdigit()]
+
+
+def header(device: str) -> dict[str, list[str]]:
+    """Active key slots and token types from the LUKS2 header (`cryptsetup luksDump`).
+
+    A local read of the header: it fails only when the header is unreadable, and then the
+    caller stops instead of guessing.
+    """
+    proc = run([*cmd("CRYPTSETUP"), "luksDump", device])
+    found: dict[str, list[str]] = {"keyslots": [], "tokens": [], "clevis_keyslots": []}
+    section, token = "", ""
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        if line and not line[0].isspace():
+            section = line.split(":", 1)[0].strip().lower()
+            continue
+        match = re.match(r"^\s+(\d+): (\S+)", line)
+        if match and section == "keyslots":
+            found["keyslots"].append(match.group(1))
+        elif match and section == "tokens":
+            token = match.group(2)
+            found["tokens"].append(token)
+        elif section == "tokens" and token == "clevis":
+            bound = re.match(r"^\s+Keyslot:\s+(\d+)", line)
+            if bound:
+                found["clevis_keyslots"].append(bound.group(1))
+    return found
 
 
 def preflight_tang(pins: list[dict[str, str]], threshold: int) -> None:
@@ -630,9 +659,82 @@ def make_filesystem(device: str, name: str, vol: dict[str, str]) -> None:
     run([*cmd("CRYPTSETUP"), "config", "--label", "ssb-" + vol["name"], device])
 
 
+def format_empty(device: str, name: str, vol: dict[str, str], config: dict[str, Any]) -> None:
+    """The first formatting of an empty volume, up to an open mapping with a filesystem."""
+    preflight_tang(config["pins"], config["threshold"])
+    format_and_bind(device, config["pins"], config["threshold"])
+    unlock(device, name)
+    make_filesystem(device, name, vol)
+
+
+def open_volume(device: str, name: str, vol: dict[str, str], config: dict[str, Any]) -> None:
+    """Bring a device to 'open mapping with the expected filesystem', never destroying data."""
+    signature = probe_signature(device)
+    if signature.get("TYPE") == "crypto_LUKS":
+        run([*cmd("CRYPTSETUP"), "isLuks", device])
+        pending = signature.get("LABEL") == PENDING_LABEL
+        if pending:
+            found = header(device)
+            if "clevis" not in found["tokens"] and set(found["keyslots"]) <= {INITIAL_KEY_SLOT}:
+                # Formatted by a run that stopped before the Tang binding: its initial key is
+                # gone with the tmpfs, nobody can open it, and it never held data (the label
+                # changes once the filesystem exists, before anything is mounted).
+                log(f"{device} is an unfinished LUKS volume never bound to Tang: formatting again")
+                format_empty(device, name, vol, config)
+                return
+        log(f"{device} is LUKS: unlocking (an existing volume is never reformatted)")
+        unlock(device, name)
+        slots = header(device) if pending else None
+        if slots and INITIAL_KEY_SLOT in slots["keyslots"] and (
+                INITIAL_KEY_SLOT not in slots["clevis_keyslots"]):
+            # Interrupted after the Tang binding, before the random key's slot was removed:
+            # Tang has just opened the volume, so that slot (whose key is gone) can go.
+            run([*cmd("CRYPTSETUP"), "luksKillSlot", "--batch-mode", device, INITIAL_KEY_SLOT])
+        inner = probe_signature(mapper_path(name))
+        if pending and not inner:
+            log(f"{device} was formatted by an interrupted run and never held a filesystem")
+            make_filesystem(device, name, vol)
+        elif inner.get("TYPE") != vol["filesystem"]:
+            raise SetupError(
+                f"{mapper_path(name)} holds {inner.get('TYPE') or 'no filesystem'}, expected"
+                f" {vol['filesystem']}: refusing to create one over data that may exist"
+            )
+        elif pending:
+            log(f"{device} got its filesystem in an interrupted run: finishing")
+            run([*cmd("CRYPTSETUP"), "config", "--label", "ssb-" + vol["name"], device])
+    elif signature:
+        described = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k != "DEVNAME")
+        raise SetupError(
+            f"{device} already holds something that is not LUKS ({described}): refusing to"
+            " overwrite it"
+        )
+    elif not is_all_zero(device):
+        raise SetupError(
+            f"{device} has no known signature but holds non-zero data: refusing to overwrite"
+            " data of an unknown format"
+        )
+    else:
+        log(
+            f"{device} is empty: creating LUKS2 bound to {len(config['pins'])} Tang server(s),"
+            f" threshold {config['threshold']}"
+        )
+        format_empty(device, name, vol, config)
+
+
+def guard_mountpoint(mountpoint: str) -> None:
+    """Create the mountpoint and make it immutable while nothing is mounted on it."""
+    os.makedirs(mountpoint, mode=0o700, exist_ok=True)
+    if not is_mounted(mountpoint):
+        # Writes into an unmounted mountpoint would land on the unencrypted boot disk.
+        run([*cmd("CHATTR"), "+i", mountpoint], check=False)
+
+
 def setup_volume(vol: dict[str, str], meta: dict[str, str], config: dict[str, Any]) -> None:
     """Bring one configured volume to 'unlocked and mounted', never destroying data."""
     name = mapper_name(vol["name"])
+    if is_mounted(vol["mountpoint"]) and os.path.exists(mapper_path(name)):
+        log(f"volume {vol['name']} is already unlocked and mounted at {vol['mountpoint']}")
+        return
     volume_id = volume_id_for(meta, vol["metadata_key"])
     device = wait_for_device(
         env("SSB_BY_ID_DIR"),
@@ -643,78 +745,69 @@ def setup_volume(vol: dict[str, str], meta: dict[str, str], config: dict[str, An
     udevadm = cmd("UDEVADM")
     if udevadm and udevadm[0]:
         run([*udevadm, "settle"], check=False)
-
-    signature = probe_signature(device)
-    if signature.get("TYPE") == "crypto_LUKS":
-        run([*cmd("CRYPTSETUP"), "isLuks", device])
-        if signature.get("LABEL") == PENDING_LABEL and not clevis_slots(device):
-            # Formatted by a run that stopped before the Tang binding: the initial key is gone
-            # (tmpfs), nobody can open it and it never held data (the label changes only after
-            # the filesystem is made, before anything is mounted). Start it over.
-            log(f"{device} is an unfinished LUKS volume without Tang binding: formatting again")
-            preflight_tang(config["pins"], config["threshold"])
-            format_and_bind(device, config["pins"], config["threshold"])
-            unlock(device, name)
-            make_filesystem(device, name, vol)
-        else:
-            log(f"{device} is LUKS: unlocking (existing volume, never reformatted)")
-            unlock(device, name)
-        inner = probe_signature(mapper_path(name))
-        if not inner and luks_label(device) == PENDING_LABEL:
-            log(f"{device} was formatted by an interrupted run and never held a filesystem")
-            make_filesystem(device, name, vol)
-        elif inner.get("TYPE") != vol["filesystem"]:
-            raise SetupError(
-                f"{mapper_path(name)} holds {inner.get('TYPE') or 'no filesystem'}, expected"
-                f" {vol['filesystem']}: refusing to create one over data that may exist"
-            )
-    elif signature:
-        described = ", ".join(f"{k}={v}" for k, v in sorted(signature.items()) if k != "DEVNAME")
-        raise SetupError(
-            f"{device} already holds something that is not LUKS ({described}): refusing to"
-            " overwrite it"
-        )
-    elif not is_all_zero(device):
-        raise SetupError(
-            f"{device} has no known signature but its first {EMPTY_CHECK_BYTES} bytes are not"
-            " zero: refusing to overwrite data of an unknown format"
-        )
+    if os.path.exists(mapper_path(name)):
+        log(f"{mapper_path(name)} is already open")
     else:
-        log(
-            f"{device} is empty: creating LUKS2 bound to {len(config['pins'])} Tang server(s),"
-            f" threshold {config['threshold']}"
-        )
-        preflight_tang(config["pins"], config["threshold"])
-        format_and_bind(device, config["pins"], config["threshold"])
-        unlock(device, name)
-        make_filesystem(device, name, vol)
-
-    uuid = luks_uuid(device)
-    ensure_line(env("SSB_CRYPTTAB"), 0, name, f"{name} UUID={uuid} none luks,_netdev")
-    ensure_line(
-        env("SSB_FSTAB"),
-        1,
-        vol["mountpoint"],
-        f"{mapper_path(name)} {vol['mountpoint']} {vol['filesystem']} defaults,_netdev,nofail 0 2",
-    )
+        open_volume(device, name, vol, config)
+    guard_mountpoint(vol["mountpoint"])
     if is_mounted(vol["mountpoint"]):
         log(f"{vol['mountpoint']} is already mounted")
     else:
-        os.makedirs(vol["mountpoint"], mode=0o700, exist_ok=True)
-        run([*cmd("MOUNT"), "-t", vol["filesystem"], mapper_path(name), vol["mountpoint"]])
+        run([*cmd("MOUNT"), "-t", vol["filesystem"], "-o", "nodev,nosuid", mapper_path(name),
+             vol["mountpoint"]])
     log(f"volume {vol['name']} ready at {vol['mountpoint']}")
+
+
+def stop_volume(vol: dict[str, str]) -> bool:
+    """Unmount the volume and close its mapping; True when both are gone."""
+    name = mapper_name(vol["name"])
+    ok = True
+    if is_mounted(vol["mountpoint"]):
+        ok = run([*cmd("UMOUNT"), vol["mountpoint"]], check=False).returncode == 0
+    if ok and os.path.exists(mapper_path(name)):
+        ok = run([*cmd("CRYPTSETUP"), "close", name], check=False).returncode == 0
+    log(f"volume {vol['name']} {'closed' if ok else 'could NOT be closed'}")
+    return ok
+
+
+def ensure_packages(packages: list[str]) -> None:
+    """Install the packages first boot could not (a package mirror that was down then).
+
+    cloud-init installs packages once; this unit runs until it succeeds, so it installs what
+    it needs itself rather than fail every minute for good.
+    """
+    missing = [name for name in REQUIRED_COMMANDS if shutil.which(cmd(name)[0]) is None]
+    if not missing:
+        return
+    if not packages:
+        raise SetupError(f"{', '.join(cmd(n)[0] for n in missing)} not installed")
+    log(f"{', '.join(cmd(n)[0] for n in missing)} not installed: installing {' '.join(packages)}")
+    os.environ["DEBIAN_FRONTEND"] = "noninteractive"
+    run([*cmd("APT_GET"), "update"], check=False)
+    try:
+        run([*cmd("APT_GET"), "install", "-y", "--no-install-recommends", *packages])
+    except SetupError as exc:
+        raise SetupError(f"could not install {' '.join(packages)} (is the package mirror "
+                         "reachable?): the volumes were left untouched") from exc
 
 
 def main(argv: list[str] | None = None) -> int:
     """Set up every configured volume; exit code 0 only when all of them are mounted."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n", 1)[0])
     parser.add_argument("--config", default=env("SSB_LUKS_CONFIG"), help="configuration file")
+    parser.add_argument("action", nargs="?", choices=("start", "stop"), default="start",
+                        help="start: unlock and mount (formatting empty volumes); stop: unmount"
+                             " and close")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.action == "stop":
+            results = [stop_volume(vol) for vol in reversed(config["volumes"])]
+            return 0 if all(results) else 1
         if not config["volumes"]:
             log("no volumes configured: nothing to do")
             return 0
+        ensure_packages(config["packages"])
         meta = read_metadata(
             [s for s in env("SSB_METADATA_SOURCES").split(",") if s.strip()],
             float(env("SSB_METADATA_TIMEOUT")),
@@ -722,8 +815,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         for vol in config["volumes"]:
             setup_volume(vol, meta, config)
-        # Unlock _netdev volumes at boot: systemd asks for the passphrase, clevis answers it.
-        run([*cmd("SYSTEMCTL"), "enable", "clevis-luks-askpass.path"])
     except SetupError as exc:
         log(f"ERROR: {exc}")
         return 1

@@ -52,7 +52,8 @@ def _files(config: dict) -> dict[str, str]:
 
 @pytest.mark.parametrize("blueprint", ["patient-portal", "minimal"])
 def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: str) -> None:
-    """A tag is only a claim: each claimed guest measure has its implementation in cloud-init."""
+    """A tag is only a claim: each claimed guest measure has its implementation in cloud-init
+    (and tests/vm boots it)."""
     root = ROOT / "blueprints" / blueprint
     claims = _metadata_measures((root / "main.tf").read_text())
     assert claims
@@ -63,7 +64,8 @@ def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: 
         if "luks-tang" in measures:
             settings = json.loads(files["/etc/safespring-blueprints/luks-tang.json"])
             assert settings["tang_servers"] and settings["volumes"]
-            assert any("ssb-luks-tang" in c for c in commands)
+            assert "ssb-luks-tang" in files["/etc/systemd/system/ssb-volumes.service"]
+            assert "systemctl enable ssb-volumes.service" in commands
         if "tls-endpoint" in measures:
             caddyfile = files["/etc/safespring-blueprints/proxy/Caddyfile"]
             assert "protocols tls1.2 tls1.3" in caddyfile or "protocols tls1.3" in caddyfile
@@ -72,7 +74,8 @@ def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: 
             forward = files["/etc/rsyslog.d/60-safespring-blueprints-forward.conf"]
             assert "6514" in forward and "gtls" in forward
         if "log-collector-tls" in measures:
-            assert "gtls" in files["/etc/rsyslog.d/60-safespring-blueprints-collector.conf"]
+            assert "gtls" in files["/etc/safespring-blueprints/logging/collector.conf"]
+            assert "systemctl enable ssb-log-collector.service" in commands
         if "audit" in measures:
             assert "/etc/audit/rules.d/60-safespring-blueprints.rules" in files
         if "file-integrity" in measures:

@@ -14,6 +14,11 @@ from generator.spec.model import InstanceGroup, Spec
 
 SCRIPT = "/usr/local/sbin/ssb-luks-tang"
 CONFIG = "/etc/safespring-blueprints/luks-tang.json"
+UNIT_DIR = "/etc/systemd/system"
+# Installed by cloud-init, and by ssb-luks-tang itself when first boot could not.
+PACKAGES = ("clevis", "clevis-luks", "cryptsetup", "e2fsprogs")
+# ssb-volumes.target is what services that write to the volumes order themselves after.
+UNITS = ("ssb-volumes.service", "ssb-volumes.target")
 
 
 def metadata_key(volume_name: str) -> str:
@@ -22,11 +27,12 @@ def metadata_key(volume_name: str) -> str:
 
 
 def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
-    """Format, bind and mount every luks-tang volume of the group at first boot."""
+    """Unlock and mount every luks-tang volume at every boot (formatting empty ones once)."""
     volumes = group.encrypted_volumes
     if not volumes:
         return []
     config = {
+        "packages": list(PACKAGES),
         "tang_servers": list(spec.tang_servers),
         "threshold": 1,
         "volumes": [
@@ -35,10 +41,16 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
             for v in volumes
         ],
     }
+    units = tuple(GuestFile(f"{UNIT_DIR}/{unit}", ssb_guest.read(f"units/{unit}"))
+                  for unit in UNITS)
     return [Part(
         measure="luks-tang",
         order=10,
-        packages=("clevis", "clevis-luks", "clevis-systemd", "cryptsetup"),
-        files=(GuestFile(*ssb_guest.program(SCRIPT)), json_file(CONFIG, config)),
-        commands=((SCRIPT, "--config", CONFIG),),
+        packages=PACKAGES,
+        files=(GuestFile(*ssb_guest.program(SCRIPT)), json_file(CONFIG, config), *units),
+        # A systemd unit, not a first-boot command: it runs at every boot and retries until
+        # Tang answers. Started without waiting so cloud-init never hangs on Tang.
+        commands=(("systemctl", "daemon-reload"),
+                  ("systemctl", "enable", "ssb-volumes.service"),
+                  ("systemctl", "start", "--no-block", "ssb-volumes.service")),
     )]

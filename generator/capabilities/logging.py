@@ -27,7 +27,8 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
     if group.name == COLLECTOR_GROUP:
         local = log_client(None, retention_days=settings.retention_days,
                            intrusion_detection=settings.intrusion_detection)
-        collector = log_collector(retention_days=settings.retention_days)
+        collector = log_collector(retention_days=settings.retention_days,
+                                  encrypted_volume=bool(group.encrypted_volumes))
         return [*_part("log-collector", collector), *_part("local-logs", local)]
     if not settings.central:
         return _part("local-logs", log_client(None, retention_days=settings.retention_days,

@@ -23,11 +23,15 @@ Central logs (``central: true``):
   collector, behind a disk-assisted queue (saved on shutdown, retried forever), so nothing is
   lost while the collector is unreachable or before certificates exist. Delivery is at least
   once: after an outage a message may arrive twice.
-- The collector has a TLS-only listener on 6514 (no plaintext UDP/TCP 514 listener at all) and
-  writes ``/var/log/remote/<host>/<YYYY-MM-DD>.log``; a daily timer deletes files older than
-  ``retention_days``. ``<host>`` is the name the client reports (lower-cased, ``/`` replaced,
-  anything but a plain host name goes to ``_invalid-hostname.log``); every line also carries
-  the peer's IP address, which an authenticated client cannot forge.
+- The collector's listener is an rsyslogd of its own (``ssb-log-collector.service``, next to the
+  distribution's rsyslog, which keeps the collector's own local logs): TLS only on 6514 (no
+  plaintext UDP/TCP 514 listener at all), writing ``/var/log/remote/<peer IP>/<YYYY-MM-DD>.log``
+  on the collector's encrypted volume. It runs only while that volume is unlocked and mounted
+  (it is part of ``ssb-volumes.target``): with Tang down the port is closed and the clients keep
+  queueing on their own disks, so collected logs never land on the unencrypted boot disk. Files
+  are named by the peer's IP address, which an authenticated client cannot forge (a name the
+  client reports could be another instance's); every line also carries the name the client
+  reports. A daily timer deletes files older than ``retention_days``.
 
 PKI, with no secret in the blueprint or the Terraform state:
 
@@ -37,7 +41,10 @@ PKI, with no secret in the blueprint or the Terraform state:
 - An administrator runs ``ssb-log-pki issue <client-hostname>`` on the collector, copies
   ``ca.pem``, ``client.pem``, ``client.key`` to the client over SSH and runs ``ssb-log-pki
   install <dir>`` there, which verifies the bundle and places it in ``TLS_DIR`` (key ``0640``,
-  group of the rsyslog user). rsyslog picks the files up on its next retry; no restart.
+  group of the rsyslog user). rsyslog picks the files up on its next retry; no restart. The
+  bundle's collector address goes to /etc/hosts; ``ssb-log-hosts.service`` puts it back at every
+  boot, after cloud-init (which rewrites /etc/hosts on images with ``manage_etc_hosts``, such as
+  Debian's).
 - Mutual TLS: the collector accepts only certificates its CA signed with the client-auth
   purpose (``x509/certvalid`` plus the extended-key-usage check); clients require the
   server-auth purpose and the name ``SERVER_NAME`` (``x509/name``). Until the files exist a
@@ -55,7 +62,8 @@ Intrusion detection (``intrusion_detection: true``):
   kernel modules, time changes, logins, audit tampering; ``-e 2`` last, so the rules are
   immutable until reboot) and auditd's syslog plug-in, so audit events reach the collector.
 - AIDE with its own configuration; the baseline is taken once cloud-init has finished
-  (``ssb-aide-init.service``, ordered after ``cloud-final.service``) and checked daily by
+  (``ssb-aide-init.service``, ordered after ``cloud-final.service``, retried at every boot until
+  it exists) and checked daily by
   ``ssb-aide-check.timer``. The report and the database's SHA-256 go to the journal, hence to
   the collector, where a root attacker on the instance cannot rewrite them.
 
@@ -85,7 +93,9 @@ TLS_DIR = "etc/safespring-blueprints/logging"
 PKI_SCRIPT = "usr/local/sbin/ssb-log-pki"
 JOURNALD_DROPIN = "etc/systemd/journald.conf.d/60-safespring-blueprints.conf"
 FORWARD_CONF = "etc/rsyslog.d/60-safespring-blueprints-forward.conf"
-COLLECTOR_CONF = "etc/rsyslog.d/60-safespring-blueprints-collector.conf"
+# The collector's rsyslogd runs on this file alone (its own main configuration).
+COLLECTOR_CONF = "etc/safespring-blueprints/logging/collector.conf"
+COLLECTOR_STATE = "var/lib/ssb-log-collector"
 APPARMOR_SNIPPET = "etc/apparmor.d/rsyslog.d/safespring-blueprints-logging"
 SPOOL_DIR = "var/spool/rsyslog"
 REMOTE_DIR = "var/log/remote"
@@ -240,9 +250,12 @@ def _local(root: str, retention_days: int) -> tuple[list[tuple[str, str, str]], 
     return files, commands
 
 
-def _apparmor(root: str) -> tuple[str, str, str]:
-    """Ubuntu confines rsyslogd: allow it to read the TLS files (never ``private/``)."""
+def _apparmor(root: str, *, collector: bool = False) -> tuple[str, str, str]:
+    """Ubuntu confines rsyslogd: allow it to read the TLS files (never ``private/``) and, on the
+    collector, its own configuration and state directory."""
     d = f"/{TLS_DIR}"
+    extra = [f"/{COLLECTOR_CONF} r,", f"/{COLLECTOR_STATE}/ rw,", f"/{COLLECTOR_STATE}/** rwk,",
+             f"/{REMOTE_DIR}/ rw,", f"/{REMOTE_DIR}/** rw,"] if collector else []
     text = "\n".join(
         [
             f"# {_HEADER}",
@@ -250,6 +263,7 @@ def _apparmor(root: str) -> tuple[str, str, str]:
             f"{d}/ r,",
             f"{d}/*.pem r,",
             f"{d}/*.key r,",
+            *extra,
             "",
         ]
     )
@@ -303,12 +317,15 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
         [
             f"# {_HEADER}",
             "# Central log collector: TLS only (RFC 5425) on one port, clients authenticated by",
-            "# certificates this collector's CA issued; no plaintext listener exists.",
+            "# certificates this collector's CA issued; no plaintext listener exists. The main",
+            "# configuration of ssb-log-collector.service's own rsyslogd (not the system's).",
+            f'global(workDirectory="{root}{COLLECTOR_STATE}")',
             'module(load="imtcp" maxSessions="1000")',
             "",
+            "# One directory per client, named by its IP address (a client cannot forge it).",
             'template(name="ssb-remote-file" type="list") {',
             f'    constant(value="{remote}/")',
-            '    property(name="hostname" securepath="replace" caseConversion="lower")',
+            '    property(name="fromhost-ip" securepath="replace")',
             '    constant(value="/")',
             '    property(name="$year")',
             '    constant(value="-")',
@@ -333,13 +350,8 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             "}",
             "",
             'ruleset(name="ssb-remote" queue.type="LinkedList") {',
-            "    if re_match($hostname, '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$') then {",
-            '        action(type="omfile" dynaFile="ssb-remote-file" template="ssb-remote-line"',
-            '               createDirs="on" dirCreateMode="0750" fileCreateMode="0640")',
-            "    } else {",
-            f'        action(type="omfile" file="{remote}/_invalid-hostname.log"',
-            '               template="ssb-remote-line" fileCreateMode="0640")',
-            "    }",
+            '    action(type="omfile" dynaFile="ssb-remote-file" template="ssb-remote-line"',
+            '           createDirs="on" dirCreateMode="0750" fileCreateMode="0640")',
             "    stop",
             "}",
             "",
@@ -436,8 +448,10 @@ def _intrusion_detection(root: str) -> tuple[list[tuple[str, str, str]], list[tu
                 "Service",
                 [
                     "Type=oneshot",
-                    f"ReadWritePaths={root}var/lib/aide",
-                    f"ExecStartPre=/usr/bin/install -d -m 0700 {db}",
+                    # Made before the service's read-only namespace is set up (ReadWritePaths=
+                    # of a directory that does not exist yet fails with 226/NAMESPACE).
+                    f"StateDirectory={AIDE_DB_DIR.removeprefix('var/lib/')}",
+                    "StateDirectoryMode=0700",
                     f"ExecStart=/usr/bin/aide --init --config={conf}",
                     f"ExecStart=/usr/bin/mv -f {db}/aide.db.new.gz {db}/aide.db.gz",
                     # The database's hash goes to the central log: a rewritten baseline shows.
@@ -446,6 +460,8 @@ def _intrusion_detection(root: str) -> tuple[list[tuple[str, str, str]], list[tu
                     *aide_limits,
                 ],
             ),
+            # Tried again at every boot until the baseline exists (the condition above).
+            ("Install", ["WantedBy=multi-user.target"]),
         ]
     )
     check = _unit(
@@ -489,11 +505,48 @@ def _intrusion_detection(root: str) -> tuple[list[tuple[str, str, str]], list[tu
         ("systemctl", "restart", "auditd.service"),
         # Debian's own daily check would run on the distribution's configuration, uninitialised.
         ("systemctl", "mask", "--now", "dailyaidecheck.timer"),
-        ("systemctl", "enable", "ssb-aide-check.timer"),
+        ("systemctl", "enable", "ssb-aide-check.timer", "ssb-aide-init.service"),
         ("systemctl", "start", "ssb-aide-check.timer"),
         ("systemctl", "start", "--no-block", "ssb-aide-init.service"),
     ]
     return files, commands
+
+
+def _hosts_unit(root: str) -> str:
+    return _unit([
+        ("Unit", [
+            "Description=Point the log collector's name at its address (safespring-blueprints)",
+            # cloud-init rewrites /etc/hosts at every boot where it manages the file.
+            "After=cloud-init.service",
+            f"ConditionPathExists={root}{TLS_DIR}/collector-address",
+        ]),
+        ("Service", ["Type=oneshot", f"ExecStart={root}{PKI_SCRIPT} hosts --dir {root}{TLS_DIR}"]),
+        ("Install", ["WantedBy=multi-user.target"]),
+    ])
+
+
+def _collector_unit(root: str, *, encrypted_volume: bool) -> str:
+    """The collector's own rsyslogd: while the encrypted log volume is mounted, and only then."""
+    volume = (["Requires=ssb-volumes.target", "After=ssb-volumes.target network-online.target"]
+              if encrypted_volume else ["After=network-online.target"])
+    return _unit([
+        ("Unit", [
+            "Description=Central log collector: TLS listener (safespring-blueprints)",
+            "Documentation=man:rsyslogd(8)",
+            "Wants=network-online.target",
+            *volume,
+        ]),
+        ("Service", [
+            "Type=notify",
+            f"ExecStart=/usr/sbin/rsyslogd -n -iNONE -f {root}{COLLECTOR_CONF}",
+            f"StateDirectory={COLLECTOR_STATE.removeprefix('var/lib/')}",
+            "StateDirectoryMode=0700",
+            "Restart=on-failure",
+            "RestartSec=10s",
+        ]),
+        ("Install", ["WantedBy=" + ("ssb-volumes.target" if encrypted_volume
+                                    else "multi-user.target")]),
+    ])
 
 
 def log_client(
@@ -530,9 +583,12 @@ def log_client(
             ),
             _apparmor(root),
             (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
+            (f"{root}{UNIT_DIR}/ssb-log-hosts.service", _hosts_unit(root), "0644"),
         ]
         commands += [
             ("install", "-d", "-m", "0755", f"{root}{TLS_DIR}"),
+            ("systemctl", "daemon-reload"),
+            ("systemctl", "enable", "ssb-log-hosts.service"),
             ("systemctl", "restart", "rsyslog.service"),
         ]
         measures.append("log-shipping-tls")
@@ -553,14 +609,17 @@ def log_client(
 def log_collector(
     *,
     retention_days: int,
+    encrypted_volume: bool = True,
     clients_port: int = COLLECTOR_PORT,
     root: str = "/",
     bind_address: str | None = None,
 ) -> GuestConfig:
-    """The central log collector: TLS-only listener, per-host daily files, its own CA.
+    """The central log collector: TLS-only listener, per-client daily files, its own CA.
 
     The security group must open ``clients_port``/TCP to the client instances only. In
     production rsyslog listens on every address (``bind_address`` is for loopback tests).
+    With ``encrypted_volume`` the listener runs only while the LUKS volume holding
+    ``/var/log/remote`` is unlocked and mounted (``ssb-volumes.target``).
     """
     _check_int("retention_days", retention_days, 1, 36500)
     _check_int("clients_port", clients_port, 1, 65535)
@@ -599,8 +658,10 @@ def log_collector(
             _collector_conf(root=root, port=clients_port, bind_address=bind_address),
             "0644",
         ),
-        _apparmor(root),
+        _apparmor(root, collector=True),
         (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
+        (f"{root}{UNIT_DIR}/ssb-log-collector.service",
+         _collector_unit(root, encrypted_volume=encrypted_volume), "0644"),
         (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", remote_service, "0644"),
         (
             f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",
@@ -611,7 +672,9 @@ def log_collector(
     commands += [
         (f"{root}{PKI_SCRIPT}", "init", "--dir", f"{root}{TLS_DIR}"),
         ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer"),
-        ("systemctl", "restart", "rsyslog.service"),
+        ("systemctl", "enable", "ssb-log-collector.service"),
+        # Without waiting: it starts when the log volume is mounted (Tang may be down).
+        ("systemctl", "start", "--no-block", "ssb-log-collector.service"),
     ]
     return GuestConfig(
         packages=("openssl", "rsyslog", "rsyslog-gnutls"),

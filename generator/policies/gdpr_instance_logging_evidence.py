@@ -113,6 +113,17 @@ def _files(doc: dict[str, Any], prefix: str, suffix: str = "") -> list[str]:
             and str(f.get("path", "")).endswith(suffix)]
 
 
+def _rsyslog_configs(doc: dict[str, Any]) -> list[str]:
+    """The system rsyslog's drop-ins, and the main file of any rsyslogd a written unit runs
+    (`rsyslogd ... -f FILE`: the collector's listener has an rsyslogd of its own)."""
+    written = {str(f.get("path", "")): str(f.get("content") or "")
+               for f in doc.get("write_files") or [] if isinstance(f, dict)}
+    mains = {m.group(1) for path, text in written.items() if path.endswith(".service")
+             for m in re.finditer(r"^ExecStart=\S*rsyslogd\b.*\s-f\s*(\S+)", text, re.M)}
+    return [*_files(doc, "/etc/rsyslog.d/", ".conf"),
+            *(written[path] for path in sorted(mains) if path in written)]
+
+
 def _packages(doc: dict[str, Any]) -> set[str]:
     return {p if isinstance(p, str) else str(p[0]) for p in doc.get("packages") or [] if p}
 
@@ -132,7 +143,7 @@ def evidence_problems(doc: dict[str, Any], measures: set[str]) -> list[str]:
     """What the cloud-config lacks for each declared logging measure."""
     problems: list[str] = []
     packages = _packages(doc)
-    rsyslog = _files(doc, "/etc/rsyslog.d/", ".conf")
+    rsyslog = _rsyslog_configs(doc)
     if "local-logs" in measures and not any(
             re.search(r"^\s*Storage\s*=\s*persistent\s*$", t, re.M)
             for t in _files(doc, "/etc/systemd/journald.conf.d/", ".conf")):

@@ -90,6 +90,10 @@ class TangServer:
                 check=False,
             )
 
+    @property
+    def running(self) -> bool:
+        return self._sock is not None
+
     def stop(self) -> None:
         """Close the listening socket: clients get 'connection refused' from now on."""
         sock, self._sock = self._sock, None
@@ -136,8 +140,9 @@ class Volume:
 
 
 class Guest:
-    """A sandboxed 'instance': config, metadata, crypttab, fstab, mapper dir, mountpoints and a
-    tmpfs runtime dir, all in temporary directories, driving the real script."""
+    """A sandboxed 'instance': config, metadata, mapper dir, mountpoints and a tmpfs runtime
+    dir, all in temporary directories, driving the real script. `chattr` is recorded, not run:
+    an immutable directory would outlive the test (the VM suite runs the real one)."""
 
     def __init__(self, root: Path, tang_urls: list[str], threshold: int = 1) -> None:
         self.root = root
@@ -147,9 +152,6 @@ class Guest:
         self.mapper_dir.mkdir()
         self.etc = root / "etc"
         self.etc.mkdir()
-        self.crypttab = self.etc / "crypttab"
-        self.fstab = self.etc / "fstab"
-        self.fstab.write_text("# <file system> <mount point> <type> <options> <dump> <pass>\n")
         self.mountpoint = root / "srv" / "data"
         self.metadata = root / "config-drive" / "openstack" / "latest" / "meta_data.json"
         self.metadata.parent.mkdir(parents=True)
@@ -160,10 +162,11 @@ class Guest:
         self.write_config(tang_urls, threshold)
         # The initial key must only ever touch tmpfs; /dev/shm is tmpfs on every Linux.
         self.runtime_dir = Path("/dev/shm") / f"ssb-test-{uuid.uuid4().hex[:12]}"
-        self.systemctl_log = root / "systemctl.log"
-        self.fake_systemctl = root / "systemctl"
-        self.fake_systemctl.write_text(f'#!/bin/sh\necho "$@" >> {self.systemctl_log}\n')
-        self.fake_systemctl.chmod(0o755)
+        self.chattr_log = root / "chattr.log"
+        self.fake_chattr = root / "bin" / "chattr"
+        self.fake_chattr.parent.mkdir()
+        self.fake_chattr.write_text(f'#!/bin/sh\necho "$@" >> {self.chattr_log}\n')
+        self.fake_chattr.chmod(0o755)
 
     def write_config(self, tang_urls: list[str], threshold: int = 1) -> None:
         self.config.write_text(
@@ -193,12 +196,10 @@ class Guest:
                 "SSB_BY_ID_DIR": str(self.volume.by_id_dir),
                 "SSB_MAPPER_DIR": str(self.mapper_dir),
                 "SSB_RUNTIME_DIR": str(self.runtime_dir),
-                "SSB_CRYPTTAB": str(self.crypttab),
-                "SSB_FSTAB": str(self.fstab),
                 "SSB_DEVICE_TIMEOUT": "5",
                 "SSB_POLL_INTERVAL": "0.2",
                 "SSB_CMD_CLEVIS": f"{sys.executable} {FAKE_DM_CLEVIS}",
-                "SSB_CMD_SYSTEMCTL": str(self.fake_systemctl),
+                "SSB_CMD_CHATTR": str(self.fake_chattr),
                 "SSB_CMD_UDEVADM": "",
             }
         )

@@ -93,11 +93,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     key = root / TLS_DIR / "private/ca.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert (root / TLS_DIR / "private").stat().st_mode & 0o777 == 0o700
-    main = root / "test-main.conf"
-    (root / "work").mkdir()
-    main.write_text(f'global(workDirectory="{root}/work")\n'
-                    f'include(file="{root}/etc/rsyslog.d/'
-                    '60-safespring-blueprints-collector.conf")\n')
+    # The collector's own rsyslogd runs on its configuration file alone, as the unit does.
+    (root / "var/lib/ssb-log-collector").mkdir(parents=True)
+    main = root / "etc/safespring-blueprints/logging/collector.conf"
     with rsyslogd(main, listen_port=port) as collector:
         yield Site(tmp, port, root, collector, root / "usr/local/sbin/ssb-log-pki", timings)
     print(f"\nlogging e2e timings: {site_timings(timings)}")
@@ -143,13 +141,16 @@ def _deliver(site: Site, sock: Path, marker: str) -> float:
     return wait_for(lambda: marker in remote_text(site.collector_root), DELIVERY_TIMEOUT)
 
 
-def test_queued_message_arrives_in_the_per_host_file(site: Site, shipping: tuple[Path, Path]
-                                                     ) -> None:
-    host_dir = site.collector_root / "var/log/remote" / HOST
-    files = list(host_dir.glob("*.log"))
+def test_queued_message_arrives_in_the_per_client_file(site: Site, shipping: tuple[Path, Path]
+                                                       ) -> None:
+    """Filed under the peer's address (a client cannot forge it); the reported name is on the
+    line."""
+    assert [p.name for p in (site.collector_root / "var/log/remote").iterdir()] == ["127.0.0.1"]
+    files = list((site.collector_root / "var/log/remote/127.0.0.1").glob("*.log"))
     assert len(files) == 1, files
-    assert "QUEUED-BEFORE-CERTIFICATES" in files[0].read_text()
-    assert " 127.0.0.1 " in files[0].read_text()  # the peer address on every line
+    text = files[0].read_text()
+    assert "QUEUED-BEFORE-CERTIFICATES" in text
+    assert f" 127.0.0.1 {HOST} " in text
 
 
 def test_live_message_arrives(site: Site, shipping: tuple[Path, Path]) -> None:
@@ -224,7 +225,7 @@ def test_client_certificate_from_another_ca_is_refused(site: Site, shipping: tup
     text = remote_text(site.collector_root)
     for marker in ("FOREIGN-CA-RSYSLOG", "FOREIGN-CA-RAW", "NO-CERT-RAW"):
         assert marker not in text
-    assert not (site.collector_root / "var/log/remote/mallory.example").exists()
+    assert [p.name for p in (site.collector_root / "var/log/remote").iterdir()] == ["127.0.0.1"]
 
 
 def test_collector_tls_policy(site: Site, shipping: tuple[Path, Path]) -> None:
@@ -365,6 +366,11 @@ def test_aide_baseline_and_check(tmp_path: Path) -> None:
         p.write_text(f"{rel}\n")
     init = file_content(config, "ssb-aide-init.service")
     started = time.monotonic()
+    # What systemd does before the service's namespace exists: StateDirectory=, 0700.
+    ((state,),) = unit_lines(init, "StateDirectory")
+    ((mode,),) = unit_lines(init, "StateDirectoryMode")
+    (tmp_path / "var/lib" / state).mkdir(parents=True, mode=int(mode, 8))
+    assert unit_lines(init, "ReadWritePaths") == []  # 226/NAMESPACE on a first boot
     for key in ("ExecStartPre", "ExecStart", "ExecStartPost"):
         for argv in unit_lines(init, key):
             result = run(argv, timeout=120)

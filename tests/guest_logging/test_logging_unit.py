@@ -156,13 +156,25 @@ def test_client_local_files_merge_with_the_collector() -> None:
                                                      intrusion_detection=False).files}
     for other in (client, shipping):
         for path in set(other) & set(collector):
+            if other is shipping and path.endswith("rsyslog.d/safespring-blueprints-logging"):
+                continue  # the collector's snippet grants more; a collector never ships
             assert other[path] == collector[path], path
 
 
 def test_collector() -> None:
     c = log_collector(retention_days=180)
     assert c.measures == ("local-logs", "log-collector-tls")
-    conf = file_content(c, "rsyslog.d/60-safespring-blueprints-collector.conf")
+    conf = file_content(c, "safespring-blueprints/logging/collector.conf")
+    # Files by the peer's address, never by the name a client reports.
+    assert 'property(name="fromhost-ip" securepath="replace")' in conf
+    assert 'dynaFile="ssb-remote-file"' in conf and '"hostname" securepath' not in conf
+    unit = file_content(c, "ssb-log-collector.service")
+    assert "Requires=ssb-volumes.target" in unit and "WantedBy=ssb-volumes.target" in unit
+    assert "-f /etc/safespring-blueprints/logging/collector.conf" in unit
+    plain = file_content(log_collector(retention_days=180, encrypted_volume=False),
+                         "ssb-log-collector.service")
+    assert "ssb-volumes" not in plain and "WantedBy=multi-user.target" in plain
+    assert ("systemctl", "restart", "rsyslog.service") not in c.commands
     assert 'streamDriver.mode="1"' in conf
     assert 'streamDriver.authMode="x509/certvalid"' in conf
     assert 'streamDriver.CheckExtendedKeyPurpose="on"' in conf

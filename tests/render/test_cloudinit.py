@@ -35,8 +35,13 @@ def test_each_encrypted_volume_is_formatted_bound_and_mounted(files: dict[str, b
         assert settings["tang_servers"] == ["https://tang1.example.se"]
         assert [v["name"] for v in settings["volumes"]] == volumes
         assert all(v["metadata_key"] == f"ssb_volume_{v['name']}" for v in settings["volumes"])
-        assert ["/usr/local/sbin/ssb-luks-tang", "--config",
-                "/etc/safespring-blueprints/luks-tang.json"] in config["runcmd"]
+        # Run by a unit at every boot (retried until Tang answers), not once by runcmd.
+        unit = written["/etc/systemd/system/ssb-volumes.service"]["content"]
+        assert ("ExecStart=/usr/local/sbin/ssb-luks-tang --config "
+                "/etc/safespring-blueprints/luks-tang.json start") in unit
+        assert "Restart=on-failure" in unit
+        assert ["systemctl", "enable", "ssb-volumes.service"] in config["runcmd"]
+        assert ["systemctl", "start", "--no-block", "ssb-volumes.service"] in config["runcmd"]
         assert {"clevis", "clevis-luks", "cryptsetup"} <= set(config["packages"])
         assert config["ssh_pwauth"] is False
 
@@ -54,7 +59,7 @@ def test_groups_without_encrypted_volumes_get_no_luks_part() -> None:
     paths = {f["path"] for f in config["write_files"]}
     assert not [p for p in paths if "luks" in p]
     assert "cryptsetup" not in config["packages"]
-    assert not [c for c in config["runcmd"] if "luks" in " ".join(c)]
+    assert not [c for c in config["runcmd"] if "luks" in " ".join(c) or "ssb-volumes" in " ".join(c)]
 
 
 def test_merge_is_ordered_and_rejects_conflicts() -> None:

@@ -1,0 +1,145 @@
+"""A lab for one instance group: the generated blueprint, the host services, and its VMs.
+
+Everything an instance of the group talks to runs on the host's loopback (services.py): Tang,
+the S3 API, the package mirror, and for some groups a log collector or an ACME server. The
+lab starts them before the first VM (QEMU's forwards are fixed at start), keeps them across
+reboots and replacements, and can take Tang down and bring it back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tests.vm import addresses, services
+from tests.vm.image import Image
+from tests.vm.machine import VM, Volume
+
+BACKUP_BUCKET = "vmtest-backup"
+TIMINGS: list[tuple[str, float]] = []
+
+
+def timed(label: str, seconds: float) -> float:
+    """Record a measured duration for the session summary (and the session note)."""
+    TIMINGS.append((label, seconds))
+    return seconds
+
+
+@dataclass
+class Lab:
+    """Host services plus the VMs of one group, built from the generated blueprint."""
+
+    workdir: Path
+    blueprint: Path
+    group: str
+    ssh_key: Path
+    stack: ExitStack = field(default_factory=ExitStack)
+    forwards: list[services.Forward] = field(default_factory=list)
+    tang: services.TangServer | None = None
+    s3_url: str = ""
+    vms: list[VM] = field(default_factory=list)
+
+    @property
+    def user_data(self) -> str:
+        """The group's cloud-init exactly as the generator wrote it."""
+        return (self.blueprint / "cloud-init" / f"{self.group}.yaml").read_text()
+
+    def cloud_config(self) -> dict:
+        return yaml.safe_load(self.user_data)
+
+    def guest_file(self, path: str) -> str:
+        """The content the user data writes to `path` in the guest."""
+        (content,) = [f["content"] for f in self.cloud_config()["write_files"]
+                      if f["path"] == path]
+        return content
+
+    def start_services(self, image: Image) -> None:
+        tang = services.make_tang(self.workdir, "lab").start()
+        self.stack.callback(tang.stop)
+        self.tang = tang
+        mirror = services.Mirror(self.workdir / "mirror")
+        self.stack.callback(mirror.close)
+        url, s3_port = self.stack.enter_context(
+            services.s3_server(self.workdir, image.ca_cert, image.ca_key))
+        self.s3_url = url
+        self.forwards += [services.Forward(addresses.TANG, 80, tang.port),
+                          services.Forward(addresses.MIRROR, 80, mirror.port),
+                          services.Forward(addresses.S3, 443, s3_port)]
+
+    def tang_down(self) -> None:
+        assert self.tang is not None
+        self.tang.stop()
+
+    def tang_up(self) -> None:
+        assert self.tang is not None
+        if not self.tang.running:
+            self.tang.start()
+
+    def volumes(self) -> list[Volume]:
+        """One volume per encrypted volume of the group (the ssb-luks-tang configuration)."""
+        if not self.has_volumes:
+            return []
+        config = json.loads(self.guest_file("/etc/safespring-blueprints/luks-tang.json"))
+        return [Volume(self.workdir / f"volume-{v['name']}.img", size_gib=2).create()
+                for v in config["volumes"]]
+
+    @property
+    def has_volumes(self) -> bool:
+        return any(f["path"] == "/etc/safespring-blueprints/luks-tang.json"
+                   for f in self.cloud_config()["write_files"])
+
+    def metadata(self, volumes: list[Volume]) -> dict[str, str]:
+        """What the instance-group module puts in the instance metadata (its main.tf)."""
+        meta: dict[str, str] = {}
+        if self.has_volumes:
+            config = json.loads(self.guest_file("/etc/safespring-blueprints/luks-tang.json"))
+            meta = {v["metadata_key"]: vol.id for v, vol in zip(config["volumes"], volumes,
+                                                                strict=True)}
+        meta.update(ssb_storage="central-3-copy", ssb_anti_affinity="false")
+        return meta
+
+    def new_vm(self, image: Image, name: str, *, hostname: str, volumes: list[Volume],
+               host_ports: dict[int, int] | None = None) -> VM:
+        vm = VM(image, self.workdir / name, hostname=hostname, user_data=self.user_data,
+                meta=self.metadata(volumes), volumes=volumes, forwards=self.forwards,
+                ssh_key=self.ssh_key, host_ports=host_ports)
+        self.vms.append(vm)
+        return vm
+
+    def close(self) -> None:
+        for vm in self.vms:
+            vm.kill()
+        self.stack.close()
+
+
+def boot(vm: VM, label: str) -> str:
+    """Power on and wait for cloud-init; records the time; returns cloud-init's status text."""
+    vm.start()
+    took, status = vm.wait_cloud_init()
+    timed(f"{label}: power-on to cloud-init done", took)
+    return status
+
+
+@contextmanager
+def lab(workdir: Path, blueprint: Path, group: str, ssh_key: Path) -> Iterator[Lab]:
+    the_lab = Lab(workdir, blueprint, group, ssh_key)
+    try:
+        yield the_lab
+    finally:
+        the_lab.close()
+
+
+def wait(check, timeout: float, interval: float = 2.0) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until `check()` is true on the host side; fails after `timeout`."""
+    begun = time.monotonic()
+    while time.monotonic() - begun < timeout:
+        if check():
+            return time.monotonic() - begun
+        time.sleep(interval)
+    raise AssertionError(f"not true after {timeout:g} s: {check}")

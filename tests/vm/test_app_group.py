@@ -1,0 +1,270 @@
+"""An application group's guest configuration in life: the `app` group of tests/vm/specs (an
+encrypted volume, backups to S3 on the other site, logs shipped to the collector, audit and
+file-integrity monitoring), booted from its generated user data in QEMU.
+
+One instance's life, in order; each step starts from where the previous one left it:
+first boot with Tang down, Tang returns, a power cut in the middle of the first formatting,
+backups and a restore, log shipping, a reboot with Tang down, and a replacement instance (a new
+root disk on Debian 13, the same volume and bucket).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+import urllib3
+from botocore.config import Config
+
+from generator.guest.logging import TLS_DIR, log_collector
+from tests.guest_logging.harness import remote_text, rsyslogd, write_files
+from tests.vm import addresses
+from tests.vm.image import Image
+from tests.vm.lab import BACKUP_BUCKET, Lab, boot, lab, timed, wait
+from tests.vm.machine import VM, GuestError, Volume, free_port
+from tests.vm.services import FAKE_AWS_ENV, Forward
+
+HOST = "vmtest-app-1"
+DATA = "/srv/data"
+SHUTDOWN_LIMIT = 90.0  # seconds from `systemctl reboot` to the reset
+VOLUME_READY = 900.0  # Tang back -> formatted/unlocked and mounted (retried every minute)
+
+# What a customer's own service that writes to the volume declares (the ssb-volumes.target
+# comment and the blueprint README say so): it must never start on the empty mountpoint.
+WRITER_UNIT = """[Unit]
+Description=stands in for the customer's database
+Requires=ssb-volumes.target
+After=ssb-volumes.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'date +%%s.%%N >> /srv/data/writer-started'
+
+[Install]
+WantedBy=ssb-volumes.target
+"""
+
+
+@dataclass
+class App:
+    lab: Lab
+    vm: VM
+    volume: Volume
+    collector_root: Path
+    collector_pki: Path
+
+
+def _s3(lab_: Lab):  # type: ignore[no-untyped-def]
+    urllib3.disable_warnings()
+    return boto3.client("s3", endpoint_url=lab_.s3_url, region_name="us-east-1",
+                        aws_access_key_id=FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+                        verify=False, config=Config(s3={"addressing_style": "path"}))
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, vm_blueprint: Path, debian12: Image,
+        ssh_key: Path) -> Iterator[App]:
+    work = tmp_path_factory.mktemp("vm-app")
+    with lab(work, vm_blueprint, "app", ssh_key) as the_lab:
+        the_lab.start_services(debian12)
+        # The deployment's log collector, run on the host (the collector group has its own
+        # test): the generated collector configuration, under a temporary root.
+        root = work / "collector"
+        root.mkdir()
+        port = free_port()
+        write_files(log_collector(retention_days=30, encrypted_volume=False,
+                                  root=f"{root}/", bind_address="127.0.0.1",
+                                  clients_port=port))
+        (root / "var/lib/ssb-log-collector").mkdir(parents=True)
+        pki = root / "usr/local/sbin/ssb-log-pki"
+        subprocess.run([str(pki), "init", "--dir", str(root / TLS_DIR)], check=True,
+                       capture_output=True)
+        collector = the_lab.stack.enter_context(
+            rsyslogd(root / "etc/safespring-blueprints/logging/collector.conf",
+                     listen_port=port))
+        assert collector.proc.poll() is None
+        the_lab.forwards.append(Forward(addresses.COLLECTOR, 6514, port))
+        _s3(the_lab).create_bucket(Bucket=BACKUP_BUCKET, ObjectLockEnabledForBucket=True)
+        _s3(the_lab).put_object_lock_configuration(Bucket=BACKUP_BUCKET, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+        volume = the_lab.volumes()[0]
+        vm = the_lab.new_vm(debian12, "instance-1", hostname=HOST, volumes=[volume])
+        yield App(the_lab, vm, volume, root, pki)
+
+
+def _device(app: App) -> str:
+    return f"/dev/disk/by-id/virtio-{app.volume.serial}"
+
+
+def _state(vm: VM, unit: str) -> str:
+    return vm.ssh(f"systemctl show -p ActiveState,SubState --value {unit} | paste -sd/",
+                  check=False).stdout.strip()
+
+
+def _immutable_mountpoint(vm: VM) -> None:
+    """Nothing can be written where the volume is not mounted (the boot disk is not LUKS)."""
+    assert vm.ssh(f"mountpoint -q {DATA}", check=False).returncode != 0
+    write = vm.ssh(f"touch {DATA}/on-the-boot-disk", check=False)
+    assert write.returncode != 0 and "Operation not permitted" in write.stderr, write
+    assert vm.ssh(f"ls -A {DATA}").stdout == ""
+
+
+def test_first_boot_with_tang_down_leaves_the_volume_untouched(app: App) -> None:
+    app.lab.tang_down()
+    status = boot(app.vm, "app first boot (Tang down)")
+    assert "status: done" in status, status
+    state = _state(app.vm, "ssb-volumes.service")
+    assert state in ("activating/auto-restart", "activating/start"), state
+    assert "left untouched" in app.vm.journal("ssb-volumes.service")
+    assert app.vm.ssh(f"blkid -p {_device(app)}", check=False).returncode == 2
+    assert app.vm.ssh(f"cmp -n 1048576 {_device(app)} /dev/zero").returncode == 0
+    _immutable_mountpoint(app.vm)
+    # The instance booted all the same, and everything that needs no volume runs.
+    running = app.vm.ssh("systemctl is-system-running", check=False).stdout.strip()
+    assert running in ("running", "starting"), running
+    assert app.vm.ssh("systemctl is-active auditd rsyslog ssh").stdout.split() == ["active"] * 3
+
+
+def test_tang_returns_power_cut_mid_format_then_the_volume_is_ready(app: App) -> None:
+    """Tang comes back: the next retry formats the volume. The power is cut while Clevis binds
+    it; at the next boot the interrupted formatting is finished, not destroyed or refused."""
+    app.lab.tang_up()
+    began = time.monotonic()
+    app.vm.wait_until("journalctl -b -u ssb-volumes.service | grep -q 'run: clevis luks bind'",
+                      timeout=VOLUME_READY, interval=1)
+    timed("app: Tang back -> formatting reached the Tang binding", time.monotonic() - began)
+    app.vm.kill()  # power cut
+    status = boot(app.vm, "app boot after a power cut during formatting")
+    assert "status: done" in status, status
+    took = app.vm.wait_until("systemctl is-active -q ssb-volumes.target", timeout=VOLUME_READY)
+    timed("app: after the power cut -> volume formatted, unlocked, mounted", took)
+    journal = app.vm.journal("ssb-volumes.service")
+    assert ("formatting again" in journal or "never held a filesystem" in journal
+            or "got its filesystem in an interrupted run" in journal), journal
+    dump = app.vm.ssh(f"cryptsetup luksDump {_device(app)}").stdout
+    assert "clevis" in dump
+    keyslots = dump.split("Keyslots:")[1].split("Tokens:")[0]
+    assert [ln.split(":")[0].strip() for ln in keyslots.splitlines()
+            if ln.strip().endswith("luks2")] == ["1"], dump  # only the Tang-bound slot
+    assert app.vm.ssh(f"findmnt -n -o SOURCE,FSTYPE {DATA}").stdout.split() == [
+        "/dev/mapper/ssb-data", "ext4"]
+    assert "LABEL=ssb-data" in app.vm.ssh(f"blkid -p -o export {_device(app)}").stdout
+    # Intrusion detection: the audit rules are loaded and locked, AIDE has its baseline.
+    assert "enabled 2" in app.vm.ssh("auditctl -s").stdout
+    took = app.vm.wait_until("test -s /var/lib/aide/safespring-blueprints/aide.db.gz",
+                             timeout=900)
+    assert app.vm.ssh("systemctl show -p Result --value ssb-aide-init.service").stdout.strip() \
+        == "success"
+    assert app.vm.ssh("test -d /var/log/journal").returncode == 0  # persistent journal
+
+
+def test_backup_and_restore_through_the_s3_endpoint(app: App) -> None:
+    vm = app.vm
+    vm.ssh(f"echo 'journal entry 1' > {DATA}/patient.txt")
+    creds = f"{FAKE_AWS_ENV['AWS_ACCESS_KEY_ID']} {FAKE_AWS_ENV['AWS_SECRET_ACCESS_KEY']}"
+    vm.ssh("/usr/local/sbin/ssb-backup-credentials", stdin=creds.encode())
+    began = time.monotonic()
+    vm.ssh("systemctl start ssb-backup.service", timeout=1200)
+    timed("app: first backup (restic init + backup)", time.monotonic() - began)
+    assert vm.ssh("/usr/local/sbin/ssb-backup-check").returncode == 0
+    vm.ssh("/usr/local/sbin/ssb-restore latest /var/tmp/restore-1", timeout=900)
+    assert vm.ssh(f"cat /var/tmp/restore-1{DATA}/patient.txt").stdout == "journal entry 1\n"
+    # The bucket holds the repository and the key copy; nothing in it is readable data.
+    s3 = _s3(app.lab)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BACKUP_BUCKET)["Contents"]]
+    assert f"{HOST}.restic-password.jwe" in keys and f"{HOST}/config" in keys
+    for key in keys:
+        body = s3.get_object(Bucket=BACKUP_BUCKET, Key=key)["Body"].read()
+        assert b"journal entry 1" not in body, key
+
+
+def _issue_and_install(app: App) -> None:
+    """The administrator's steps: issue on the collector, copy, install on the client."""
+    bundle = app.collector_root / TLS_DIR / "issued" / HOST
+    if not bundle.exists():
+        subprocess.run([str(app.collector_pki), "issue", HOST, "--dir",
+                        str(app.collector_root / TLS_DIR), "--address", addresses.COLLECTOR],
+                       check=True, capture_output=True)
+    for name in ("ca.pem", "client.pem", "client.key", "collector-address"):
+        app.vm.put(f"/root/log-bundle/{name}", (bundle / name).read_bytes())
+    app.vm.ssh("/usr/local/sbin/ssb-log-pki install /root/log-bundle && rm -r /root/log-bundle")
+
+
+def test_logs_reach_the_collector_over_mutual_tls(app: App) -> None:
+    vm = app.vm
+    # Before it has a certificate the client only queues (and never sends in plaintext).
+    vm.ssh("logger -t vmtest QUEUED-BEFORE-CERTIFICATE")
+    time.sleep(15)
+    assert "QUEUED-BEFORE-CERTIFICATE" not in remote_text(app.collector_root)
+    _issue_and_install(app)
+    took = wait(lambda: "QUEUED-BEFORE-CERTIFICATE" in remote_text(app.collector_root), 180)
+    timed("app: queued message delivered after the certificate", took)
+    # Audit events travel the same way (auditd -> syslog -> collector).
+    vm.ssh("touch /etc/sudoers.d/vmtest-audit-probe && rm /etc/sudoers.d/vmtest-audit-probe")
+    wait(lambda: 'key="sudoers"' in remote_text(app.collector_root)
+         or "key=sudoers" in remote_text(app.collector_root), 180)
+    text = remote_text(app.collector_root)
+    assert f" {HOST} " in text  # the name the client reports, on each line
+
+
+def test_reboot_with_tang_down_waits_then_comes_up(app: App) -> None:
+    """Shutdown finishes; the instance boots without Tang; what needs the volume waits and
+    starts once Tang answers; the collector's address survives cloud-init's /etc/hosts."""
+    vm = app.vm
+    vm.put("/etc/systemd/system/vmtest-writer.service", WRITER_UNIT.encode(), "0644")
+    vm.ssh("systemctl daemon-reload && systemctl enable --now vmtest-writer.service")
+    assert vm.ssh(f"wc -l < {DATA}/writer-started").stdout.strip() == "1"
+    app.lab.tang_down()
+    took = timed("app: shutdown for reboot", vm.shutdown("reboot", timeout=300))
+    assert took < SHUTDOWN_LIMIT, f"shutdown took {took:.0f} s"
+    vm.start()
+    took = vm.wait_until("systemctl is-system-running | grep -Eqx 'running|degraded'",
+                         timeout=1200)
+    timed("app: boot with Tang down until the system is up", time.monotonic() - vm.started)
+    assert _state(vm, "vmtest-writer.service").startswith("inactive"), "started on no volume"
+    _immutable_mountpoint(vm)
+    app.lab.tang_up()
+    took = vm.wait_until("systemctl is-active -q vmtest-writer.service", timeout=VOLUME_READY)
+    timed("app: Tang back -> volume unlocked and the writer started", took)
+    assert vm.ssh(f"cat {DATA}/patient.txt").stdout == "journal entry 1\n"
+    assert vm.ssh(f"wc -l < {DATA}/writer-started").stdout.strip() == "2"
+    # The collector's name was put back after cloud-init rewrote /etc/hosts.
+    assert "collector.logging.safespring-blueprints.internal" in vm.ssh("cat /etc/hosts").stdout
+    vm.ssh("logger -t vmtest AFTER-REBOOT-MARKER")
+    wait(lambda: "AFTER-REBOOT-MARKER" in remote_text(app.collector_root), 240)
+
+
+def test_replacement_instance_gets_the_volume_and_continues_the_backups(
+        app: App, debian13: Image) -> None:
+    """A new root disk (here Debian 13) with the same volume, bucket and hostname."""
+    old = app.vm
+    old.shutdown("poweroff", timeout=300)
+    new = app.lab.new_vm(debian13, "instance-2", hostname=HOST, volumes=[app.volume])
+    app.vm = new
+    status = boot(new, "app replacement (Debian 13)")
+    assert "status: done" in status, status
+    took = new.wait_until("systemctl is-active -q ssb-volumes.target", timeout=VOLUME_READY)
+    timed("app replacement: volume unlocked and mounted", took)
+    journal = new.journal("ssb-volumes.service")
+    assert "never reformatted" in journal and "luksFormat" not in journal
+    assert new.ssh(f"cat {DATA}/patient.txt").stdout == "journal entry 1\n"
+    new.ssh(f"echo 'journal entry 2' >> {DATA}/patient.txt")
+    creds = f"{FAKE_AWS_ENV['AWS_ACCESS_KEY_ID']} {FAKE_AWS_ENV['AWS_SECRET_ACCESS_KEY']}"
+    new.ssh("/usr/local/sbin/ssb-backup-credentials", stdin=creds.encode())
+    new.ssh("systemctl start ssb-backup.service", timeout=1200)
+    assert "continuing repository" in new.journal("ssb-backup.service")
+    listing = new.ssh("/usr/local/sbin/ssb-backup snapshots").stdout
+    assert listing.count(HOST) >= 2, listing  # the old instance's snapshot and the new one
+    new.ssh("/usr/local/sbin/ssb-restore latest /var/tmp/restore-2", timeout=900)
+    assert new.ssh(f"cat /var/tmp/restore-2{DATA}/patient.txt").stdout == (
+        "journal entry 1\njournal entry 2\n")
+    with pytest.raises(GuestError):
+        new.ssh("test -e /var/tmp/restore-1")  # a new root disk indeed

@@ -1,0 +1,122 @@
+"""The log collector's guest configuration in life, booted from its generated user data.
+
+The spec gives the collector ubuntu-24.04; Ubuntu's archive cannot be reached from the test
+machines, so the same user data boots on Debian 12 here (tests/ssb_guest covers what differs:
+the Python version).
+
+First boot: the encrypted log volume, the collector's CA, the TLS listener; a client with a
+certificate the collector issued delivers a message, which lands on the encrypted volume in the
+client's address's directory. Then a reboot with Tang down: the listener stays closed (clients
+keep queueing; nothing reaches the unencrypted boot disk) until Tang answers.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator.guest.logging import COLLECTOR_PORT, SERVER_NAME, TLS_DIR
+from tests.vm.image import Image
+from tests.vm.lab import Lab, boot, lab, timed
+from tests.vm.machine import VM, free_port
+
+HOST = "vmtest-log-collector-1"
+REMOTE = "/var/log/remote"
+CLIENT = "vmtest-probe"
+PEER = "10.0.2.2"  # the host, as the guest sees it on QEMU's user network
+
+
+@dataclass
+class Collector:
+    lab: Lab
+    vm: VM
+    port: int  # the host's end of the collector's TLS port
+    bundle: Path
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory, vm_blueprint: Path, debian12: Image,
+              ssh_key: Path) -> Iterator[Collector]:
+    work = tmp_path_factory.mktemp("vm-collector")
+    with lab(work, vm_blueprint, "log-collector", ssh_key) as the_lab:
+        the_lab.start_services(debian12)
+        port = free_port()
+        vm = the_lab.new_vm(debian12, "instance-1", hostname=HOST, volumes=the_lab.volumes(),
+                            host_ports={COLLECTOR_PORT: port})
+        yield Collector(the_lab, vm, port, work / "bundle")
+
+
+def _listening(vm: VM) -> bool:
+    return vm.ssh(f"ss -ltnH 'sport = :{COLLECTOR_PORT}' | grep -q .", check=False).returncode == 0
+
+
+def _send(c: Collector, marker: str) -> None:
+    """One RFC 5425 frame over mutual TLS, as an rsyslog client would send it."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_verify_locations(c.bundle / "ca.pem")
+    ctx.load_cert_chain(c.bundle / "client.pem", c.bundle / "client.key")
+    msg = f"<13>1 2026-11-30T12:00:00Z {CLIENT} vmtest - - - {marker}".encode()
+    with socket.create_connection(("127.0.0.1", c.port), timeout=30) as raw, \
+            ctx.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
+        tls.sendall(str(len(msg)).encode() + b" " + msg)
+
+
+def _arrived(vm: VM, marker: str) -> str:
+    """The file under /var/log/remote holding `marker` (waits for it)."""
+    vm.wait_until(f"grep -rlq {marker} {REMOTE}", timeout=120, interval=2)
+    return vm.ssh(f"grep -rl {marker} {REMOTE}").stdout.strip()
+
+
+def test_first_boot_volume_ca_and_tls_listener(collector: Collector) -> None:
+    vm = collector.vm
+    status = boot(vm, "collector first boot")
+    assert "status: done" in status, status
+    took = vm.wait_until("systemctl is-active -q ssb-log-collector.service", timeout=900)
+    timed("collector: power-on to TLS listener up (volume formatted)", time.monotonic()
+          - vm.started)
+    del took
+    assert vm.ssh(f"findmnt -n -o SOURCE,FSTYPE {REMOTE}").stdout.split() == [
+        "/dev/mapper/ssb-logs", "ext4"]
+    assert _listening(vm)
+    assert vm.ssh("ss -ltnuH | grep -E ':514\\b'", check=False).returncode != 0  # no plaintext
+    mode = vm.ssh(f"stat -c %a /{TLS_DIR}/private/ca.key").stdout.strip()
+    assert mode == "600"
+    # An administrator issues a client certificate (here for the test's own client).
+    vm.ssh(f"/usr/local/sbin/ssb-log-pki issue {CLIENT} --address 10.0.2.15")
+    collector.bundle.mkdir()
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (collector.bundle / name).write_bytes(vm.get(f"/{TLS_DIR}/issued/{CLIENT}/{name}"))
+    _send(collector, "FIRST-BOOT-MARKER")
+    path = _arrived(vm, "FIRST-BOOT-MARKER")
+    assert path.startswith(f"{REMOTE}/{PEER}/"), path  # filed by address, not by claimed name
+    assert vm.ssh(f"findmnt -n -o SOURCE -T {path}").stdout.strip() == "/dev/mapper/ssb-logs"
+    line = vm.ssh(f"grep FIRST-BOOT-MARKER {path}").stdout
+    assert f" {PEER} {CLIENT} " in line, line
+
+
+def test_reboot_with_tang_down_keeps_the_listener_closed(collector: Collector) -> None:
+    vm = collector.vm
+    collector.lab.tang_down()
+    timed("collector: shutdown for reboot", vm.shutdown("reboot", timeout=300))
+    vm.start()
+    vm.wait_until("systemctl is-system-running | grep -Eqx 'running|degraded'", timeout=1200)
+    timed("collector: boot with Tang down until the system is up",
+          time.monotonic() - vm.started)
+    assert not _listening(vm), "the listener must not run without its encrypted volume"
+    assert vm.ssh(f"mountpoint -q {REMOTE}", check=False).returncode != 0
+    assert vm.ssh(f"touch {REMOTE}/x", check=False).returncode != 0  # immutable mountpoint
+    with pytest.raises(OSError):
+        _send(collector, "WHILE-LOCKED-MARKER")
+    collector.lab.tang_up()
+    took = vm.wait_until("systemctl is-active -q ssb-log-collector.service", timeout=900)
+    timed("collector: Tang back -> listener up", took)
+    _send(collector, "AFTER-TANG-MARKER")
+    _arrived(vm, "AFTER-TANG-MARKER")
+    assert vm.ssh(f"grep -rl FIRST-BOOT-MARKER {REMOTE}").returncode == 0  # kept

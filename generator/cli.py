@@ -190,9 +190,10 @@ def _update(args: argparse.Namespace) -> int:
         print("up to date" if not result.drift else "drift: run `safespring-blueprints update`",
               file=sys.stderr)
         return 1 if result.drift else 0
+    kept = len(result.kept_edits) + len(result.conflicts) + len(result.pending)
     print(f"updated {args.directory}: {len(result.added) + len(result.updated)} written, "
-          f"{len(result.unchanged)} unchanged, {len(result.kept_edits) + len(result.conflicts)} "
-          f"edits kept, {len(result.merged)} merged, {len(result.removed)} removed",
+          f"{len(result.unchanged)} unchanged, {kept} edits kept, {len(result.merged)} merged, "
+          f"{len(result.removed)} removed",
           file=sys.stderr)
     return 0
 

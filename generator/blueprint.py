@@ -21,6 +21,7 @@ from generator.render import cloudinit
 from generator.render.engine import render_hcl, render_markdown
 from generator.render.hcl import ref
 from generator.spec.model import COLLECTOR_GROUP, Bucket, InstanceGroup, Spec
+from generator.terraform import TERRAFORM_MIN
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 
@@ -192,6 +193,7 @@ def render(spec: Spec) -> dict[str, bytes]:
         "uses_openstack": bool(spec.groups or _applications(spec)),
         "persons": [a for a in spec.access if a.kind == "person"],
         "version": __version__,
+        "terraform_min": TERRAFORM_MIN,
         "collector": COLLECTOR_GROUP,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }

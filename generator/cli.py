@@ -1,8 +1,9 @@
 """Command line: parse arguments, call the library, print, choose the exit code.
 
-Exit codes: 0 success; 1 the action failed (e.g. output would lose edits); 2 the spec or the
-command line was rejected; 70 an internal error (reported without a traceback unless
-SAFESPRING_BLUEPRINTS_DEBUG=1).
+Exit codes: 0 success; 1 the action failed (e.g. output would lose edits, a check failed, a
+report is FAIL or INCOMPLETE); 2 the spec or the command line was rejected; 3 a prerequisite is
+missing (terraform not on PATH, a bad SAFESPRING_BLUEPRINTS_TF_MIRROR); 70 an internal error
+(reported without a traceback unless SAFESPRING_BLUEPRINTS_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from generator import __version__, api
+from generator.errors import MissingPrerequisite
 from generator.spec import SpecError
 from generator.write import OutputError
 
@@ -28,7 +30,13 @@ examples:
   safespring-blueprints generate my-service.yaml -o infra/  # writes infra/
   safespring-blueprints schema > spec.schema.json           # for your editor
 
-The spec format is described in the README (spec v1); `schema` prints it as JSON Schema.
+exit codes:
+  0 success   1 the action failed (a check, a FAIL or INCOMPLETE report, edits in the way)
+  2 the spec or the command line was rejected   3 a prerequisite is missing (terraform, a mirror)
+  70 an internal error (a bug: please report it)
+
+The spec format is docs/spec.md in the project's repository (spec v1); `schema` prints it as
+JSON Schema.
 """
 
 
@@ -354,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as exc:
         print(f"safespring-blueprints: {exc}; nothing was changed", file=sys.stderr)
         return 1
+    except MissingPrerequisite as exc:
+        print(f"safespring-blueprints: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: no traceback reaches a user

@@ -331,8 +331,9 @@ ACCESS_NOTICE_DAYS = 30
 
 
 def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
-    """Things that do not stop generation but a reviewer must see: an overdue review, and
-    access that ends soon (after that day the spec is rejected until it is renewed)."""
+    """Things that do not stop generation but a reviewer must see: an overdue review, access
+    that ends soon (after that day the spec is rejected until it is renewed), and hourly
+    backups that keep no hourly snapshot (spec v1 allows it; what it means is said)."""
     out = []
     for i, entry in _entries(data, "access"):
         ends = _date(entry.get("expires"))
@@ -343,6 +344,15 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
             out.append(Problem(line, column, path, f"access ends on {ends}, in {days} day"
                                f"{'' if days == 1 else 's'}: renew it or remove the entry before "
                                "then (after that day the spec is rejected)", ART_CONFIDENTIALITY))
+    backup = data.get("backup")
+    if isinstance(backup, dict) and backup.get("schedule") == "hourly" and isinstance(
+            backup.get("keep"), dict) and not backup["keep"].get("hourly"):
+        line, column = positions.of(("backup", "schedule"))
+        out.append(Problem(line, column, ("backup", "keep", "hourly"), "hourly backups with "
+                           "keep.hourly 0: the newest snapshot is always kept (a recovery point "
+                           "at most an hour old), but the earlier ones of each day are forgotten "
+                           "at the next run, one a day stays; set keep.hourly (e.g. 24) to keep "
+                           "them", ART_RESTORE))
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))
@@ -377,14 +387,15 @@ def backups(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     with_volumes = [i for i, g in _entries(data, "instances") if g.get("volumes")]
     if not with_volumes:
         return
+    keep = backup.get("keep") if isinstance(backup, dict) else None
+    if isinstance(keep, dict) and not any(keep.values()):
+        yield ctx.problem(("backup", "keep"), "keeps no snapshot (every count is 0): keep at "
+                          "least one so there is something to restore", ART_RESTORE,
+                          at=("backup", "keep") if "keep" in backup else ("backup",))
     for i, bucket in _entries(data, "buckets"):
         if bucket.get("name") == "backup":
             yield ctx.problem(("buckets", i, "name"), "'backup' is the name of the backup bucket "
                               "this deployment gets in backup_site; choose another name")
-    if isinstance(backup, dict) and backup.get("schedule") == "hourly" and isinstance(
-            backup.get("keep"), dict) and not backup["keep"].get("hourly"):
-        yield ctx.problem(("backup", "keep", "hourly"), "hourly backups need keep.hourly above 0, "
-                          "or all but one a day are forgotten at once", at=("backup", "schedule"))
 
 
 def _central_logging(data: dict[str, Any]) -> bool:

@@ -141,10 +141,10 @@ CASES = {
          "instances[0].volumes[0] uses luks-tang; instances[1].volumes[0] uses luks-tang; the "
          "central log collector encrypts its log volume; backups bind their repository key to "
          "them (GDPR Art. 32(1)(a))"]),
-    "hourly backups that keep no hourly snapshot": (
-        "  schedule: daily", "  schedule: hourly",
-        ["spec.yaml:65:13: backup.keep.hourly: hourly backups need keep.hourly above 0, or all "
-         "but one a day are forgotten at once"]),
+    "backups that keep nothing": (
+        "{daily: 7, weekly: 4, monthly: 12}", "{daily: 0, weekly: 0, monthly: 0}",
+        ["spec.yaml:66:9: backup.keep: keeps no snapshot (every count is 0): keep at least one "
+         "so there is something to restore (GDPR Art. 32(1)(c))"]),
     "bucket named like the backup bucket": (
         "  - name: exports", "  - name: backup",
         ["spec.yaml:56:11: buckets[0].name: 'backup' is the name of the backup bucket this "
@@ -256,3 +256,20 @@ def test_review_dates_are_warnings(valid_spec_text: str) -> None:
     assert warnings(edit(valid_spec_text, "review_by: 2027-06-30\n", "")) == [
         "spec.yaml:1:1: review_by: no review date: set review_by so the measures are reviewed "
         "regularly (GDPR Art. 32(1)(d))"]
+
+
+def test_hourly_backups_without_hourly_snapshots_are_accepted_with_a_warning(
+        valid_spec_text: str) -> None:
+    """spec v1's `backup: {schedule: hourly, keep: {daily: 14, weekly: 8, monthly: 24}}`."""
+    text = edit(valid_spec_text, "  schedule: daily\n  keep: {daily: 7, weekly: 4, monthly: 12}",
+                "  schedule: hourly\n  keep: {daily: 14, weekly: 8, monthly: 24}")
+    assert warnings(text) == [
+        "spec.yaml:65:13: backup.keep.hourly: hourly backups with keep.hourly 0: the newest "
+        "snapshot is always kept (a recovery point at most an hour old), but the earlier ones of "
+        "each day are forgotten at the next run, one a day stays; set keep.hourly (e.g. 24) to "
+        "keep them (GDPR Art. 32(1)(c))"]
+    spec = check_text(text, F, TODAY).spec
+    assert spec.backup is not None and spec.backup.schedule == "hourly"
+    assert dict(spec.backup.keep) == {"daily": 14, "weekly": 8, "monthly": 24}
+    kept = edit(text, "{daily: 14,", "{hourly: 24, daily: 14,")
+    assert warnings(kept) == []

@@ -63,12 +63,18 @@ def _parser() -> argparse.ArgumentParser:
                           help="overwrite edited generated files / write into a foreign directory")
     update = commands.add_parser(
         "update", help="regenerate a blueprint, keeping your edits",
-        description="Regenerate DIR from SPEC (default: the spec its manifest records, next to "
-                    "DIR) with this generator. Untouched files are replaced; a file you edited "
-                    "is never overwritten: the new version goes beside it as <file>.generated. "
-                    "--check only reports drift (exit 1 if DIR is not up to date).")
-    update.add_argument("directory", metavar="DIR")
-    update.add_argument("spec", metavar="SPEC", nargs="?")
+        description="Regenerate DIR from SPEC (default: the spec its manifest records, relative "
+                    "to DIR) with this generator. Untouched files are replaced; a file you edited "
+                    "is never overwritten: it is merged with the template change when git holds "
+                    "the version it started from, else the new version goes beside it as "
+                    "<file>.generated. --check only reports drift (exit 1 if DIR is not what SPEC "
+                    "gives now, or a <file>.generated waits to be merged).")
+    update.add_argument("directory", metavar="DIR",
+                        help="the blueprint directory (holds .safespring-blueprints.json)")
+    update.add_argument("spec", metavar="SPEC", nargs="?",
+                        help="the spec to regenerate from (default: where the manifest records "
+                             "it, relative to DIR; then <DIR>.yaml next to DIR); the manifest "
+                             "then records this one")
     update.add_argument("--check", action="store_true", help="report drift, write nothing")
     update.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
     commands.add_parser("schema", help="print the spec's JSON Schema",
@@ -109,13 +115,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Scan DIR and write its compliance report: per GDPR provision and control, "
                     "PASS / FAIL / NOT EVIDENCED / NOT APPLICABLE with the evidence, justified "
                     "skips, the review date, a diagram and an annex for the record of processing. "
-                    "Exit 1 when the verdict is FAIL.")
+                    "The spec is the one the blueprint's manifest records (relative to DIR). "
+                    "Exit 1 when the verdict is FAIL, or INCOMPLETE (no readable spec: the "
+                    "annex, the diagram and the review date need it).")
     report.add_argument("directory", metavar="DIR")
     report.add_argument("-o", "--output", metavar="PATH",
                         help="a directory (report.html, report.md, report.json) or one file whose "
                              "suffix (.html, .md, .json) picks the format; default: Markdown on "
                              "stdout")
-    report.add_argument("--spec", metavar="FILE", help="the spec (default: found via the manifest)")
+    report.add_argument("--spec", metavar="FILE",
+                        help="the spec (default: where the manifest records it, relative to DIR; "
+                             "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, scan, report",
@@ -255,7 +265,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from generator.report import FAIL, FORMATS
+    from generator.report import FAIL, FORMATS, INCOMPLETE
 
     if not Path(args.directory).is_dir():
         raise UsageError(f"{args.directory} is not a directory")
@@ -276,7 +286,12 @@ def _report(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     print(f"verdict: {built.verdict}", file=sys.stderr)
-    return 1 if built.verdict == FAIL else 0
+    if built.verdict == INCOMPLETE:
+        for issue in built.spec_issues:
+            print(f"  {issue.message}", file=sys.stderr)
+        print("  the report is incomplete (exit 1): give the spec with --spec FILE",
+              file=sys.stderr)
+    return 1 if built.verdict in (FAIL, INCOMPLETE) else 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -324,11 +339,11 @@ def _check(args: argparse.Namespace) -> int:
         report_dir = Path(args.report_dir) if args.report_dir else Path.cwd() / (
             f"{done.checked.spec.name}-compliance")
         started = time.monotonic()
-        from generator.report import FAIL
+        from generator.report import FAIL, INCOMPLETE
 
         built, written = api.report(done.target, report_dir, spec_path=args.spec, on=on,
                                     result=result)
-        step("report", built.verdict != FAIL, started,
+        step("report", built.verdict not in (FAIL, INCOMPLETE), started,
              f"verdict {built.verdict}; {report_dir} ({', '.join(written)})")
     ok = all(passed for _, passed, _ in summary)
     print(f"{'PASSED' if ok else 'FAILED'}: {sum(p for _, p, _ in summary)}/{len(summary)} steps "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,53 +107,83 @@ def _terraform() -> ModuleType:
     return run
 
 
-def terraform_env(offline: bool) -> dict[str, str]:
-    """Terraform's environment: with `offline`, the project's mirror and schema-only provider."""
+Progress = Callable[[str, "tf.Step | None"], None]
+"""Told of each Terraform step as it happens: `(name, None)` when it starts, `(name, step)`
+when it has ended, so a command can show what it is doing during a run of many seconds."""
+
+
+def _quiet(name: str, step: tf.Step | None) -> None:
+    """The default progress: nothing shown."""
+
+
+def _step(progress: Progress, name: str, run: Callable[[], tf.Step]) -> tf.Step:
+    progress(name, None)
+    step = run()
+    progress(name, step)
+    return step
+
+
+def terraform_env(offline: bool, progress: Progress = _quiet) -> dict[str, str]:
+    """Terraform's environment: with `offline`, the project's mirror and schema-only provider
+    (prepared once per user; the first time derives the provider schema, which takes a while)."""
     tf = _terraform()
     if not offline:
         return tf.base_env()
     from generator.terraform import offline as offline_toolchain
 
-    return tf.base_env(offline_toolchain.prepare().env)
+    progress("offline toolchain", None)
+    env = tf.base_env(offline_toolchain.prepare().env)
+    progress("offline toolchain", tf.Step("offline toolchain", 0))
+    return env
 
 
-def validate(directory: str | Path, *, offline: bool = False) -> TerraformChecks:
+def validate(directory: str | Path, *, offline: bool = False,
+             progress: Progress = _quiet) -> TerraformChecks:
     """`fmt -check`, `init` and `validate` on a blueprint; offline runs work on a scratch copy
     so no lock file made against the schema-only provider lands in the user's directory."""
     tf = _terraform()
     root = Path(directory)
-    env = terraform_env(offline)
-    steps = [tf.fmt_check(root, env)]
+    env = terraform_env(offline, progress)
+    steps = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))]
     if offline:
         with tf.scratch_copy(root) as copy:
-            steps.append(tf.init(copy, env, backend=False))
+            steps.append(_step(progress, "init", lambda: tf.init(copy, env, backend=False)))
             if steps[-1].ok:
-                steps.append(tf.validate(copy, env, shown_as=root))
+                steps.append(_step(progress, "validate",
+                                   lambda: tf.validate(copy, env, shown_as=root)))
     else:
-        steps.append(tf.init(root, env, backend=False))
+        steps.append(_step(progress, "init", lambda: tf.init(root, env, backend=False)))
         if steps[-1].ok:
-            steps.append(tf.validate(root, env))
+            steps.append(_step(progress, "validate", lambda: tf.validate(root, env)))
     return TerraformChecks(tuple(steps))
 
 
 def plan(directory: str | Path, *, offline: bool = False,
-         variables: dict[str, str] | None = None) -> tuple[TerraformChecks, dict]:
+         variables: dict[str, str] | None = None,
+         progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """Offline: plan a scratch copy (local backend) and return the plan as data.
     Online: `init` + `plan` in the directory itself, streaming Terraform's output."""
     tf = _terraform()
     root = Path(directory)
-    env = terraform_env(offline)
+    env = terraform_env(offline, progress)
     if offline:
         # Planning never calls Safespring Storage (no state, no refresh), but the aws provider
         # wants some credentials to configure itself: placeholders that can open nothing.
         env = {"AWS_ACCESS_KEY_ID": "offline-plan", "AWS_SECRET_ACCESS_KEY": "offline-plan",
                **env, "AWS_EC2_METADATA_DISABLED": "true"}
         with tf.scratch_copy(root) as copy:
-            steps = [tf.init(copy, env, backend=True)]
+            steps = [_step(progress, "init", lambda: tf.init(copy, env, backend=True))]
             if not steps[-1].ok:
                 return TerraformChecks(tuple(steps)), {}
-            step, data = tf.plan_json(copy, env, variables or {})
-            return TerraformChecks((*steps, step)), data
+            planned: dict = {}
+
+            def plan_step() -> tf.Step:
+                step, data = tf.plan_json(copy, env, variables or {})
+                planned.update(data)
+                return step
+
+            step = _step(progress, "plan", plan_step)
+            return TerraformChecks((*steps, step)), planned
     steps = [tf.init(root, env, stream=True)]
     if steps[-1].ok:
         args = ["plan", "-input=false", *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from generator.platform import platform
 from generator.spec.schema import schema
 
@@ -23,6 +25,8 @@ def test_flavors_cover_both_families() -> None:
 
 def test_every_site_has_https_endpoints() -> None:
     for site in platform().sites.values():
+        # ISO 3166 codes as text (a bare `NO` in YAML is false: "Oslo (False)" in an annex).
+        assert isinstance(site.country, str) and re.fullmatch("[A-Z]{2}", site.country)
         assert site.auth_url.startswith(f"https://v2.dashboard.{site.name}.safedc.net")
         assert site.s3_endpoint == f"https://s3.{site.name}.safedc.net"
 

@@ -134,20 +134,6 @@ def _mountpoint(volume: dict[str, Any]) -> Any:
 
 
 @rule
-def known_platform_values(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
-    """Flavors and images must exist on Safespring (platform data file)."""
-    for i, group in _entries(data, "instances"):
-        for key, known, what in (("flavor", ctx.platform.flavors, "flavor"),
-                                 ("image", ctx.platform.images, "image")):
-            value = group.get(key)
-            if isinstance(value, str) and value not in known:
-                hint = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-                more = f" (did you mean '{hint[0]}'?)" if hint else ""
-                yield ctx.problem(("instances", i, key),
-                                  f"unknown {what} '{value}' on Safespring{more}")
-
-
-@rule
 def ssh_sources(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     """ssh_from must be real networks, never the whole internet."""
     for i, group in _entries(data, "instances"):

@@ -31,6 +31,13 @@ def test_valid_fixture_is_accepted(valid_spec_text: str) -> None:
     assert problems(valid_spec_text) == []
 
 
+# What an unknown flavor or image is told: every valid one (written from platform.yaml).
+SIZES = "c1r2, c1r4, c1r8, c2r4, c2r8, c2r16, c4r8, c4r16, c4r32, c8r16, c8r32, c8r64, c16r32, c16r64"
+FLAVORS = ("flavors are b2.<size> (central storage) and l2.<size>.<disk> (local disk); size "
+           f"{SIZES}; l2 disk 100, 500, 1000")
+IMAGES = ("images are ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, debian-10, debian-11, debian-12, "
+          "debian-13, almalinux-8, rocky-8, rocky-9, windows-server-2019, windows-server-2022")
+
 CASES = {
     # --- unknown keys, wrong types, bad names
     "unknown key": (
@@ -75,11 +82,18 @@ CASES = {
     "unknown flavor": (
         "flavor: b2.c4r16", "flavor: b2.c4r17",
         ["spec.yaml:39:13: instances[1].flavor: unknown flavor 'b2.c4r17' on Safespring "
-         "(did you mean 'b2.c4r16'?)"]),
+         "(did you mean 'b2.c4r16'?); " + FLAVORS]),
+    "unknown flavor, nothing close": (
+        "flavor: b2.c4r16", "flavor: b2.medium",
+        ["spec.yaml:39:13: instances[1].flavor: unknown flavor 'b2.medium' on Safespring; "
+         + FLAVORS]),
     "unknown image": (
         "    image: ubuntu-24.04\n    network: private", "    image: ubuntu-42.04\n    network: private",
         ["spec.yaml:40:12: instances[1].image: unknown image 'ubuntu-42.04' on Safespring "
-         "(did you mean 'ubuntu-24.04'?)"]),
+         "(did you mean 'ubuntu-24.04'?); " + IMAGES]),
+    "unknown image, nothing close": (
+        "    image: ubuntu-24.04\n    network: private", "    image: centos-7\n    network: private",
+        ["spec.yaml:40:12: instances[1].image: unknown image 'centos-7' on Safespring; " + IMAGES]),
     "unknown volume type": (
         "        type: fast", "        type: ssd",
         ["spec.yaml:35:15: instances[0].volumes[0].type: 'ssd' is not one of: fast, large"]),

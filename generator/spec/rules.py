@@ -269,9 +269,20 @@ def buckets(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         days = bucket.get("retention_days", default_days)
         if isinstance(lock, dict) and isinstance(lock.get("days"), int) and isinstance(days, int) \
                 and lock["days"] > days:
+            own = f"buckets[{i}].retention_days"
+            if "retention_days" in bucket:
+                source = f"the {days}-day retention of {own}"
+                fix = f"raise {own}"
+            elif ("data", "retention_days") in ctx.positions.values:
+                source = f"the {days}-day retention the bucket takes from data.retention_days"
+                fix = f"set {own}"
+            else:
+                source = (f"the {days}-day retention the bucket takes from data.retention_days "
+                          f"(its default; neither is set)")
+                fix = f"set {own} (or data.retention_days)"
             yield ctx.problem(("buckets", i, "object_lock", "days"),
-                              f"Object Lock of {lock['days']} days outlives the {days}-day "
-                              "retention: objects could not be deleted in time",
+                              f"Object Lock of {lock['days']} days outlives {source}: objects "
+                              f"could not be deleted in time; lower object_lock.days or {fix}",
                               ART_STORAGE_LIMITATION)
         full = f"{name}-{bucket.get('name')}"
         if isinstance(bucket.get("name"), str) and len(full) > 63:

@@ -192,7 +192,8 @@ CASES = {
     "object lock outlives retention": (
         "days: 30}", "days: 400}",
         ["spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
-         "365-day retention: objects could not be deleted in time (GDPR Art. 5(1)(e))"]),
+         "365-day retention of buckets[0].retention_days: objects could not be deleted in time; "
+         "lower object_lock.days or raise buckets[0].retention_days (GDPR Art. 5(1)(e))"]),
     "special categories without personal": (
         "  personal: true\n  special_categories: false",
         "  personal: false\n  special_categories: true",
@@ -287,3 +288,19 @@ def test_hourly_backups_without_hourly_snapshots_are_accepted_with_a_warning(
     assert dict(spec.backup.keep) == {"daily": 14, "weekly": 8, "monthly": 24}
     kept = edit(text, "{daily: 14,", "{hourly: 24, daily: 14,")
     assert warnings(kept) == []
+
+
+def test_object_lock_names_the_retention_it_outlives(valid_spec_text: str) -> None:
+    """The bucket sets no retention: the message names data.retention_days, and says when
+    the 365 days are its default, and which key fixes it."""
+    text = edit(valid_spec_text, "days: 30}\n    retention_days: 365\n", "days: 400}\n")
+    assert problems(edit(text, "  retention_days: 730\nsite", "  retention_days: 200\nsite")) == [
+        "spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
+        "200-day retention the bucket takes from data.retention_days: objects could not be "
+        "deleted in time; lower object_lock.days or set buckets[0].retention_days "
+        "(GDPR Art. 5(1)(e))"]
+    assert problems(edit(text, "  retention_days: 730\nsite", "site")) == [
+        "spec.yaml:56:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
+        "365-day retention the bucket takes from data.retention_days (its default; neither is "
+        "set): objects could not be deleted in time; lower object_lock.days or set "
+        "buckets[0].retention_days (or data.retention_days) (GDPR Art. 5(1)(e))"]

@@ -304,3 +304,14 @@ def test_object_lock_names_the_retention_it_outlives(valid_spec_text: str) -> No
         "365-day retention the bucket takes from data.retention_days (its default; neither is "
         "set): objects could not be deleted in time; lower object_lock.days or set "
         "buckets[0].retention_days (or data.retention_days) (GDPR Art. 5(1)(e))"]
+
+
+def test_personal_data_needs_tang_servers_even_without_volumes() -> None:
+    """docs/spec.md: with personal data the log collector's volume is encrypted, so Tang
+    servers are needed unless central logging is off and no group has volumes."""
+    text = ("version: 1\nname: portal\nsite: sto2\nbackup_site: sto1\nreview_by: 2027-06-30\n"
+            "instances:\n  - name: web\n    flavor: b2.c2r4\n    image: ubuntu-24.04\n")
+    assert problems(text) == [
+        "spec.yaml:1:1: encryption.tang_servers: list your Tang servers here: the central log "
+        "collector encrypts its log volume (GDPR Art. 32(1)(a))"]
+    assert problems(text + "logging: {central: false}\n") == []

@@ -122,7 +122,9 @@ def write(target: Path, files: dict[str, bytes], *, force: bool = False) -> Writ
             edited = edited_files(target, previous)
             if edited:
                 raise OutputError(f"{target} has edits to generated files ({', '.join(edited)}); "
-                                  "they would be overwritten (use --force to discard them)")
+                                  "generate would overwrite them: `safespring-blueprints update "
+                                  f"{target}` regenerates and keeps them (or --force discards "
+                                  "them)")
     target.mkdir(parents=True, exist_ok=True)
     unchanged = [p for p, data in files.items()
                  if (target / p).is_file() and (target / p).read_bytes() == data]

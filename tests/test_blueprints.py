@@ -92,3 +92,17 @@ def test_the_readme_states_the_example_access_dates() -> None:
     ends = sorted(set(re.findall(r"^\s+expires: ([0-9-]+)$", spec, re.M)))
     said = re.search(r"its entries end on ([0-9-]+) and\s+([0-9-]+)\.", (ROOT / "README.md").read_text())
     assert said and list(said.groups()) == ends
+
+
+def test_gitignore_keeps_state_credentials_and_keys_out_of_git(tmp_path: Path) -> None:
+    """Asked of git itself: what the generated .gitignore keeps out, and what it lets in."""
+    out = generate_beside("minimal", tmp_path)
+    subprocess.run(["git", "init", "-q", str(out)], check=True)
+    kept_out = ["terraform.tfstate", "terraform.tfstate.backup", "plan.tfplan", "clouds.yaml",
+                "secure.yaml", "x.auto.tfvars", "terraform.tfvars", "terraform.tfvars.json",
+                "x.auto.tfvars.json", "portal.pem", "tls/portal.key", ".terraform/x"]
+    let_in = ["main.tf", "versions.tf", "README.md", "cloud-init/app.yaml", "clouds.yaml.example"]
+    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=out,
+                          input="\n".join(kept_out + let_in) + "\n", capture_output=True,
+                          text=True)
+    assert proc.stdout.split() == kept_out

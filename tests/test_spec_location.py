@@ -67,3 +67,17 @@ def test_a_report_without_its_spec_is_incomplete_and_exits_1(
     assert f"looked for {tmp_path}/minimal.yaml, {tmp_path}/minimal.yml" in err
     assert "give the spec with --spec FILE" in err
     assert (tmp_path / "out" / "report.md").is_file()  # written all the same, saying why
+
+
+def test_a_manifest_from_before_the_path_was_recorded_finds_the_spec_next_to_dir(
+        tmp_path: Path) -> None:
+    spec = tmp_path / "clinic.yaml"
+    shutil.copyfile(FIXTURES / "specs" / "valid.yaml", spec)
+    blueprint = tmp_path / "clinic"
+    api.generate(spec, blueprint, on=TODAY)
+    manifest = json.loads((blueprint / MANIFEST).read_text())
+    del manifest["spec"]["path"]
+    (blueprint / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    assert find_spec(blueprint) == (spec.resolve(), ())
+    _, result = api.update(blueprint, on=TODAY, check_only=True)
+    assert not result.drift

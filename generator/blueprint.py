@@ -16,11 +16,13 @@ import yaml
 from generator import __version__, ci
 from generator.capabilities import CAPABILITIES, backup, endpoints, network
 from generator.guest.backup import restore_instructions
+from generator.guest.proxy import tls_paths
 from generator.platform import platform
 from generator.render import cloudinit
 from generator.render.engine import render_hcl, render_markdown
 from generator.render.hcl import ref
 from generator.spec.model import COLLECTOR_GROUP, Bucket, InstanceGroup, Spec
+from generator.terraform import TERRAFORM_MIN
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 
@@ -159,6 +161,10 @@ clouds.yaml
 secure.yaml
 *.auto.tfvars
 terraform.tfvars
+*.tfvars.json
+# Certificates and keys (a provided endpoint certificate goes onto the instance, not here).
+*.pem
+*.key
 """
 
 
@@ -192,6 +198,8 @@ def render(spec: Spec) -> dict[str, bytes]:
         "uses_openstack": bool(spec.groups or _applications(spec)),
         "persons": [a for a in spec.access if a.kind == "person"],
         "version": __version__,
+        "terraform_min": TERRAFORM_MIN,
+        "tls_paths": lambda endpoint: tls_paths(endpoint.name),
         "collector": COLLECTOR_GROUP,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }

@@ -1,8 +1,9 @@
 """Command line: parse arguments, call the library, print, choose the exit code.
 
-Exit codes: 0 success; 1 the action failed (e.g. output would lose edits); 2 the spec or the
-command line was rejected; 70 an internal error (reported without a traceback unless
-SAFESPRING_BLUEPRINTS_DEBUG=1).
+Exit codes: 0 success; 1 the action failed (e.g. output would lose edits, a check failed, a
+report is FAIL or INCOMPLETE); 2 the spec or the command line was rejected; 3 a prerequisite is
+missing (terraform not on PATH, a bad SAFESPRING_BLUEPRINTS_TF_MIRROR); 70 an internal error
+(reported without a traceback unless SAFESPRING_BLUEPRINTS_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import __version__, api
+from generator.errors import MissingPrerequisite
 from generator.spec import SpecError
 from generator.write import OutputError
+
+if TYPE_CHECKING:
+    from generator.terraform.run import Step
 
 
 class UsageError(Exception):
@@ -28,7 +35,13 @@ examples:
   safespring-blueprints generate my-service.yaml -o infra/  # writes infra/
   safespring-blueprints schema > spec.schema.json           # for your editor
 
-The spec format is described in the README (spec v1); `schema` prints it as JSON Schema.
+exit codes:
+  0 success   1 the action failed (a check, a FAIL or INCOMPLETE report, edits in the way)
+  2 the spec or the command line was rejected   3 a prerequisite is missing (terraform, a mirror)
+  70 an internal error (a bug: please report it)
+
+The spec format is docs/spec.md in the project's repository (spec v1); `schema` prints it as
+JSON Schema.
 """
 
 
@@ -55,12 +68,18 @@ def _parser() -> argparse.ArgumentParser:
                           help="overwrite edited generated files / write into a foreign directory")
     update = commands.add_parser(
         "update", help="regenerate a blueprint, keeping your edits",
-        description="Regenerate DIR from SPEC (default: the spec its manifest records, next to "
-                    "DIR) with this generator. Untouched files are replaced; a file you edited "
-                    "is never overwritten: the new version goes beside it as <file>.generated. "
-                    "--check only reports drift (exit 1 if DIR is not up to date).")
-    update.add_argument("directory", metavar="DIR")
-    update.add_argument("spec", metavar="SPEC", nargs="?")
+        description="Regenerate DIR from SPEC (default: the spec its manifest records, relative "
+                    "to DIR) with this generator. Untouched files are replaced; a file you edited "
+                    "is never overwritten: it is merged with the template change when git holds "
+                    "the version it started from, else the new version goes beside it as "
+                    "<file>.generated. --check only reports drift (exit 1 if DIR is not what SPEC "
+                    "gives now, or a <file>.generated waits to be merged).")
+    update.add_argument("directory", metavar="DIR",
+                        help="the blueprint directory (holds .safespring-blueprints.json)")
+    update.add_argument("spec", metavar="SPEC", nargs="?",
+                        help="the spec to regenerate from (default: where the manifest records "
+                             "it, relative to DIR; then <DIR>.yaml next to DIR); the manifest "
+                             "then records this one")
     update.add_argument("--check", action="store_true", help="report drift, write nothing")
     update.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
     commands.add_parser("schema", help="print the spec's JSON Schema",
@@ -90,24 +109,34 @@ def _parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", help="scan a blueprint with the GDPR policy pack (Checkov, in-process)",
         description="Scan DIR with the GDPR policy pack and Checkov's built-in Terraform checks "
-                    "(offline). Exit 1 on any failed check; a skip without a written reason "
-                    "counts as a failure.")
-    scan.add_argument("directory", metavar="DIR", nargs="?", default=".")
-    scan.add_argument("--format", choices=("cli", "json", "sarif", "junit"), default="cli")
-    scan.add_argument("-o", "--output", metavar="FILE", help="write the result here, not stdout")
+                    "(offline), DIR and everything under it. Exit 1 on any failed check; a skip "
+                    "without a written reason counts as a failure.")
+    scan.add_argument("directory", metavar="DIR", nargs="?",
+                      help="the blueprint directory (default: the current directory, if it is a "
+                           "blueprint: it holds .safespring-blueprints.json)")
+    scan.add_argument("--format", choices=("cli", "json", "sarif", "junit"), default="cli",
+                      help="cli: failures and skips with reasons (default); json: every finding; "
+                           "sarif: failures for code scanning, paths relative to the git "
+                           "repository's root (else to DIR); junit: one test case per finding")
+    scan.add_argument("-o", "--output", metavar="FILE",
+                      help="write the result here, not stdout (the summary still goes to stderr)")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
     report = commands.add_parser(
         "report", help="the compliance report of a blueprint (HTML, Markdown, JSON)",
         description="Scan DIR and write its compliance report: per GDPR provision and control, "
                     "PASS / FAIL / NOT EVIDENCED / NOT APPLICABLE with the evidence, justified "
                     "skips, the review date, a diagram and an annex for the record of processing. "
-                    "Exit 1 when the verdict is FAIL.")
+                    "The spec is the one the blueprint's manifest records (relative to DIR). "
+                    "Exit 1 when the verdict is FAIL, or INCOMPLETE (no readable spec: the "
+                    "annex, the diagram and the review date need it).")
     report.add_argument("directory", metavar="DIR")
     report.add_argument("-o", "--output", metavar="PATH",
                         help="a directory (report.html, report.md, report.json) or one file whose "
                              "suffix (.html, .md, .json) picks the format; default: Markdown on "
                              "stdout")
-    report.add_argument("--spec", metavar="FILE", help="the spec (default: found via the manifest)")
+    report.add_argument("--spec", metavar="FILE",
+                        help="the spec (default: where the manifest records it, relative to DIR; "
+                             "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, scan, report",
@@ -132,17 +161,32 @@ def _parser() -> argparse.ArgumentParser:
 
 def _scan(args: argparse.Namespace) -> int:
     from generator import scan
+    from generator.git import repository_prefix
+    from generator.write import MANIFEST, read_manifest
 
-    if not Path(args.directory).is_dir():
-        raise UsageError(f"{args.directory} is not a directory")
-    result = scan.scan(args.directory)
-    render = {"cli": lambda r: scan.to_text(r, show_passed=args.show_passed),
-              "json": scan.to_json, "sarif": scan.to_sarif, "junit": scan.to_junit}[args.format]
-    text = render(result)
+    directory = Path(args.directory) if args.directory else Path.cwd()
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory")
+    if args.directory is None and read_manifest(directory) is None:
+        raise UsageError(f"give DIR: the current directory holds no {MANIFEST}, so it is no "
+                         "blueprint (without DIR, scan checks the blueprint you are in, never a "
+                         "whole tree)")
+    print(f"scanning {args.directory or '.'} ...", file=sys.stderr, flush=True)
+    result = scan.scan(directory)
+    if args.format == "sarif":
+        text = scan.to_sarif(result, uri_prefix=repository_prefix(directory) or "")
+    else:
+        render = {"cli": lambda r: scan.to_text(r, show_passed=args.show_passed),
+                  "json": scan.to_json, "junit": scan.to_junit}[args.format]
+        text = render(result)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.output or args.format != "cli":  # the cli text ends with the same line
+        s = result.summary
+        print(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped"
+              + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -190,9 +234,10 @@ def _update(args: argparse.Namespace) -> int:
         print("up to date" if not result.drift else "drift: run `safespring-blueprints update`",
               file=sys.stderr)
         return 1 if result.drift else 0
+    kept = len(result.kept_edits) + len(result.conflicts) + len(result.pending)
     print(f"updated {args.directory}: {len(result.added) + len(result.updated)} written, "
-          f"{len(result.unchanged)} unchanged, {len(result.kept_edits) + len(result.conflicts)} "
-          f"edits kept, {len(result.merged)} merged, {len(result.removed)} removed",
+          f"{len(result.unchanged)} unchanged, {kept} edits kept, {len(result.merged)} merged, "
+          f"{len(result.removed)} removed",
           file=sys.stderr)
     return 0
 
@@ -204,14 +249,27 @@ def _schema(_: argparse.Namespace) -> int:
     return 0
 
 
-def _print_steps(checks: api.TerraformChecks) -> None:
-    for step in checks.steps:
-        status = "ok" if step.ok else "FAILED"
-        print(f"{step.name}: {status}", file=sys.stderr)
-        for diagnostic in step.diagnostics:
-            print(f"  {diagnostic.format()}", file=sys.stderr)
+class _Progress:
+    """Prints each Terraform step on stderr when it starts and when it ends, with what went
+    wrong, so a run of many seconds is never silent."""
+
+    def __init__(self, indent: str = "") -> None:
+        self.indent = indent
+        self.started: dict[str, float] = {}
+
+    def __call__(self, name: str, step: Step | None) -> None:
+        now = time.monotonic()
+        if step is None:
+            self.started[name] = now
+            print(f"{self.indent}{name} ...", file=sys.stderr, flush=True)
+            return
+        took = now - self.started.pop(name, now)
+        lines = [f"{name}: {'ok' if step.ok else 'FAILED'} ({took:.1f} s)"]
+        lines += [f"  {d.format()}" for d in step.diagnostics]
         if not step.ok and not step.diagnostics and step.output.strip():
-            print("  " + step.output.strip().replace("\n", "\n  "), file=sys.stderr)
+            lines.append("  " + step.output.strip().replace("\n", "\n  "))
+        print("\n".join(self.indent + line.replace("\n", "\n" + self.indent) for line in lines),
+              file=sys.stderr, flush=True)
 
 
 def _variables(pairs: list[str]) -> dict[str, str]:
@@ -225,15 +283,14 @@ def _variables(pairs: list[str]) -> dict[str, str]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    checks = api.validate(args.directory, offline=args.offline)
-    _print_steps(checks)
+    checks = api.validate(args.directory, offline=args.offline, progress=_Progress())
     return 0 if checks.ok else 1
 
 
 def _plan(args: argparse.Namespace) -> int:
-    checks, data = api.plan(args.directory, offline=args.offline, variables=_variables(args.variables))
+    checks, data = api.plan(args.directory, offline=args.offline,
+                            variables=_variables(args.variables), progress=_Progress())
     if args.offline:
-        _print_steps(checks)
         for change in data.get("resource_changes", []):
             print(f"{'+'.join(change['change']['actions'])} {change['address']}")
     return 0 if checks.ok else 1
@@ -246,7 +303,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from generator.report import FAIL, FORMATS
+    from generator.report import FAIL, FORMATS, INCOMPLETE
 
     if not Path(args.directory).is_dir():
         raise UsageError(f"{args.directory} is not a directory")
@@ -267,12 +324,16 @@ def _report(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
     print(f"verdict: {built.verdict}", file=sys.stderr)
-    return 1 if built.verdict == FAIL else 0
+    if built.verdict == INCOMPLETE:
+        for issue in built.spec_issues:
+            print(f"  {issue.message}", file=sys.stderr)
+        print("  the report is incomplete (exit 1): give the spec with --spec FILE",
+              file=sys.stderr)
+    return 1 if built.verdict in (FAIL, INCOMPLETE) else 0
 
 
 def _check(args: argparse.Namespace) -> int:
     import tempfile
-    import time
 
     from generator import scan
 
@@ -282,6 +343,10 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
     summary: list[tuple[str, bool, str]] = []
 
+    def begin(name: str) -> float:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        return time.monotonic()
+
     def step(name: str, ok: bool, started: float, detail: str = "") -> bool:
         took = time.monotonic() - started
         summary.append((name, ok, detail))
@@ -290,20 +355,18 @@ def _check(args: argparse.Namespace) -> int:
         return ok
 
     with tempfile.TemporaryDirectory(prefix="ssb-check-") as tmp:
-        started = time.monotonic()
+        started = begin("generate")
         target = Path(args.output) if args.output else Path(tmp) / "blueprint"
         done = api.generate(args.spec, target, on=on)
         for warning in done.warnings:
             print(f"warning: {warning.format(args.spec)}", file=sys.stderr)
         step("generate", True, started, str(done.target) if args.output else "")
-        started = time.monotonic()
-        checks = api.validate(done.target, offline=not args.online)
+        started = begin("validate")
+        checks = api.validate(done.target, offline=not args.online, progress=_Progress("  "))
         bad = [d.format() for s in checks.steps for d in s.diagnostics]
         step("validate", checks.ok, started, "; ".join(bad[:3]) or
              ("" if checks.ok else next(s.name for s in checks.steps if not s.ok)))
-        for line in bad:
-            print(f"  {line}", file=sys.stderr)
-        started = time.monotonic()
+        started = begin("scan")
         result = scan.scan(done.target)
         counts = result.summary
         step("scan", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
@@ -314,12 +377,12 @@ def _check(args: argparse.Namespace) -> int:
                       f" {', '.join(finding.controls)}", file=sys.stderr)
         report_dir = Path(args.report_dir) if args.report_dir else Path.cwd() / (
             f"{done.checked.spec.name}-compliance")
-        started = time.monotonic()
-        from generator.report import FAIL
+        started = begin("report")
+        from generator.report import FAIL, INCOMPLETE
 
         built, written = api.report(done.target, report_dir, spec_path=args.spec, on=on,
                                     result=result)
-        step("report", built.verdict != FAIL, started,
+        step("report", built.verdict not in (FAIL, INCOMPLETE), started,
              f"verdict {built.verdict}; {report_dir} ({', '.join(written)})")
     ok = all(passed for _, passed, _ in summary)
     print(f"{'PASSED' if ok else 'FAILED'}: {sum(p for _, p, _ in summary)}/{len(summary)} steps "
@@ -353,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as exc:
         print(f"safespring-blueprints: {exc}; nothing was changed", file=sys.stderr)
         return 1
+    except MissingPrerequisite as exc:
+        print(f"safespring-blueprints: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: no traceback reaches a user

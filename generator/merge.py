@@ -11,30 +11,22 @@ and the caller falls back to writing the new version beside the file.
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import tempfile
 from pathlib import Path
 
+from generator.git import git as _git
+from generator.git import repository_prefix
+
 HISTORY_DEPTH = 200  # commits searched for the base, newest first
-_TIMEOUT = 30
-
-
-def _git(args: list[str], cwd: Path, stdin: bytes | None = None) -> bytes | None:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True,
-                              timeout=_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError):  # no git, or it hung: no merge, never a crash
-        return None
-    return proc.stdout if proc.returncode == 0 else None
 
 
 def find_base(file: Path, digest: str) -> bytes | None:
     """The committed (or staged) content of `file` whose SHA-256 is `digest`, if git has it."""
     directory = file.parent
-    prefix = _git(["rev-parse", "--show-prefix"], directory)
+    prefix = repository_prefix(directory)
     if prefix is None:
         return None
-    in_repo = prefix.decode("utf-8", "surrogateescape").strip() + file.name
+    in_repo = prefix + file.name
     revisions = [f":{in_repo}"]
     listed = _git(["rev-list", f"--max-count={HISTORY_DEPTH}", "HEAD", "--", file.name], directory)
     revisions += [f"{commit}:{in_repo}" for commit in (listed or b"").decode().split()]

@@ -161,8 +161,12 @@ def to_json(result: ScanResult) -> str:
 _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "note", "INFO": "note"}
 
 
-def to_sarif(result: ScanResult) -> str:
-    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only)."""
+def to_sarif(result: ScanResult, *, uri_prefix: str = "") -> str:
+    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only).
+
+    Paths are relative to the scanned directory; `uri_prefix` (the directory's path in its
+    repository, e.g. `blueprints/portal/`) makes them relative to the repository root, where
+    code scanning looks for them."""
     failed = result.failed
     rules: dict[str, dict[str, Any]] = {}
     for f in failed:
@@ -180,7 +184,7 @@ def to_sarif(result: ScanResult) -> str:
         "message": {"text": f"{f.check_name} ({f.resource})"
                     + (f": {'; '.join(f.details)}" if f.details else "")},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": f.file},
+            "artifactLocation": {"uri": uri_prefix + f.file},
             "region": {"startLine": max(f.line, 1)}}}],
     } for f in failed]
     doc = {

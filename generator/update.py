@@ -4,8 +4,9 @@ The manifest records the hash of every file as it was generated. Comparing it wi
 disk tells an untouched file (replace it freely) from an edited one. An edited file whose
 template changed is merged three ways when git holds the version it was generated as and the
 two changes do not overlap (`generator.merge`); otherwise it is left alone and the new version
-is written beside it as `<file>.generated` for the user to merge. Files the generator no longer
-makes are removed only when untouched.
+is written beside it as `<file>.generated` for the user to merge; until that file is gone, the
+blueprint counts as drifted (`update --check` exits 1). Files the generator no longer makes are
+removed only when untouched.
 """
 
 from __future__ import annotations
@@ -29,19 +30,23 @@ class UpdatePlan:
     kept_edits: list[str] = field(default_factory=list)      # edited; template unchanged
     merged: list[str] = field(default_factory=list)          # edited; merged with the template
     conflicts: list[str] = field(default_factory=list)       # edited; template changed too
+    pending: list[str] = field(default_factory=list)         # edited; <file>.generated not merged yet
     removed: list[str] = field(default_factory=list)
     kept_removed: list[str] = field(default_factory=list)    # no longer generated, but edited
 
     @property
     def drift(self) -> bool:
         """Whether the directory differs from what the generator would write now."""
-        return bool(self.added or self.updated or self.merged or self.conflicts or self.removed)
+        return bool(self.added or self.updated or self.merged or self.conflicts or self.pending
+                    or self.removed)
 
     def lines(self) -> list[str]:
         labels = (("added", self.added), ("updated", self.updated),
                   ("kept your edit (template unchanged)", self.kept_edits),
                   ("merged your edit with the new template (3-way, base from git)", self.merged),
                   ("kept your edit; new version beside it as <file>" + SUFFIX, self.conflicts),
+                  ("not merged yet: your edit, with the new version beside it as <file>" + SUFFIX
+                   + " (merge it, then delete the " + SUFFIX + " file)", self.pending),
                   ("removed (no longer generated)", self.removed),
                   ("kept (no longer generated, but you edited it)", self.kept_removed))
         return [f"{label}: {path}" for label, paths in labels for path in paths]
@@ -72,7 +77,10 @@ def plan(target: Path, files: dict[str, bytes]) -> tuple[UpdatePlan, dict[str, b
             result.updated.append(path)
             to_write[path] = data
         elif sha256(data) == generated_before.get(path):
-            result.kept_edits.append(path)
+            # The template did not change since the last run, but if that run left the new
+            # version beside the edit, the file is still not what the spec gives: drift.
+            pending = (target / (path + SUFFIX)).is_file()
+            (result.pending if pending else result.kept_edits).append(path)
         else:
             merged = _merged(on_disk, current, generated_before.get(path), data)
             if merged is not None:

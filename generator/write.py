@@ -38,15 +38,46 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest(files: dict[str, bytes], spec_name: str, spec_source: bytes) -> bytes:
-    """The record `update` uses to tell generated content from the user's edits."""
+def spec_location(spec_path: Path, target: Path) -> str:
+    """Where the spec is, seen from the blueprint directory (POSIX, e.g. `../portal.yaml`), so
+    `update` and `report` find it wherever it sits, as long as the two move together."""
+    spec, root = Path(spec_path).resolve(), Path(target).resolve()
+    try:
+        return PurePosixPath(Path(os.path.relpath(spec, root))).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return spec.as_posix()
+
+
+def manifest(files: dict[str, bytes], spec_path: Path, target: Path, spec_source: bytes) -> bytes:
+    """The record `update` uses to tell generated content from the user's edits, and where the
+    spec it was generated from is (relative to `target`)."""
     body = {
         "generator": "safespring-blueprints",
         "version": __version__,
-        "spec": {"file": spec_name, "sha256": sha256(spec_source)},
+        "spec": {"file": Path(spec_path).name, "path": spec_location(spec_path, target),
+                 "sha256": sha256(spec_source)},
         "files": {path: sha256(data) for path, data in sorted(files.items())},
     }
     return (json.dumps(body, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def find_spec(target: Path) -> tuple[Path | None, tuple[str, ...]]:
+    """The spec of the blueprint in `target` and every place looked at, in order: the path the
+    manifest records (relative to `target`), then, as blueprints made before it was recorded
+    were found, the manifest's file name and `<DIR>.yaml` next to `target`."""
+    tried: list[Path] = []
+    recorded = (read_manifest(target) or {}).get("spec")
+    recorded = recorded if isinstance(recorded, dict) else {}
+    if isinstance(recorded.get("path"), str) and recorded["path"]:
+        tried.append(target / recorded["path"])
+    name = recorded.get("file")
+    if isinstance(name, str) and name and PurePosixPath(name).name == name:
+        tried.append(target.parent / name)
+    tried += [target.parent / f"{target.name}.yaml", target.parent / f"{target.name}.yml"]
+    for path in tried:
+        if path.is_file():  # as written: `..` after a symlink means what the OS says
+            return path.resolve(), ()
+    return None, tuple(dict.fromkeys(os.path.normpath(p) for p in tried))
 
 
 def read_manifest(target: Path) -> dict | None:
@@ -91,7 +122,9 @@ def write(target: Path, files: dict[str, bytes], *, force: bool = False) -> Writ
             edited = edited_files(target, previous)
             if edited:
                 raise OutputError(f"{target} has edits to generated files ({', '.join(edited)}); "
-                                  "they would be overwritten (use --force to discard them)")
+                                  "generate would overwrite them: `safespring-blueprints update "
+                                  f"{target}` regenerates and keeps them (or --force discards "
+                                  "them)")
     target.mkdir(parents=True, exist_ok=True)
     unchanged = [p for p, data in files.items()
                  if (target / p).is_file() and (target / p).read_bytes() == data]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from generator import __version__
@@ -81,8 +83,10 @@ def test_scan_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     assert ok.code == 0, ok.err
     doc = json.loads(ok.out)
     assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] > 0
-    bad = tmp_path / "minimal"
+    repo = tmp_path / "repo"
+    bad = repo / "blueprints" / "minimal"
     shutil.copytree(ROOT / "blueprints" / "minimal", bad)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     main = bad / "main.tf"
     open_rule = ('      direction        = "egress"\n      ethertype        = "IPv4"\n'
                  '      protocol         = "tcp"\n      port_range_min   = 443\n'
@@ -91,11 +95,21 @@ def test_scan_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     assert open_rule in text
     main.write_text(text.replace(open_rule, open_rule.replace("egress", "ingress")
                                  .replace("443", "22"), 1))
-    failed = run_cli("scan", str(bad), "--format", "sarif", "-o", str(tmp_path / "out.sarif"))
+    # Without DIR inside a blueprint: that blueprint. -o FILE still prints the summary.
+    failed = run_cli("scan", "--format", "sarif", "-o", str(tmp_path / "out.sarif"), cwd=bad)
     assert failed.code == 1
+    assert re.search(r"^1 failed, [0-9]+ passed, [0-9]+ skipped; wrote .*out\.sarif$",
+                     failed.err, re.M), failed.err
     sarif = json.loads((tmp_path / "out.sarif").read_text())
-    assert sarif["runs"][0]["results"], "a failed scan writes its findings"
+    results = sarif["runs"][0]["results"]
+    assert results, "a failed scan writes its findings"
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in results for loc in r["locations"]}
+    # From the repository root, where code scanning looks for them:
+    assert uris and all(u.startswith("blueprints/minimal/") and (repo / u).is_file() for u in uris)
     assert run_cli("scan", str(tmp_path / "nope")).code == 2
+    outside = run_cli("scan", cwd=tmp_path)  # no blueprint here: no tree walk, a usage error
+    assert outside.code == 2 and "give DIR" in outside.err and not outside.out
 
 
 def test_controls_cli_lists_the_catalogue() -> None:

@@ -25,19 +25,36 @@ EXAMPLES = sorted(p.parent.parent.parent.name for p in (ROOT / "modules").glob("
 VARIABLES = {"key_pair": "offline-test"}
 
 
+def _recorder() -> tuple[list[str], api.Progress]:
+    """Progress events as `start NAME` / `end NAME ok`, in the order they were told."""
+    events: list[str] = []
+
+    def progress(name: str, step: object) -> None:
+        events.append(f"start {name}" if step is None else f"end {name} {step.ok}")
+
+    return events, progress
+
+
 def _plan_matches(directory: Path, name: str) -> None:
-    checks, plan = api.plan(directory, offline=True, variables=VARIABLES)
+    events, progress = _recorder()
+    checks, plan = api.plan(directory, offline=True, variables=VARIABLES, progress=progress)
     failed = [s for s in checks.steps if not s.ok]
     assert not failed, "\n".join(f"{s.name}: {s.output[-3000:]}" for s in failed)
+    assert events == ["start offline toolchain", "end offline toolchain True", "start init",
+                      "end init True", "start plan", "end plan True"]
     problems = inventory.check(plan, INVENTORIES / f"{name}.yaml")
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("name", BLUEPRINTS)
 def test_blueprint_validates_offline(name: str) -> None:
-    checks = api.validate(ROOT / "blueprints" / name, offline=True)
+    events, progress = _recorder()
+    checks = api.validate(ROOT / "blueprints" / name, offline=True, progress=progress)
     assert checks.ok, "\n".join(d.format() for s in checks.steps for d in s.diagnostics)
     assert [s.name for s in checks.steps] == ["fmt", "init", "validate"]
+    assert events == [f"{when} {step}{' True' if when == 'end' else ''}"
+                      for step in ("offline toolchain", "fmt", "init", "validate")
+                      for when in ("start", "end")]
 
 
 @pytest.mark.parametrize("name", BLUEPRINTS)

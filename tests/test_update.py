@@ -164,3 +164,29 @@ def test_without_the_base_in_history_nothing_is_merged(generated: Path,
     main.write_text(edited)
     _, result = api.update(generated, on=TODAY)
     assert result.conflicts == ["main.tf"] and main.read_text() == edited
+
+
+def test_a_generated_file_waiting_beside_an_edit_is_drift(
+        generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11's scenario: outside git, edit main.tf, change the spec, update (which writes
+    main.tf.generated): --check must keep reporting drift until the user has merged it."""
+    spec = generated.parent / "clinic.yaml"
+    main = generated / "main.tf"
+    edited = main.read_text() + "# my own change\n"
+    main.write_text(edited)
+    spec.write_text(spec.read_text().replace("count: 2", "count: 3"))
+    today = ["--today", TODAY.isoformat()]
+    assert cli.main(["update", str(generated), *today]) == 0
+    waiting = generated / ("main.tf" + SUFFIX)
+    assert "count = 3" in waiting.read_text() and "count = 3" not in main.read_text()
+    capsys.readouterr()
+    assert cli.main(["update", str(generated), "--check", *today]) == 1
+    out, err = capsys.readouterr()
+    assert "not merged yet" in out and "main.tf" in out and "drift" in err
+    assert cli.main(["update", str(generated), *today]) == 0  # a second update changes nothing
+    assert main.read_text() == edited and waiting.is_file()
+    main.write_text(waiting.read_text() + "# my own change\n")  # the user merges ...
+    waiting.unlink()  # ... and removes the new version: up to date, the edit kept
+    capsys.readouterr()
+    assert cli.main(["update", str(generated), "--check", *today]) == 0
+    assert "up to date" in capsys.readouterr().err

@@ -28,8 +28,9 @@ def test_edited_generated_file_is_not_overwritten_without_force(tmp_path: Path) 
     out = tmp_path / "bp"
     api.generate(SPEC, out, on=TODAY)
     (out / "main.tf").write_text((out / "main.tf").read_text() + "# my edit\n")
-    with pytest.raises(OutputError, match=r"main\.tf"):
+    with pytest.raises(OutputError, match=r"main\.tf") as refused:
         api.generate(SPEC, out, on=TODAY)
+    assert f"`safespring-blueprints update {out}` regenerates and keeps them" in str(refused.value)
     assert (out / "main.tf").read_text().endswith("# my edit\n")
     api.generate(SPEC, out, on=TODAY, force=True)
     assert not (out / "main.tf").read_text().endswith("# my edit\n")

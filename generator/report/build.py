@@ -23,6 +23,7 @@ from generator.scan import Finding, ScanResult, scan
 from generator.spec import SpecError, check_file
 from generator.spec.errors import Problem, format_path
 from generator.spec.model import COLLECTOR_GROUP, COLLECTOR_PORT, Spec
+from generator.write import find_spec as find_recorded_spec
 from generator.write import read_manifest
 
 SCHEMA_VERSION = 1
@@ -424,17 +425,8 @@ def _blueprint_facts(directory: Path, spec_path: Path | None) -> BlueprintFacts:
 
 
 def find_spec(directory: Path) -> tuple[Path | None, tuple[str, ...]]:
-    """The spec of a blueprint: the manifest's spec file, else `<DIR>.yaml`, both next to DIR."""
-    tried: list[Path] = []
-    manifest = read_manifest(directory)
-    name = ((manifest or {}).get("spec") or {}).get("file")
-    if isinstance(name, str) and name and PurePosixPath(name).name == name:
-        tried.append(directory.parent / name)
-    tried += [directory.parent / f"{directory.name}.yaml", directory.parent / f"{directory.name}.yml"]
-    for path in dict.fromkeys(tried):
-        if path.is_file():
-            return path, ()
-    return None, tuple(p.name for p in dict.fromkeys(tried))
+    """The spec of a blueprint and, when none is found, every place looked at (`write`)."""
+    return find_recorded_spec(directory)
 
 
 def _issue(p: Problem) -> SpecIssue:

@@ -134,20 +134,6 @@ def _mountpoint(volume: dict[str, Any]) -> Any:
 
 
 @rule
-def known_platform_values(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
-    """Flavors and images must exist on Safespring (platform data file)."""
-    for i, group in _entries(data, "instances"):
-        for key, known, what in (("flavor", ctx.platform.flavors, "flavor"),
-                                 ("image", ctx.platform.images, "image")):
-            value = group.get(key)
-            if isinstance(value, str) and value not in known:
-                hint = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
-                more = f" (did you mean '{hint[0]}'?)" if hint else ""
-                yield ctx.problem(("instances", i, key),
-                                  f"unknown {what} '{value}' on Safespring{more}")
-
-
-@rule
 def ssh_sources(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     """ssh_from must be real networks, never the whole internet."""
     for i, group in _entries(data, "instances"):
@@ -283,9 +269,20 @@ def buckets(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         days = bucket.get("retention_days", default_days)
         if isinstance(lock, dict) and isinstance(lock.get("days"), int) and isinstance(days, int) \
                 and lock["days"] > days:
+            own = f"buckets[{i}].retention_days"
+            if "retention_days" in bucket:
+                source = f"the {days}-day retention of {own}"
+                fix = f"raise {own}"
+            elif ("data", "retention_days") in ctx.positions.values:
+                source = f"the {days}-day retention the bucket takes from data.retention_days"
+                fix = f"set {own}"
+            else:
+                source = (f"the {days}-day retention the bucket takes from data.retention_days "
+                          f"(its default; neither is set)")
+                fix = f"set {own} (or data.retention_days)"
             yield ctx.problem(("buckets", i, "object_lock", "days"),
-                              f"Object Lock of {lock['days']} days outlives the {days}-day "
-                              "retention: objects could not be deleted in time",
+                              f"Object Lock of {lock['days']} days outlives {source}: objects "
+                              f"could not be deleted in time; lower object_lock.days or {fix}",
                               ART_STORAGE_LIMITATION)
         full = f"{name}-{bucket.get('name')}"
         if isinstance(bucket.get("name"), str) and len(full) > 63:
@@ -331,8 +328,9 @@ ACCESS_NOTICE_DAYS = 30
 
 
 def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list[Problem]:
-    """Things that do not stop generation but a reviewer must see: an overdue review, and
-    access that ends soon (after that day the spec is rejected until it is renewed)."""
+    """Things that do not stop generation but a reviewer must see: an overdue review, access
+    that ends soon (after that day the spec is rejected until it is renewed), and hourly
+    backups that keep no hourly snapshot (spec v1 allows it; what it means is said)."""
     out = []
     for i, entry in _entries(data, "access"):
         ends = _date(entry.get("expires"))
@@ -343,6 +341,15 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
             out.append(Problem(line, column, path, f"access ends on {ends}, in {days} day"
                                f"{'' if days == 1 else 's'}: renew it or remove the entry before "
                                "then (after that day the spec is rejected)", ART_CONFIDENTIALITY))
+    backup = data.get("backup")
+    if isinstance(backup, dict) and backup.get("schedule") == "hourly" and isinstance(
+            backup.get("keep"), dict) and not backup["keep"].get("hourly"):
+        line, column = positions.of(("backup", "schedule"))
+        out.append(Problem(line, column, ("backup", "keep", "hourly"), "hourly backups with "
+                           "keep.hourly 0: the newest snapshot is always kept (a recovery point "
+                           "at most an hour old), but the earlier ones of each day are forgotten "
+                           "at the next run, one a day stays; set keep.hourly (e.g. 24) to keep "
+                           "them", ART_RESTORE))
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))
@@ -377,14 +384,15 @@ def backups(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     with_volumes = [i for i, g in _entries(data, "instances") if g.get("volumes")]
     if not with_volumes:
         return
+    keep = backup.get("keep") if isinstance(backup, dict) else None
+    if isinstance(keep, dict) and not any(keep.values()):
+        yield ctx.problem(("backup", "keep"), "keeps no snapshot (every count is 0): keep at "
+                          "least one so there is something to restore", ART_RESTORE,
+                          at=("backup", "keep") if "keep" in backup else ("backup",))
     for i, bucket in _entries(data, "buckets"):
         if bucket.get("name") == "backup":
             yield ctx.problem(("buckets", i, "name"), "'backup' is the name of the backup bucket "
                               "this deployment gets in backup_site; choose another name")
-    if isinstance(backup, dict) and backup.get("schedule") == "hourly" and isinstance(
-            backup.get("keep"), dict) and not backup["keep"].get("hourly"):
-        yield ctx.problem(("backup", "keep", "hourly"), "hourly backups need keep.hourly above 0, "
-                          "or all but one a day are forgotten at once", at=("backup", "schedule"))
 
 
 def _central_logging(data: dict[str, Any]) -> bool:

@@ -1,7 +1,8 @@
 """The published JSON Schema: validation with friendly, located messages, and its defaults.
 
 The schema file is the one place that states the spec's shape and its constant defaults;
-`x-messages` in it carry the human wording for pattern and enum failures.
+`x-messages` in it carry the human wording for pattern and enum failures (`{value}` and
+`{hint}` in one stand for the rejected value and a "did you mean").
 """
 
 from __future__ import annotations
@@ -72,7 +73,13 @@ def _problems(error: Failure, spec: LoadedSpec) -> list[Problem]:
                 for name in error.validator_value if name not in value]
     line, column = at(path)
     if custom:
-        message = custom
+        # `{value}` and `{hint}` in a message stand for the value and a "did you mean".
+        hint = ""
+        if error.validator == "enum" and "{hint}" in custom:
+            close = difflib.get_close_matches(str(value), [str(o) for o in error.validator_value],
+                                              n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+        message = custom.replace("{value}", _show(value)).replace("{hint}", hint)
     elif error.validator == "type":
         wanted = _TYPE_NAMES.get(error.validator_value, error.validator_value)
         message = f"must be {wanted}, not {_kind(value)} {_show(value)}"

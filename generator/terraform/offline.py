@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.cache import cache_root
+from generator.errors import MissingPrerequisite
+from generator.terraform import TERRAFORM_MISSING
 from generator.terraform.schema import (
     PROVIDER_ADDRESS,
     PROVIDER_VERSION,
@@ -42,7 +44,7 @@ PLATFORM = "linux_amd64"
 _SCHEMA_ENV = "SAFESPRING_BLUEPRINTS_OPENSTACK_SCHEMA"  # read by generator.terraform.provider
 
 
-class ToolchainError(RuntimeError):
+class ToolchainError(MissingPrerequisite):
     """A prerequisite of the offline toolchain is missing; the message says which and how to fix it."""
 
 
@@ -140,7 +142,7 @@ def prepare(cache_dir: Path | None = None) -> Toolchain:
     """Create (or reuse) the offline mirror and CLI config; safe to call from parallel processes."""
     terraform = shutil.which("terraform")
     if terraform is None:
-        raise ToolchainError("terraform is not on PATH; install Terraform 1.11 or newer.")
+        raise ToolchainError(TERRAFORM_MISSING)
     try:
         find_assembly()
         import tf.runner  # noqa: F401  (the provider needs it; fail here, not inside Terraform)

@@ -18,8 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.errors import MissingPrerequisite
+from generator.terraform import TERRAFORM_MISSING
 
-class TerraformMissing(RuntimeError):
+
+class TerraformMissing(MissingPrerequisite):
     """terraform is not on PATH."""
 
 
@@ -57,7 +60,7 @@ class Step:
 def terraform_binary() -> str:
     found = shutil.which("terraform")
     if not found:
-        raise TerraformMissing("terraform is not on PATH (Terraform >= 1.6 is needed)")
+        raise TerraformMissing(TERRAFORM_MISSING)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 
@@ -14,8 +15,13 @@ COMMITTED = ROOT / "blueprints" / "patient-portal"
 
 
 def generate(tmp_path: Path, cache: Path, name: str, **env: str) -> Path:
+    """The example generated as the repository holds it: the spec beside the blueprint, so the
+    manifest records the same spec path (`../patient-portal.yaml`)."""
+    spec = tmp_path / SPEC.name
+    if not spec.exists():
+        shutil.copyfile(SPEC, spec)
     out = tmp_path / name
-    result = run_cli("generate", str(SPEC), "-o", str(out),
+    result = run_cli("generate", str(spec), "-o", str(out),
                      env={"XDG_CACHE_HOME": str(cache), **env})
     assert result.code == 0, result.err
     return out

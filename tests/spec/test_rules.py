@@ -31,6 +31,13 @@ def test_valid_fixture_is_accepted(valid_spec_text: str) -> None:
     assert problems(valid_spec_text) == []
 
 
+# What an unknown flavor or image is told: every valid one (written from platform.yaml).
+SIZES = "c1r2, c1r4, c1r8, c2r4, c2r8, c2r16, c4r8, c4r16, c4r32, c8r16, c8r32, c8r64, c16r32, c16r64"
+FLAVORS = ("flavors are b2.<size> (central storage) and l2.<size>.<disk> (local disk); size "
+           f"{SIZES}; l2 disk 100, 500, 1000")
+IMAGES = ("images are ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, debian-10, debian-11, debian-12, "
+          "debian-13, almalinux-8, rocky-8, rocky-9, windows-server-2019, windows-server-2022")
+
 CASES = {
     # --- unknown keys, wrong types, bad names
     "unknown key": (
@@ -75,11 +82,18 @@ CASES = {
     "unknown flavor": (
         "flavor: b2.c4r16", "flavor: b2.c4r17",
         ["spec.yaml:39:13: instances[1].flavor: unknown flavor 'b2.c4r17' on Safespring "
-         "(did you mean 'b2.c4r16'?)"]),
+         "(did you mean 'b2.c4r16'?); " + FLAVORS]),
+    "unknown flavor, nothing close": (
+        "flavor: b2.c4r16", "flavor: b2.medium",
+        ["spec.yaml:39:13: instances[1].flavor: unknown flavor 'b2.medium' on Safespring; "
+         + FLAVORS]),
     "unknown image": (
         "    image: ubuntu-24.04\n    network: private", "    image: ubuntu-42.04\n    network: private",
         ["spec.yaml:40:12: instances[1].image: unknown image 'ubuntu-42.04' on Safespring "
-         "(did you mean 'ubuntu-24.04'?)"]),
+         "(did you mean 'ubuntu-24.04'?); " + IMAGES]),
+    "unknown image, nothing close": (
+        "    image: ubuntu-24.04\n    network: private", "    image: centos-7\n    network: private",
+        ["spec.yaml:40:12: instances[1].image: unknown image 'centos-7' on Safespring; " + IMAGES]),
     "unknown volume type": (
         "        type: fast", "        type: ssd",
         ["spec.yaml:35:15: instances[0].volumes[0].type: 'ssd' is not one of: fast, large"]),
@@ -141,10 +155,10 @@ CASES = {
          "instances[0].volumes[0] uses luks-tang; instances[1].volumes[0] uses luks-tang; the "
          "central log collector encrypts its log volume; backups bind their repository key to "
          "them (GDPR Art. 32(1)(a))"]),
-    "hourly backups that keep no hourly snapshot": (
-        "  schedule: daily", "  schedule: hourly",
-        ["spec.yaml:65:13: backup.keep.hourly: hourly backups need keep.hourly above 0, or all "
-         "but one a day are forgotten at once"]),
+    "backups that keep nothing": (
+        "{daily: 7, weekly: 4, monthly: 12}", "{daily: 0, weekly: 0, monthly: 0}",
+        ["spec.yaml:66:9: backup.keep: keeps no snapshot (every count is 0): keep at least one "
+         "so there is something to restore (GDPR Art. 32(1)(c))"]),
     "bucket named like the backup bucket": (
         "  - name: exports", "  - name: backup",
         ["spec.yaml:56:11: buckets[0].name: 'backup' is the name of the backup bucket this "
@@ -178,7 +192,8 @@ CASES = {
     "object lock outlives retention": (
         "days: 30}", "days: 400}",
         ["spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
-         "365-day retention: objects could not be deleted in time (GDPR Art. 5(1)(e))"]),
+         "365-day retention of buckets[0].retention_days: objects could not be deleted in time; "
+         "lower object_lock.days or raise buckets[0].retention_days (GDPR Art. 5(1)(e))"]),
     "special categories without personal": (
         "  personal: true\n  special_categories: false",
         "  personal: false\n  special_categories: true",
@@ -256,3 +271,47 @@ def test_review_dates_are_warnings(valid_spec_text: str) -> None:
     assert warnings(edit(valid_spec_text, "review_by: 2027-06-30\n", "")) == [
         "spec.yaml:1:1: review_by: no review date: set review_by so the measures are reviewed "
         "regularly (GDPR Art. 32(1)(d))"]
+
+
+def test_hourly_backups_without_hourly_snapshots_are_accepted_with_a_warning(
+        valid_spec_text: str) -> None:
+    """spec v1's `backup: {schedule: hourly, keep: {daily: 14, weekly: 8, monthly: 24}}`."""
+    text = edit(valid_spec_text, "  schedule: daily\n  keep: {daily: 7, weekly: 4, monthly: 12}",
+                "  schedule: hourly\n  keep: {daily: 14, weekly: 8, monthly: 24}")
+    assert warnings(text) == [
+        "spec.yaml:65:13: backup.keep.hourly: hourly backups with keep.hourly 0: the newest "
+        "snapshot is always kept (a recovery point at most an hour old), but the earlier ones of "
+        "each day are forgotten at the next run, one a day stays; set keep.hourly (e.g. 24) to "
+        "keep them (GDPR Art. 32(1)(c))"]
+    spec = check_text(text, F, TODAY).spec
+    assert spec.backup is not None and spec.backup.schedule == "hourly"
+    assert dict(spec.backup.keep) == {"daily": 14, "weekly": 8, "monthly": 24}
+    kept = edit(text, "{daily: 14,", "{hourly: 24, daily: 14,")
+    assert warnings(kept) == []
+
+
+def test_object_lock_names_the_retention_it_outlives(valid_spec_text: str) -> None:
+    """The bucket sets no retention: the message names data.retention_days, and says when
+    the 365 days are its default, and which key fixes it."""
+    text = edit(valid_spec_text, "days: 30}\n    retention_days: 365\n", "days: 400}\n")
+    assert problems(edit(text, "  retention_days: 730\nsite", "  retention_days: 200\nsite")) == [
+        "spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
+        "200-day retention the bucket takes from data.retention_days: objects could not be "
+        "deleted in time; lower object_lock.days or set buckets[0].retention_days "
+        "(GDPR Art. 5(1)(e))"]
+    assert problems(edit(text, "  retention_days: 730\nsite", "site")) == [
+        "spec.yaml:56:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
+        "365-day retention the bucket takes from data.retention_days (its default; neither is "
+        "set): objects could not be deleted in time; lower object_lock.days or set "
+        "buckets[0].retention_days (or data.retention_days) (GDPR Art. 5(1)(e))"]
+
+
+def test_personal_data_needs_tang_servers_even_without_volumes() -> None:
+    """docs/spec.md: with personal data the log collector's volume is encrypted, so Tang
+    servers are needed unless central logging is off and no group has volumes."""
+    text = ("version: 1\nname: portal\nsite: sto2\nbackup_site: sto1\nreview_by: 2027-06-30\n"
+            "instances:\n  - name: web\n    flavor: b2.c2r4\n    image: ubuntu-24.04\n")
+    assert problems(text) == [
+        "spec.yaml:1:1: encryption.tang_servers: list your Tang servers here: the central log "
+        "collector encrypts its log volume (GDPR Art. 32(1)(a))"]
+    assert problems(text + "logging: {central: false}\n") == []

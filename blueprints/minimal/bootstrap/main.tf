@@ -2,7 +2,7 @@
 # deployment's Terraform state. Apply once, before `terraform init` in the parent directory.
 # Its own state is local (it holds only the bucket's settings, no secrets).
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
   required_providers {
     aws = {
       source  = "hashicorp/aws"

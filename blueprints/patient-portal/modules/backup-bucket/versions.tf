@@ -1,7 +1,7 @@
 terraform {
-  # 1.9 is the first release whose variable validations may refer to other variables
-  # (noncurrent_retention_days > lock_days).
-  required_version = ">= 1.9.0"
+  # The project's one Terraform minimum. This module alone needs 1.9: its variable
+  # validations refer to other variables (noncurrent_retention_days > lock_days).
+  required_version = ">= 1.10"
 
   required_providers {
     aws = {

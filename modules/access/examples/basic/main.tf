@@ -1,6 +1,6 @@
 # A CI deployer credential that works until the end of 31 January 2027 (UTC).
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     openstack = {

@@ -5,7 +5,7 @@
 # AWS_SECRET_ACCESS_KEY) or a shared credentials file profile (AWS_PROFILE); never write them here.
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     aws = {

@@ -3,7 +3,7 @@
 # l2 build runner (local disk, single copy, no personal data) to show the other flavor class.
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     openstack = {

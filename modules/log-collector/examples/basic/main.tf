@@ -1,6 +1,6 @@
 # A log collector for a deployment with personal data: encrypted log volume, TLS receiver.
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     openstack = {

@@ -1,7 +1,7 @@
 # Two instance groups: web answers TLS from the world and reaches db on 5432; db accepts only
 # that. SSH only from an admin network. Everything else is denied, outbound included.
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     openstack = {

@@ -5,7 +5,7 @@
 # then the attachments. Nothing points backwards, so there is no dependency cycle.
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     openstack = {

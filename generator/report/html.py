@@ -189,6 +189,20 @@ def to_html(report: Report) -> str:
     else:
         out.append(f'<p class="review">{e(r.review.message)}</p>')
 
+    if r.off_in_spec:
+        personal = d is not None and d.personal
+        out.append(f'<section class="banner {"b-fail" if personal else "b-ne"}" '
+                   'aria-label="measures off in the spec">'
+                   "<h2>Measures off in the spec</h2><p>"
+                   + ("The spec declares personal data and leaves out these measures: each one "
+                      "fails its control." if personal else
+                      "The spec declares no personal data and leaves out these measures: their "
+                      "controls are NOT APPLICABLE here, never PASS.") + "</p><ul>"
+                   + "".join(f"<li><code>{e(m.key)}</code> "
+                             f"({f'line {m.line}' if m.line else 'not in the spec'}), "
+                             f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
+                             f"{e(m.message)} ({e(m.article)})</li>" for m in r.off_in_spec)
+                   + "</ul></section>")
     out.append('<nav><strong>Contents</strong><ol><li><a href="#provisions">GDPR provisions</a>'
                '</li><li><a href="#deployment">Deployment</a></li><li><a href="#controls">Controls'
                '</a></li><li><a href="#other">Checks outside the catalogue</a></li>'

@@ -26,17 +26,21 @@ from generator.report import (
 from generator.report.build import STATUSES
 from generator.report.diagram import svg
 from generator.scan import ScanResult, scan
+from generator.spec import check_file
 from tests.conftest import TODAY
 from tests.report.conftest import BLUEPRINTS, copy_blueprint
 
 HOSTILE = "<script>alert(1)</script> ${x} `tick` | pipe [link](http://evil.example) &amp; # h"
 
 
-def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool) -> str:
-    """The status rule restated from the scan alone, to compare the report against."""
+def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool,
+                    off: bool = False) -> str:
+    """The status rule restated from the scan and whether the spec leaves the measure off."""
     mine = [f for f in result.findings if f.check_id in control_checks]
-    if any(f.status == "failed" for f in mine):
+    if any(f.status == "failed" for f in mine) or (off and personal):
         return FAIL
+    if off:
+        return NOT_APPLICABLE
     if any(f.status == "passed" for f in mine):
         return PASS
     if not control_checks or mine or personal:
@@ -71,14 +75,17 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     assert not report.review.overdue
     by_id = {c.id: c for c in report.controls}
     assert list(by_id) == [c.id for c in controls()]
+    off = {m.control for m in check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off}
     for c in controls():
         personal = report.deployment.personal
-        assert by_id[c.id].status == expected_status(c.checks, result, personal), c.id
+        assert by_id[c.id].status == expected_status(c.checks, result, personal,
+                                                     c.id in off), c.id
     assert_no_unearned_pass(report)
     # Controls without checks are never shown as passing, whatever the blueprint.
     for c in controls():
         if not c.checks:
-            assert by_id[c.id].status == NOT_EVIDENCED
+            assert by_id[c.id].status == (NOT_APPLICABLE if c.id in off and not personal
+                                          else FAIL if c.id in off else NOT_EVIDENCED)
     # Every skip keeps its written reason.
     for c in report.controls:
         for e in c.evidence:
@@ -302,9 +309,12 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
     empty = ScanResult(root=str(BLUEPRINTS / name), findings=())
     report = build(BLUEPRINTS / name, today=TODAY, result=empty)
     personal = report.deployment.personal
+    off = {m.control for m in report.off_in_spec}
     for c in report.controls:
         assert c.status != PASS
-        if c.checks and not personal:
+        if c.id in off:
+            assert c.status == (FAIL if personal else NOT_APPLICABLE), c.id
+        elif c.checks and not personal:
             assert c.status == NOT_APPLICABLE, c.id
         else:
             assert c.status == NOT_EVIDENCED, c.id

@@ -129,6 +129,7 @@ class ControlResult:
     seed_citation: str | None
     modules: tuple[str, ...]
     checks: tuple[str, ...]
+    fails_with: tuple[str, ...]  # checks whose failure fails the control, whose pass is no evidence
     gaps: str
     status: str
     why: str
@@ -688,7 +689,8 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
                + ", so a person must decide whether it needs such resources.")
     return ControlResult(
         id=c.id, title=c.title, safespring=c.safespring, articles=c.articles,
-        seed_citation=c.seed_citation, modules=c.modules, checks=c.checks, gaps=c.gaps,
+        seed_citation=c.seed_citation, modules=c.modules, checks=c.checks,
+        fails_with=c.fails_with, gaps=c.gaps,
         status=status, why=why, passed=passed, failed=failed, skipped=skipped, evidence=ev,
         notes=notes)
 
@@ -789,7 +791,8 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     for f in result.findings:
         # Mapped through the catalogue of this process, not the ids the scan recorded, so a
         # scan result from elsewhere cannot disagree with the control list printed.
-        claimed = [c.id for c in controls() if f.check_id in c.checks]
+        claimed = [c.id for c in controls() if f.check_id in c.checks
+                   or (f.status == "failed" and f.check_id in c.fails_with)]
         if claimed:
             for cid in claimed:
                 by_control.setdefault(cid, []).append(_evidence(f))

@@ -137,6 +137,10 @@ def _control(c: ControlResult) -> str:
              f"<dt>On Safespring</dt><dd>{e(c.safespring)}</dd>",
              "<dt>Checks</dt><dd>" + (", ".join(f"<code>{e(x)}</code>" for x in c.checks)
                                       or "none: assessed by hand") + "</dd>"]
+    if c.fails_with:
+        parts.append("<dt>Also failed by</dt><dd>" + ", ".join(
+            f"<code>{e(x)}</code>" for x in c.fails_with) + " (a failure counts against this "
+            "control; a pass is no evidence for it)</dd>")
     if c.notes:
         parts.append("<dt>This deployment</dt><dd>" + "<br>".join(e(n) for n in c.notes) + "</dd>")
     if c.gaps:

@@ -132,6 +132,9 @@ def to_markdown(report: Report) -> str:
                 "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles))}",
                 f"- On Safespring: {md(c.safespring)}",
                 f"- Checks: {', '.join(code(x) for x in c.checks) or 'none (assessed by hand)'}"]
+        if c.fails_with:
+            out.append(f"- Also failed by: {', '.join(code(x) for x in c.fails_with)} (a failure "
+                       "counts against this control; a pass is no evidence for it)")
         if c.seed_citation:
             out.append(f"- Safespring's GDPR page cites: {md(c.seed_citation)}")
         out += [f"- This deployment: {md(n)}" for n in c.notes]

@@ -34,10 +34,11 @@ HOSTILE = "<script>alert(1)</script> ${x} `tick` | pipe [link](http://evil.examp
 
 
 def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool,
-                    off: bool = False) -> str:
+                    off: bool = False, fails_with: tuple[str, ...] = ()) -> str:
     """The status rule restated from the scan and whether the spec leaves the measure off."""
     mine = [f for f in result.findings if f.check_id in control_checks]
-    if any(f.status == "failed" for f in mine) or (off and personal):
+    against = [f for f in result.findings if f.check_id in fails_with and f.status == "failed"]
+    if any(f.status == "failed" for f in mine) or against or (off and personal):
         return FAIL
     if off:
         return NOT_APPLICABLE
@@ -79,7 +80,7 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     for c in controls():
         personal = report.deployment.personal
         assert by_id[c.id].status == expected_status(c.checks, result, personal,
-                                                     c.id in off), c.id
+                                                     c.id in off, c.fails_with), c.id
     assert_no_unearned_pass(report)
     # Controls without checks are never shown as passing, whatever the blueprint.
     for c in controls():
@@ -127,6 +128,40 @@ def test_open_ssh_to_the_world_fails_access(tmp_path: Path) -> None:
     html = to_html(report)
     assert re.search(r'id="gdpr-acc-2".*?badge s-fail">FAIL<', html, re.S)
     assert "**FAIL**" in to_markdown(report)
+
+
+def test_tls_in_transit_counts_only_evidence_for_tls(portal_scan: ScanResult) -> None:
+    """GDPR-ENC-2 passes on TLS-only bucket policies; the security-group check (egress to the
+    world on tcp 80 and 123 included) is no evidence for TLS and does not appear there."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
+    assert enc2.status == PASS
+    assert {e.check_id for e in enc2.evidence} == {"CKV_GDPR_9"}
+    assert all(e.resource.endswith("aws_s3_bucket_policy.this") for e in enc2.evidence)
+    assert enc2.fails_with == ("CKV_GDPR_2",)
+    acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
+    assert any(e.check_id == "CKV_GDPR_2" for e in acc2.evidence)
+
+
+def test_a_plain_port_open_to_the_world_fails_tls_in_transit(tmp_path: Path) -> None:
+    directory = copy_blueprint("minimal", tmp_path)
+    main = directory / "main.tf"
+    rule = ('"app/egress-tcp-80-world-ipv4" = {\n      group            = "app"\n'
+            '      direction        = "egress"')
+    text = main.read_text("utf-8")
+    assert rule in text, "the minimal blueprint's port 80 rule moved: update this test"
+    main.write_text(text.replace(rule, rule.replace('"egress"', '"ingress"')), "utf-8")
+
+    report = build(directory, today=TODAY, result=scan(directory))
+    by_id = {c.id: c for c in report.controls}
+    for cid in ("GDPR-ACC-2", "GDPR-ENC-2"):
+        assert by_id[cid].status == FAIL, cid
+        assert any(e.check_id == "CKV_GDPR_2" and e.status == "failed" and "tcp-80" in e.resource
+                   for e in by_id[cid].evidence), cid
+    # Only the failure reaches GDPR-ENC-2: the other rules' passes stay with GDPR-ACC-2.
+    assert not any(e.check_id == "CKV_GDPR_2" and e.status == "passed"
+                   for e in by_id["GDPR-ENC-2"].evidence)
+    assert "Also failed by: `CKV_GDPR_2`" in to_markdown(report)
 
 
 def test_overdue_review_and_expired_access_are_flagged(portal_scan: ScanResult) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.platform import platform
-from generator.report.build import AnnexSection, Deployment, GroupFacts, Review
+from generator.report.build import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
 
 
 def _list(items: list[str]) -> str:
@@ -44,15 +44,33 @@ def _purpose(d: Deployment) -> AnnexSection:
 
 
 def _location(d: Deployment) -> AnnexSection:
-    s = d.site
-    text = [f"All instances, volumes and buckets run on Safespring's site {s.name} in {s.city} "
-            f"({s.country}), on the OpenStack compute and S3-compatible storage of Safespring, a "
-            "Swedish provider acting as processor."]
+    def where(site: SiteFacts) -> str:
+        return f"{site.name} in {site.city} ({site.country})"
+
+    sites = {d.site.name: d.site, **({d.backup_site.name: d.backup_site} if d.backup_site else {})}
+    text = ["Everything runs on the OpenStack compute and S3-compatible storage of Safespring, a "
+            "Swedish provider acting as processor. Where each resource is kept:"]
+    groups = [f"{g.name} ({_n(g.count, 'instance')}"
+              + (f", with {'volume' if len(g.volumes) == 1 else 'volumes'} "
+                 f"{_list([v.name for v in g.volumes])}" if g.volumes else "") + ")"
+              for g in d.groups]
+    if groups:
+        text.append(f"Instances with their disks and data volumes, on Safespring's site "
+                    f"{where(d.site)}: {_list(groups)}.")
+    role = {"data": "data", "backup": "backups", "state": "Terraform state"}
+    buckets = [f"{b.name} ({role.get(b.role, b.role)}) on {where(sites[b.site])}"
+               if b.site in sites else f"{b.name} ({role.get(b.role, b.role)}) on {b.site}"
+               for b in d.buckets]
+    if buckets:
+        text.append(f"Buckets on Safespring Storage: {_list(buckets)}.")
+    if d.state_backend == "local":
+        text.append("The Terraform state is a local file on the machine that runs Terraform "
+                    "(state.backend: local), not on Safespring; it holds every attribute of the "
+                    "resources, including secrets such as application credentials.")
     if d.backup and d.backup.bucket and d.backup_site:
-        b = d.backup_site
-        text.append(f"Backups are stored on a second Safespring site, {b.name} in {b.city} "
-                    f"({b.country}), so a site-wide incident does not take data and backups "
-                    "together.")
+        text.append(f"The backups of the data volumes go to a second Safespring site, "
+                    f"{where(d.backup_site)}, so a site-wide incident does not take those "
+                    "volumes and their backups together.")
     text.append("The Terraform providers point only at Safespring endpoints; the infrastructure "
                 "itself transfers no personal data to a third country (Art. 44).")
     if d.tang_servers:

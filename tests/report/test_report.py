@@ -337,6 +337,20 @@ def test_every_provision_and_control_is_in_every_format(portal_scan: ScanResult)
         assert fact in annex, fact
 
 
+def test_the_annex_gives_the_site_of_every_resource(portal_scan: ScanResult) -> None:
+    """The backup bucket is on the backup site (sto1), everything else on the site (sto2)."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    location = next(s for s in report.annex if s.title == "Where the data is stored")
+    text = " ".join(location.paragraphs)
+    assert "All instances" not in text
+    for bucket in report.deployment.buckets:
+        site = {"backup": "sto1"}.get(bucket.role, "sto2")
+        assert bucket.site == site
+        assert re.search(rf"{bucket.name} \([^)]*\) on {site} in Stockholm", text), bucket.name
+    assert re.search(r"on Safespring's site sto2 in Stockholm \(SE\): web \(2 instances, with "
+                     r"volume data\), db \(1 instance, with volume pgdata\) and log-collector", text)
+
+
 @pytest.mark.parametrize("name", ["patient-portal", "minimal"])
 def test_an_empty_scan_evidences_nothing(name: str) -> None:
     """With no findings at all nothing passes; personal data turns 'nothing to check' into a

@@ -143,8 +143,8 @@ def _network(d: Deployment) -> AnnexSection:
 def _access(d: Deployment, today: dt.date) -> AnnexSection:
     limit = platform().max_access_days
     text = [f"Access is granted per person and per application, each with an expiry date at "
-            f"most {limit} days ahead; credentials live in clouds.yaml and the environment, never "
-            "in the Terraform files."]
+            f"most {limit} days ahead; people's credentials live in clouds.yaml and the "
+            "environment, never in the Terraform files."]
     rows = []
     for a in d.access:
         when = f"until {a.expires}"
@@ -155,6 +155,14 @@ def _access(d: Deployment, today: dt.date) -> AnnexSection:
         text.append(f"Access granted by the spec: {'; '.join(rows)}.")
     else:
         text.append("The spec names nobody with access.")
+    apps = [a.name for a in d.access if a.kind == "application"]
+    if apps:
+        where = (f"the bucket {d.state_bucket} on {d.site.name}" if d.state_bucket
+                 else "a local state file on the machine that runs Terraform")
+        text.append(f"The secret of each application credential the blueprint creates "
+                    f"({_list(apps)}) is stored in the Terraform state, in {where}: whoever can "
+                    "read the state can use it until it expires, so access to the state must be "
+                    "limited like access to the application itself.")
     text.append("Removing leavers and rotating credentials happens in Safespring's identity "
                 "service (Keystone) and must be part of the controller's routines.")
     return AnnexSection("Who has access, and until when", tuple(text))

@@ -606,6 +606,13 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
               + (", EXPIRED)" if a.expired else ")") for a in d.access]
     out["GDPR-ACC-1"] = ((f"Access named in the spec: {'; '.join(people)}."
                           if people else "The spec names no access."),)
+    apps = [a for a in d.access if a.kind == "application"]
+    if apps:
+        out["GDPR-ACC-1"] += (
+            f"The secret of the application credential{'s' if len(apps) > 1 else ''} "
+            + ", ".join(f"{a.name} (until {a.expires})" for a in apps)
+            + f" is stored in the Terraform state, {_state_location(d)}: whoever can read the "
+            "state can act as that application until the credential expires.",)
     world = [f"{e.hostname} (tcp 443 on {e.instance})" for e in d.endpoints]
     ssh = sorted({c for g in d.groups for c in g.ssh_from})
     out["GDPR-ACC-2"] = (
@@ -638,6 +645,13 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
         f"{b.name}: current objects expire after {b.retention_days} days."
         for b in d.buckets if b.retention_days is not None) or ("No data bucket is declared.",)
     return out
+
+
+def _state_location(d: Deployment) -> str:
+    if d.state_bucket:
+        return (f"in the bucket {d.state_bucket} on {d.site.name} (private, TLS-only, versioned; "
+                "replaced versions are kept for a while)")
+    return "in the local file terraform.tfstate on the machine that runs Terraform"
 
 
 # ---- statuses ------------------------------------------------------------------------------

@@ -337,6 +337,33 @@ def test_every_provision_and_control_is_in_every_format(portal_scan: ScanResult)
         assert fact in annex, fact
 
 
+def test_access_says_the_application_secret_is_in_the_state(portal_scan: ScanResult,
+                                                            tmp_path: Path) -> None:
+    """GDPR-ACC-1 and the annex say where the application credential's secret ends up. It is
+    true: the provider schema (3.0.0) has `secret` as an attribute, which Terraform stores in
+    state like every attribute, and no write-only form of it that would stay out."""
+    from generator.terraform.schema import PROVIDER_ADDRESS, load_schema
+
+    schema = load_schema(tmp_path)["provider_schemas"][PROVIDER_ADDRESS]
+    attributes = schema["resource_schemas"]["openstack_identity_application_credential_v3"][
+        "block"]["attributes"]
+    assert "secret" in attributes and not any(name.endswith("_wo") for name in attributes)
+    assert 'openstack_identity_application_credential_v3" "this"' in (
+        BLUEPRINTS / "patient-portal" / "modules" / "access" / "main.tf").read_text("utf-8")
+
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    acc1 = next(c for c in report.controls if c.id == "GDPR-ACC-1")
+    note = " ".join(acc1.notes)
+    assert "ci-deployer (until 2027-01-31) is stored in the Terraform state, in the bucket " \
+           "tfstate-patient-portal on sto2" in note
+    assert "Terraform stores it in the state" in acc1.safespring
+    assert "nothing secret" not in acc1.safespring.lower()
+    access = next(s for s in report.annex if s.title == "Who has access, and until when")
+    assert any("(ci-deployer) is stored in the Terraform state" in p for p in access.paragraphs)
+    for writer in (to_markdown, to_html, to_json):
+        assert "is stored in the Terraform state" in writer(report)
+
+
 def test_the_annex_gives_the_site_of_every_resource(portal_scan: ScanResult) -> None:
     """The backup bucket is on the backup site (sto1), everything else on the site (sto2)."""
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)

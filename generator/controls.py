@@ -31,7 +31,7 @@ class Control:
     title: str
     safespring: str
     articles: tuple[str, ...]
-    seed_citation: str | None
+    seed_citation: str | None  # what Safespring's GDPR page cites (the seed of the catalogue)
     modules: tuple[str, ...]
     checks: tuple[str, ...]
     gaps: str
@@ -137,7 +137,7 @@ def controls_markdown() -> str:
         "",
         "Each control says what it means on Safespring, which GDPR provisions it serves (paragraph",
         "level, Regulation (EU) 2016/679) and which checks of the policy pack evidence it. Where",
-        "Safespring's GDPR page cites a different provision, its citation is shown as the seed.",
+        "Safespring's GDPR page cites a different provision, its citation is shown too.",
         "",
         "| control | title | GDPR | checks |",
         "|---|---|---|---|",

@@ -81,8 +81,8 @@ def _location(d: Deployment) -> AnnexSection:
 
 
 def _encryption(d: Deployment) -> AnnexSection:
-    text = ["At rest, Safespring encrypts every disk of its storage clusters (dm-crypt); it "
-            "holds those keys."]
+    text = ["At rest, Safespring encrypts every disk in its data centres and holds those keys "
+            "(Safespring's GDPR page on safespring.com, \"Data Encryption\")."]
     vols = [(g, v) for g in d.groups for v in g.volumes]
     enc = [f"{g.name}/{v.name} ({v.size_gb} GB, mounted at {v.mountpoint})"
            for g, v in vols if v.encrypted]
@@ -107,9 +107,10 @@ def _encryption(d: Deployment) -> AnnexSection:
     if data:
         text.append(f"The bucket{'s' if len(data) > 1 else ''} {_list(data)} "
                     f"{'has' if len(data) == 1 else 'have'} no server-side encryption with "
-                    "customer keys (Safespring Storage offers none); objects are protected by "
-                    "the platform's disk encryption unless the application encrypts them "
-                    "before upload.")
+                    "customer keys (Safespring Storage offers no SSE-S3 or SSE-KMS, "
+                    "docs.safespring.com/storage/s3-compatibility/); objects are protected by "
+                    "the platform's disk encryption only, unless the application encrypts them "
+                    "before upload. Nothing in the blueprint does that or enforces it.")
     transit = [f"{e.hostname} (served by {e.instance}, TLS {e.min_tls} or newer, "
                f"{'ACME' if e.certificate == 'acme' else e.certificate} certificate)"
                for e in d.endpoints]
@@ -193,8 +194,10 @@ def _retention(d: Deployment) -> AnnexSection:
 def _backup(d: Deployment) -> AnnexSection:
     if not d.backup or not d.backup.bucket:
         return AnnexSection("Backups and restore", (
-            "The blueprint generates no backup job. Safespring does not back up customer data: "
-            "restoring data after an incident (Art. 32(1)(c)) needs another arrangement.",))
+            "The blueprint generates no backup job. Safespring does not back up customer data "
+            "(Safespring's GDPR page on safespring.com, \"Backup and Recovery\"): restoring "
+            "data after an incident (Art. 32(1)(c)) needs another arrangement.",
+            *_buckets_not_copied(d)))
     b = d.backup
     site = d.backup_site
     where = f"{site.name} ({site.city}, {site.country})" if site else str(b.site)
@@ -211,7 +214,18 @@ def _backup(d: Deployment) -> AnnexSection:
     if d.logging.central:
         text.append(f"The {d.logging.collector} group is not backed up: its logs have their own "
                     "retention, which backups would outlive.")
+    text += _buckets_not_copied(d)
     return AnnexSection("Backups and restore", tuple(text))
+
+
+def _buckets_not_copied(d: Deployment) -> list[str]:
+    data = [b.name for b in d.buckets if b.role == "data"]
+    if not data:
+        return []
+    return [f"The bucket{'s' if len(data) > 1 else ''} {_list(data)} "
+            f"{'is' if len(data) == 1 else 'are'} not backed up and not copied to another site: "
+            "versioning keeps earlier versions on the same site only, and Safespring Storage "
+            "has no replication. A site-wide incident can take that data with it."]
 
 
 def _logging(d: Deployment) -> AnnexSection:
@@ -233,8 +247,10 @@ def _logging(d: Deployment) -> AnnexSection:
     text.append("auditd records security-relevant events and AIDE checks file integrity on every "
                 "instance; their findings travel with the logs." if lg.intrusion_detection
                 else "Intrusion detection (auditd, AIDE) is switched off in the spec.")
-    text.append("Safespring keeps its own platform logs and S3 request logs (90 days, "
-                "available from Safespring support).")
+    text.append("Safespring logs every request to its S3 storage and keeps it for 90 days; the "
+                "controller can ask Safespring support for the part about its data "
+                "(docs.safespring.com/service/audit_logging/, which lists this for the site "
+                "sto1).")
     return AnnexSection("Logging and intrusion detection", tuple(text))
 
 
@@ -243,8 +259,9 @@ def _resilience(d: Deployment) -> AnnexSection:
     central = [_group(g) for g in d.groups if g.storage == "central-3-copy"]
     local = [_group(g) for g in d.groups if g.storage != "central-3-copy"]
     if central:
-        text.append(f"{_list(central)} boot from central block storage kept in three copies "
-                    "across a Ceph cluster; a failed disk loses no data.")
+        text.append(f"{_list(central)} boot from central block storage, where data is kept in "
+                    "three copies across a cluster (Safespring's GDPR page on safespring.com, "
+                    "\"Redundancy\"); a failed disk loses no data.")
     if local:
         text.append(f"{_list(local)} use local disks with a single copy: a failed disk loses "
                     "what is on them.")

@@ -29,7 +29,7 @@ from generator.spec.measures import MeasureOff, measures_off
 from generator.spec.model import COLLECTOR_GROUP, COLLECTOR_PORT, Spec
 from generator.write import read_manifest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -126,7 +126,7 @@ class ControlResult:
     title: str
     safespring: str
     articles: tuple[str, ...]
-    seed_citation: str | None
+    safespring_citation: str | None  # what Safespring's GDPR page cites for the measure
     modules: tuple[str, ...]
     checks: tuple[str, ...]
     fails_with: tuple[str, ...]  # checks whose failure fails the control, whose pass is no evidence
@@ -635,6 +635,11 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
                              f"{d.backup.bucket} on {d.backup.site}; keeps {keep}.",)
     else:
         out["GDPR-BAK-1"] = ("The spec generates no backup job.",)
+    data = [b.name for b in d.buckets if b.role == "data"]
+    if data:
+        out["GDPR-BAK-1"] += (
+            f"Not backed up, and not copied to another site: {', '.join(data)}. Versioning keeps "
+            f"earlier versions on {d.site.name} only; Safespring Storage has no replication.",)
     local = [g.name for g in d.groups if g.storage != "central-3-copy"]
     out["GDPR-RED-1"] = ((f"On local single-copy disks: {', '.join(local)}."
                           if local else "Every group boots from central three-copy storage."),)
@@ -703,7 +708,7 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
                + ", so a person must decide whether it needs such resources.")
     return ControlResult(
         id=c.id, title=c.title, safespring=c.safespring, articles=c.articles,
-        seed_citation=c.seed_citation, modules=c.modules, checks=c.checks,
+        safespring_citation=c.seed_citation, modules=c.modules, checks=c.checks,
         fails_with=c.fails_with, gaps=c.gaps,
         status=status, why=why, passed=passed, failed=failed, skipped=skipped, evidence=ev,
         notes=notes)

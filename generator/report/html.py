@@ -145,8 +145,8 @@ def _control(c: ControlResult) -> str:
         parts.append("<dt>This deployment</dt><dd>" + "<br>".join(e(n) for n in c.notes) + "</dd>")
     if c.gaps:
         parts.append(f'<dt>Not covered</dt><dd class="gap">{e(c.gaps)}</dd>')
-    if c.seed_citation:
-        parts.append(f"<dt>Safespring's page cites</dt><dd>{e(c.seed_citation)}</dd>")
+    if c.safespring_citation:
+        parts.append(f"<dt>Safespring's GDPR page cites</dt><dd>{e(c.safespring_citation)}</dd>")
     parts.append("</dl>")
     parts += [_finding(ev) for ev in c.evidence if ev.status != "passed"]
     by_check: dict[str, list[Evidence]] = {}

@@ -135,8 +135,8 @@ def to_markdown(report: Report) -> str:
         if c.fails_with:
             out.append(f"- Also failed by: {', '.join(code(x) for x in c.fails_with)} (a failure "
                        "counts against this control; a pass is no evidence for it)")
-        if c.seed_citation:
-            out.append(f"- Safespring's GDPR page cites: {md(c.seed_citation)}")
+        if c.safespring_citation:
+            out.append(f"- Safespring's GDPR page cites: {md(c.safespring_citation)}")
         out += [f"- This deployment: {md(n)}" for n in c.notes]
         if c.gaps:
             out.append(f"- Not covered by the checks: {md(c.gaps)}")

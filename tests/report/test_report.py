@@ -190,7 +190,7 @@ def test_same_inputs_same_bytes(minimal_scan: ScanResult) -> None:
 def test_json_is_sorted_and_versioned(portal_scan: ScanResult) -> None:
     out = to_json(build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan))
     doc = json.loads(out)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert out == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert {c["status"] for c in doc["controls"]} <= set(STATUSES)
     assert [p["article"] for p in doc["provisions"]][:2] == ["5(1)(e)", "5(1)(f)"]

@@ -169,6 +169,8 @@ def _controls(args: argparse.Namespace) -> int:
             print(f"{control.id}  {control.title}")
             print(f"    GDPR: {', '.join(control.articles)}")
             print(f"    checks: {', '.join(control.checks) or '-'}")
+            if control.fails_with:
+                print(f"    also failed by: {', '.join(control.fails_with)}")
     return 0
 
 

@@ -511,3 +511,33 @@ def test_show_plan_publishes_no_sensitive_value(tmp_path: Path, terraform_env: d
     now = (tmp_path / "plan-now.json").read_text()
     assert SECRET not in now
     assert json.loads(now)["resource_changes"][0]["before"]["input"]["token"] == REDACTED
+
+
+def test_a_secret_the_provider_does_not_mark_is_caught_through_a_sensitive_output() -> None:
+    """Terraform's JSON as documented: an attribute left unmarked (a provider whose schema does
+    not flag its secret) still holds the value a sensitive output or the prior state marks."""
+    from generator.terraform.review import redact
+
+    secret = "kSg-unmarked-credential-secret"
+    plan = {
+        "terraform_version": "1.11.4",
+        "variables": {"key_pair": {"value": "anna"}},
+        "configuration": {"root_module": {"variables": {"key_pair": {}}}},
+        "resource_changes": [{
+            "address": "module.access.openstack_identity_application_credential_v3.this[\"ci\"]",
+            "change": {"actions": ["update"], "before": {"secret": secret, "name": "ci"},
+                       "after": {"secret": secret, "name": "ci-2"}, "after_unknown": {},
+                       "before_sensitive": {}, "after_sensitive": {}}}],
+        "output_changes": {"application_credential_secrets": {
+            "actions": ["no-op"], "before": {"ci": secret}, "after": {"ci": secret},
+            "before_sensitive": True, "after_sensitive": True, "after_unknown": False}},
+        "prior_state": {"values": {"outputs": {"application_credential_secrets": {
+            "sensitive": True, "value": {"ci": secret}}}, "root_module": {}}},
+    }
+    doc = redact(plan)
+    assert secret not in json.dumps(doc)
+    change = doc["resource_changes"][0]
+    assert change["before"] == {"secret": REDACTED, "name": "ci"}
+    assert change["after"] == {"secret": REDACTED, "name": "ci-2"}
+    assert doc["output_changes"]["application_credential_secrets"]["after"] == REDACTED
+    assert doc["variables"] == {"key_pair": "anna"}

@@ -207,6 +207,28 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     return TerraformChecks(tuple(steps))
 
 
+def show_plan(directory: str | Path, plan_file: str | Path, *,
+              progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
+    """`terraform show -json PLAN` in `directory` as a review document with every sensitive
+    value redacted (generator/terraform/review.py): what CI publishes instead of the plan."""
+    import json
+
+    from generator.terraform import review
+
+    tf = _terraform()
+    plan = Path(plan_file).resolve()
+    step = _step(progress, "show", lambda: tf.run(["show", "-json", "-no-color", str(plan)],
+                                                  Path(directory), tf.base_env(), name="show"))
+    if not step.ok:
+        return TerraformChecks((step,)), {}
+    try:
+        data, _ = json.JSONDecoder().raw_decode(step.output[step.output.index("{"):])
+    except ValueError:
+        step.code = step.code or 1
+        return TerraformChecks((step,)), {}
+    return TerraformChecks((step,)), review.redact(data)
+
+
 REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.json"}
 
 

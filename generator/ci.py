@@ -1,8 +1,18 @@
 """CI templates generated into each blueprint: GitHub Actions and GitLab CI.
 
-The pipeline is the user's day in CI: format, validate, scan with the GDPR pack (SARIF into
-the code-scanning view), plan, and apply only by a person's explicit approval. Built as data
-and dumped with a YAML emitter, so no spec value is ever pasted into YAML text.
+The pipeline is the user's day in CI: validate with the real providers, scan with the GDPR
+pack (SARIF into the code-scanning view), write the compliance report, plan, and apply only by
+a person's explicit approval. Built as data and dumped with a YAML emitter, so no spec value
+is ever pasted into YAML text.
+
+Two rules shape the plan and apply jobs. A plan file holds sensitive values in clear (the
+application credentials' secrets, sensitive variables), so it is never uploaded: the plan job
+publishes `safespring-blueprints show-plan`'s redacted document for review, and the apply job
+plans again and applies only if that plan's document equals the reviewed one. And the tool is
+installed from where the CI variable SAFESPRING_BLUEPRINTS_FROM says (a wheel, a git URL, a
+requirement on your own index): it is on no public index.
+
+tests/test_ci_templates.py runs every step of both templates.
 """
 
 from __future__ import annotations
@@ -14,49 +24,96 @@ import yaml
 from generator import __version__
 from generator.spec.model import Spec
 
-INSTALL = f"pip install 'safespring-blueprints=={__version__}'"
+TERRAFORM_VERSION = "1.11.4"
+FROM = "SAFESPRING_BLUEPRINTS_FROM"
+INSTALL = "\n".join([
+    f': "${{{FROM}:?set the CI variable {FROM} to what pip installs safespring-blueprints '
+    f'{__version__} from: a wheel URL or path, git+https://...@<tag>, or a requirement on your '
+    'own index}"',
+    f'python -m pip install --quiet "${FROM}"',
+    "safespring-blueprints --version",
+])
+CREDENTIALS = "\n".join([
+    "umask 077",
+    "mkdir -p ~/.config/openstack",
+    "printf '%s' \"$CLOUDS_YAML\" > ~/.config/openstack/clouds.yaml",
+])
+# GitLab cannot mask a multi-line value: there CLOUDS_YAML is a variable of type File (a path).
+CREDENTIALS_FILE = "\n".join([
+    "umask 077",
+    "mkdir -p ~/.config/openstack",
+    'cp "$CLOUDS_YAML" ~/.config/openstack/clouds.yaml',
+])
+PLAN = "\n".join([
+    "terraform init -input=false",
+    "terraform plan -input=false -out=plan.tfplan",
+    "safespring-blueprints show-plan . plan.tfplan -o plan.json",
+    "rm -f plan.tfplan",
+])
+APPLY = "\n".join([
+    "terraform init -input=false",
+    "terraform plan -input=false -out=plan.tfplan",
+    "safespring-blueprints show-plan . plan.tfplan -o plan-now.json --same-as reviewed/plan.json",
+    "terraform apply -input=false plan.tfplan",
+])
+
+
+class _Dumper(yaml.CSafeDumper):
+    """No anchors or aliases (not every CI reads them) and multi-line scripts as blocks."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                   style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
 
 
 def _dump(header: str, body: dict[str, Any]) -> bytes:
-    text = yaml.dump(body, Dumper=yaml.CSafeDumper, sort_keys=False, width=100,
+    text = yaml.dump(body, Dumper=_Dumper, sort_keys=False, width=100,
                      default_flow_style=False)
     return (header + text).encode("utf-8")
 
 
 def github(spec: Spec, directory: str) -> bytes:
     """A workflow for `.github/workflows/` (copy it there; `directory` is the blueprint path)."""
-    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
     setup = [
         {"uses": "actions/checkout@v4"},
         {"uses": "actions/setup-python@v5", "with": {"python-version": "3.12"}},
-        {"uses": "hashicorp/setup-terraform@v3", "with": {"terraform_version": "1.11.4",
+        {"uses": "hashicorp/setup-terraform@v3", "with": {"terraform_version": TERRAFORM_VERSION,
                                                            "terraform_wrapper": False}},
-        {"run": INSTALL},
+        {"name": "Install safespring-blueprints", "run": INSTALL},
     ]
     credentials = {
         "name": "Credentials (individual, expiring; stored as repository secrets)",
-        "run": "mkdir -p ~/.config/openstack && printf '%s' \"$CLOUDS_YAML\" > "
-               "~/.config/openstack/clouds.yaml",
+        "run": CREDENTIALS,
         "env": {"CLOUDS_YAML": "${{ secrets.CLOUDS_YAML }}"},
     }
-    aws = {"AWS_ACCESS_KEY_ID": "${{ secrets.SAFESPRING_S3_ACCESS_KEY }}",
-           "AWS_SECRET_ACCESS_KEY": "${{ secrets.SAFESPRING_S3_SECRET_KEY }}"}
+    cloud = {"AWS_ACCESS_KEY_ID": "${{ secrets.SAFESPRING_S3_ACCESS_KEY }}",
+             "AWS_SECRET_ACCESS_KEY": "${{ secrets.SAFESPRING_S3_SECRET_KEY }}",
+             "TF_VAR_key_pair": "${{ vars.KEY_PAIR }}"}
     body: dict[str, Any] = {
         "name": f"blueprint {spec.name}",
         "on": {"push": {"paths": [f"{directory}/**"]},
                "pull_request": {"paths": [f"{directory}/**"]},
                "workflow_dispatch": {}},
-        "permissions": {"contents": "read", "security-events": "write"},
-        "env": env,
-        "defaults": {"run": {"working-directory": directory}},
+        "permissions": {"contents": "read"},
+        "env": {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+                FROM: f"${{{{ vars.{FROM} }}}}"},
+        "defaults": {"run": {"shell": "bash", "working-directory": directory}},
         "jobs": {
             "check": {
                 "runs-on": "ubuntu-latest",
+                "permissions": {"contents": "read", "security-events": "write"},
                 "steps": [
                     *setup,
-                    {"name": "Format", "run": "terraform fmt -check -recursive"},
-                    {"name": "Validate (offline, against the provider schemas)",
-                     "run": "safespring-blueprints validate . --offline"},
+                    {"name": "Validate (terraform fmt -check, init with the real providers, "
+                             "validate)",
+                     "run": "safespring-blueprints validate ."},
                     {"name": "GDPR scan", "run": "safespring-blueprints scan . --format sarif "
                                                  "-o gdpr.sarif || echo FAILED > scan.failed"},
                     {"name": "Upload SARIF", "if": "always()",
@@ -64,20 +121,22 @@ def github(spec: Spec, directory: str) -> bytes:
                      "with": {"sarif_file": f"{directory}/gdpr.sarif",
                               "category": "safespring-blueprints"}},
                     {"name": "Compliance report",
-                     "run": "safespring-blueprints report . -o compliance"},
+                     "run": "safespring-blueprints report . -o compliance "
+                            "|| echo FAILED > report.failed"},
                     {"uses": "actions/upload-artifact@v4", "if": "always()",
                      "with": {"name": "compliance-report", "path": f"{directory}/compliance"}},
-                    {"name": "Fail on findings", "run": "test ! -e scan.failed"},
+                    {"name": "Fail on findings or a FAIL verdict",
+                     "run": "test ! -e scan.failed && test ! -e report.failed"},
                 ],
             },
             "plan": {
                 "needs": "check", "runs-on": "ubuntu-latest",
                 "steps": [*setup, credentials,
-                          {"name": "Plan", "env": aws,
-                           "run": "terraform init -input=false && terraform plan -input=false "
-                                  "-var key_pair=${{ vars.KEY_PAIR }} -out plan.tfplan"},
-                          {"uses": "actions/upload-artifact@v4",
-                           "with": {"name": "plan", "path": f"{directory}/plan.tfplan"}}],
+                          {"name": "Plan; publish it with every sensitive value redacted",
+                           "env": cloud, "run": PLAN},
+                          {"name": "Upload the plan for review (never the plan file)",
+                           "uses": "actions/upload-artifact@v4",
+                           "with": {"name": "plan-review", "path": f"{directory}/plan.json"}}],
             },
             "apply": {
                 "needs": "plan", "runs-on": "ubuntu-latest",
@@ -86,56 +145,74 @@ def github(spec: Spec, directory: str) -> bytes:
                 "environment": "production",
                 "steps": [*setup, credentials,
                           {"uses": "actions/download-artifact@v4",
-                           "with": {"name": "plan", "path": directory}},
-                          {"name": "Apply the reviewed plan", "env": aws,
-                           "run": "terraform init -input=false && terraform apply -input=false "
-                                  "plan.tfplan"}],
+                           "with": {"name": "plan-review", "path": f"{directory}/reviewed"}},
+                          {"name": "Plan again; apply only if it is the reviewed plan",
+                           "env": cloud, "run": APPLY}],
             },
         },
     }
     header = (f"# GitHub Actions for blueprint {spec.name} (safespring-blueprints {__version__}).\n"
-              "# Copy to .github/workflows/ in your repository. Secrets: CLOUDS_YAML,\n"
-              "# SAFESPRING_S3_ACCESS_KEY, SAFESPRING_S3_SECRET_KEY; variable KEY_PAIR; an\n"
-              "# environment 'production' with required reviewers gates apply.\n")
+              "# Copy to .github/workflows/ in your repository. Repository variables:\n"
+              f"# {FROM} (what pip installs the tool from), KEY_PAIR. Secrets: CLOUDS_YAML,\n"
+              "# SAFESPRING_S3_ACCESS_KEY, SAFESPRING_S3_SECRET_KEY. An environment 'production'\n"
+              "# with required reviewers gates apply. No plan file is ever uploaded: the plan\n"
+              "# job publishes plan.json with sensitive values redacted, and apply plans again\n"
+              "# and applies only if the plan is the one reviewed.\n")
     return _dump(header, body)
 
 
 def gitlab(spec: Spec, directory: str) -> bytes:
     """A pipeline to `include:` from .gitlab-ci.yml."""
     image = {"name": "python:3.12-slim"}
-    before = ["apt-get update -qq && apt-get install -y -qq curl unzip >/dev/null",
-              "curl -fsSLo /tmp/tf.zip https://releases.hashicorp.com/terraform/1.11.4/"
-              "terraform_1.11.4_linux_amd64.zip && unzip -q /tmp/tf.zip -d /usr/local/bin",
-              INSTALL, f"cd {directory}"]
-    credentials = ["mkdir -p ~/.config/openstack",
-                   'printf "%s" "$CLOUDS_YAML" > ~/.config/openstack/clouds.yaml']
+    terraform = "\n".join([
+        "if ! command -v terraform >/dev/null 2>&1; then",
+        "  apt-get update -qq && apt-get install -y -qq curl unzip >/dev/null",
+        '  curl -fsSLo /tmp/terraform.zip "https://releases.hashicorp.com/terraform/'
+        '${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip"',
+        "  unzip -q /tmp/terraform.zip -d /usr/local/bin",
+        "fi",
+        "terraform version",
+    ])
+    before = [terraform, INSTALL, f"cd {directory}"]
+    cloud = {"TF_VAR_key_pair": "$KEY_PAIR"}
     body: dict[str, Any] = {
         "stages": ["check", "plan", "apply"],
-        "variables": {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
+        "variables": {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+                      "TERRAFORM_VERSION": TERRAFORM_VERSION},
         f"{spec.name}:check": {
             "stage": "check", "image": image, "before_script": before,
-            "script": ["terraform fmt -check -recursive",
-                       "safespring-blueprints validate . --offline",
-                       "safespring-blueprints report . -o compliance",
-                       "safespring-blueprints scan . --format sarif -o gdpr.sarif",
-                       "safespring-blueprints scan . --format junit -o gdpr.xml"],
-            "artifacts": {"when": "always",
-                          "paths": [f"{directory}/gdpr.sarif", f"{directory}/compliance"],
+            "script": ["safespring-blueprints validate .",
+                       "safespring-blueprints scan . --format junit -o gdpr.xml "
+                       "|| echo FAILED > scan.failed",
+                       "safespring-blueprints report . -o compliance "
+                       "|| echo FAILED > report.failed",
+                       "test ! -e scan.failed && test ! -e report.failed"],
+            "artifacts": {"when": "always", "paths": [f"{directory}/compliance"],
                           "reports": {"junit": f"{directory}/gdpr.xml"}},
         },
         f"{spec.name}:plan": {
-            "stage": "plan", "image": image, "before_script": before + credentials,
-            "script": ["terraform init -input=false",
-                       "terraform plan -input=false -var key_pair=$KEY_PAIR -out plan.tfplan"],
-            "artifacts": {"paths": [f"{directory}/plan.tfplan"]},
+            "stage": "plan", "image": image, "variables": cloud,
+            "before_script": [*before, CREDENTIALS_FILE],
+            "script": PLAN.split("\n"),
+            # The redacted plan for review; the plan file itself is never an artifact.
+            "artifacts": {"paths": [f"{directory}/plan.json"],
+                          "expose_as": "plan for review (sensitive values redacted)"},
         },
         f"{spec.name}:apply": {
-            "stage": "apply", "image": image, "before_script": before + credentials,
-            "script": ["terraform init -input=false", "terraform apply -input=false plan.tfplan"],
+            "stage": "apply", "image": image, "variables": cloud,
+            "needs": [f"{spec.name}:plan"],
+            "before_script": [*before, CREDENTIALS_FILE],
+            "script": ["mkdir -p reviewed && mv plan.json reviewed/plan.json",
+                       *APPLY.split("\n")],
             "when": "manual", "environment": {"name": "production"},
         },
     }
     header = (f"# GitLab CI for blueprint {spec.name} (safespring-blueprints {__version__}).\n"
-              "# include: it from .gitlab-ci.yml. Masked variables: CLOUDS_YAML, AWS_ACCESS_KEY_ID,\n"
-              "# AWS_SECRET_ACCESS_KEY (Safespring Storage keys), KEY_PAIR. Apply is manual.\n")
+              "# include: it from .gitlab-ci.yml. CI/CD variables: "
+              f"{FROM} (what pip installs\n"
+              "# the tool from), KEY_PAIR, CLOUDS_YAML (type File, protected); masked:\n"
+              "# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (Safespring Storage keys). Apply is\n"
+              "# manual. No plan file is ever an artifact: the plan job publishes plan.json\n"
+              "# with sensitive values redacted, and apply plans again and applies only if\n"
+              "# the plan is the one reviewed.\n")
     return _dump(header, body)

@@ -106,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--auto-approve", action="store_true",
                              help="apply without asking (for pipelines with a manual gate)")
+    show_plan = commands.add_parser(
+        "show-plan", help="a saved plan as JSON with every sensitive value redacted",
+        description="Run `terraform show -json PLAN` in DIR and write the planned changes with "
+                    "every sensitive value (sensitive variables, attributes and outputs) "
+                    "replaced by \"(sensitive)\". A plan file holds those values in clear: "
+                    "publish this for review, never the plan file. --same-as exits 1 unless the "
+                    "plan makes exactly the changes of a document reviewed earlier.")
+    show_plan.add_argument("directory", metavar="DIR", help="the initialised blueprint")
+    show_plan.add_argument("plan", metavar="PLAN", help="a plan file from `terraform plan -out`")
+    show_plan.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
+    show_plan.add_argument("--same-as", metavar="FILE",
+                           help="the reviewed document this plan must equal (exit 1 if not)")
     scan = commands.add_parser(
         "scan", help="scan a blueprint with the GDPR policy pack (Checkov, in-process)",
         description="Scan DIR with the GDPR policy pack and Checkov's built-in Terraform checks "
@@ -201,6 +213,8 @@ def _controls(args: argparse.Namespace) -> int:
             print(f"{control.id}  {control.title}")
             print(f"    GDPR: {', '.join(control.articles)}")
             print(f"    checks: {', '.join(control.checks) or '-'}")
+            if control.fails_with:
+                print(f"    also failed by: {', '.join(control.fails_with)}")
     return 0
 
 
@@ -302,6 +316,42 @@ def _apply(args: argparse.Namespace) -> int:
     return 0 if checks.ok else 1
 
 
+def _show_plan(args: argparse.Namespace) -> int:
+    import json
+
+    from generator.terraform import review
+
+    if not Path(args.directory).is_dir():
+        raise UsageError(f"{args.directory} is not a directory")
+    if not Path(args.plan).is_file():
+        raise UsageError(f"{args.plan} is not a plan file")
+    reviewed = None
+    if args.same_as:
+        try:
+            reviewed = json.loads(Path(args.same_as).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--same-as {args.same_as}: not a plan review document ({exc})") from None
+    checks, doc = api.show_plan(args.directory, args.plan, progress=_Progress())
+    if not checks.ok:
+        return 1
+    text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: {review.summary(doc)} (sensitive values redacted)",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if reviewed is not None:
+        differs = review.differences(reviewed, doc)
+        if differs:
+            print(f"the plan differs from the reviewed one ({args.same_as}): "
+                  + "; ".join(differs[:10]) + ("; ..." if len(differs) > 10 else "")
+                  + ". Plan and review again.", file=sys.stderr)
+            return 1
+        print(f"the plan is the reviewed one ({args.same_as})", file=sys.stderr)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from generator.report import FAIL, FORMATS, INCOMPLETE
 
@@ -392,7 +442,7 @@ def _check(args: argparse.Namespace) -> int:
 
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
-            "report": _report, "update": _update}
+            "report": _report, "update": _update, "show-plan": _show_plan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

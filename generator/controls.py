@@ -31,10 +31,14 @@ class Control:
     title: str
     safespring: str
     articles: tuple[str, ...]
-    seed_citation: str | None
+    seed_citation: str | None  # what Safespring's GDPR page cites (the seed of the catalogue)
     modules: tuple[str, ...]
     checks: tuple[str, ...]
     gaps: str
+    # Checks whose failure also fails this control, while their passes are no evidence for it
+    # (e.g. a port other than 443 facing the internet is evidence against TLS in transit, but a
+    # closed port is no evidence that anything uses TLS).
+    fails_with: tuple[str, ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -66,6 +70,7 @@ def _load(text: str) -> tuple[Control, ...]:
             modules=tuple(entry.get("modules") or ()),
             checks=tuple(entry.get("checks") or ()),
             gaps=" ".join((entry.get("gaps") or "").split()),
+            fails_with=tuple(entry.get("fails_with") or ()),
         )
         # A broken catalogue must fail loudly here, not produce a report citing nonsense.
         if not _ID.match(control.id) or control.id in seen:
@@ -73,9 +78,10 @@ def _load(text: str) -> tuple[Control, ...]:
         bad = [a for a in control.articles if not _ARTICLE.match(a)]
         if bad or not control.articles:
             raise ValueError(f"controls.yaml: {control.id} cites no or malformed articles {bad}")
-        bad = [c for c in control.checks if not _CHECK_ID.match(c)]
-        if bad:
-            raise ValueError(f"controls.yaml: {control.id} names malformed check ids {bad}")
+        bad = [c for c in (*control.checks, *control.fails_with) if not _CHECK_ID.match(c)]
+        if bad or set(control.checks) & set(control.fails_with):
+            raise ValueError(f"controls.yaml: {control.id} names malformed or repeated check ids "
+                             f"{bad or sorted(set(control.checks) & set(control.fails_with))}")
         seen.add(control.id)
         out.append(control)
     return tuple(out)
@@ -97,13 +103,15 @@ def control(control_id: str) -> Control:
 
 
 def controls_for_check(check_id: str) -> tuple[Control, ...]:
-    """The controls a check evidences (empty for built-in Checkov checks)."""
-    return tuple(c for c in controls() if check_id in c.checks)
+    """The controls a check's result bears on: those it evidences, then those only its failure
+    fails (empty for built-in Checkov checks)."""
+    return (tuple(c for c in controls() if check_id in c.checks)
+            + tuple(c for c in controls() if check_id in c.fails_with))
 
 
 def check_ids() -> frozenset[str]:
     """Every check id the catalogue names."""
-    return frozenset(cid for c in controls() for cid in c.checks)
+    return frozenset(cid for c in controls() for cid in (*c.checks, *c.fails_with))
 
 
 def articles_for_check(check_id: str) -> tuple[str, ...]:
@@ -129,7 +137,7 @@ def controls_markdown() -> str:
         "",
         "Each control says what it means on Safespring, which GDPR provisions it serves (paragraph",
         "level, Regulation (EU) 2016/679) and which checks of the policy pack evidence it. Where",
-        "Safespring's GDPR page cites a different provision, its citation is shown as the seed.",
+        "Safespring's GDPR page cites a different provision, its citation is shown too.",
         "",
         "| control | title | GDPR | checks |",
         "|---|---|---|---|",
@@ -145,6 +153,9 @@ def controls_markdown() -> str:
             lines.append(f"- Safespring's GDPR page cites: {c.seed_citation}")
         lines.append(f"- Modules: {', '.join(f'`{m}`' for m in c.modules) or 'none'}")
         lines.append(f"- Checks: {', '.join(f'`{x}`' for x in c.checks) or 'none yet'}")
+        if c.fails_with:
+            lines.append(f"- Also failed by: {', '.join(f'`{x}`' for x in c.fails_with)} (a "
+                         "failure counts against this control; a pass is no evidence for it)")
         if c.gaps:
             lines.append(f"- Not covered: {c.gaps}")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """LUKS inside the guest with keys bound to the customer's Tang servers (zero knowledge).
 
-Safespring has no encrypted volume type and no Barbican; the platform's own dm-crypt protects
-against stolen disks but the platform holds that key. Formatting the volume with LUKS in the
+Safespring's two volume types are not encrypted types (docs.safespring.com/compute/volume/);
+its disk encryption protects against stolen disks, but Safespring holds that key (Safespring's
+GDPR page on safespring.com, "Data Encryption"). Formatting the volume with LUKS in the
 guest and binding it with Clevis to Tang servers the customer runs means the platform never
 holds a key to personal data (Art. 32(1)(a)).
 """

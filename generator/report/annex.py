@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.platform import platform
-from generator.report.build import AnnexSection, Deployment, GroupFacts, Review
+from generator.report.build import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
 
 
 def _list(items: list[str]) -> str:
@@ -44,15 +44,33 @@ def _purpose(d: Deployment) -> AnnexSection:
 
 
 def _location(d: Deployment) -> AnnexSection:
-    s = d.site
-    text = [f"All instances, volumes and buckets run on Safespring's site {s.name} in {s.city} "
-            f"({s.country}), on the OpenStack compute and S3-compatible storage of Safespring, a "
-            "Swedish provider acting as processor."]
+    def where(site: SiteFacts) -> str:
+        return f"{site.name} in {site.city} ({site.country})"
+
+    sites = {d.site.name: d.site, **({d.backup_site.name: d.backup_site} if d.backup_site else {})}
+    text = ["Everything runs on the OpenStack compute and S3-compatible storage of Safespring, a "
+            "Swedish provider acting as processor. Where each resource is kept:"]
+    groups = [f"{g.name} ({_n(g.count, 'instance')}"
+              + (f", with {'volume' if len(g.volumes) == 1 else 'volumes'} "
+                 f"{_list([v.name for v in g.volumes])}" if g.volumes else "") + ")"
+              for g in d.groups]
+    if groups:
+        text.append(f"Instances with their disks and data volumes, on Safespring's site "
+                    f"{where(d.site)}: {_list(groups)}.")
+    role = {"data": "data", "backup": "backups", "state": "Terraform state"}
+    buckets = [f"{b.name} ({role.get(b.role, b.role)}) on {where(sites[b.site])}"
+               if b.site in sites else f"{b.name} ({role.get(b.role, b.role)}) on {b.site}"
+               for b in d.buckets]
+    if buckets:
+        text.append(f"Buckets on Safespring Storage: {_list(buckets)}.")
+    if d.state_backend == "local":
+        text.append("The Terraform state is a local file on the machine that runs Terraform "
+                    "(state.backend: local), not on Safespring; it holds every attribute of the "
+                    "resources, including secrets such as application credentials.")
     if d.backup and d.backup.bucket and d.backup_site:
-        b = d.backup_site
-        text.append(f"Backups are stored on a second Safespring site, {b.name} in {b.city} "
-                    f"({b.country}), so a site-wide incident does not take data and backups "
-                    "together.")
+        text.append(f"The backups of the data volumes go to a second Safespring site, "
+                    f"{where(d.backup_site)}, so a site-wide incident does not take those "
+                    "volumes and their backups together.")
     text.append("The Terraform providers point only at Safespring endpoints; the infrastructure "
                 "itself transfers no personal data to a third country (Art. 44).")
     if d.tang_servers:
@@ -63,8 +81,8 @@ def _location(d: Deployment) -> AnnexSection:
 
 
 def _encryption(d: Deployment) -> AnnexSection:
-    text = ["At rest, Safespring encrypts every disk of its storage clusters (dm-crypt); it "
-            "holds those keys."]
+    text = ["At rest, Safespring encrypts every disk in its data centres and holds those keys "
+            "(Safespring's GDPR page on safespring.com, \"Data Encryption\")."]
     vols = [(g, v) for g in d.groups for v in g.volumes]
     enc = [f"{g.name}/{v.name} ({v.size_gb} GB, mounted at {v.mountpoint})"
            for g, v in vols if v.encrypted]
@@ -89,9 +107,10 @@ def _encryption(d: Deployment) -> AnnexSection:
     if data:
         text.append(f"The bucket{'s' if len(data) > 1 else ''} {_list(data)} "
                     f"{'has' if len(data) == 1 else 'have'} no server-side encryption with "
-                    "customer keys (Safespring Storage offers none); objects are protected by "
-                    "the platform's disk encryption unless the application encrypts them "
-                    "before upload.")
+                    "customer keys (Safespring Storage offers no SSE-S3 or SSE-KMS, "
+                    "docs.safespring.com/storage/s3-compatibility/); objects are protected by "
+                    "the platform's disk encryption only, unless the application encrypts them "
+                    "before upload. Nothing in the blueprint does that or enforces it.")
     transit = [f"{e.hostname} (served by {e.instance}, TLS {e.min_tls} or newer, "
                f"{'ACME' if e.certificate == 'acme' else e.certificate} certificate)"
                for e in d.endpoints]
@@ -125,8 +144,8 @@ def _network(d: Deployment) -> AnnexSection:
 def _access(d: Deployment, today: dt.date) -> AnnexSection:
     limit = platform().max_access_days
     text = [f"Access is granted per person and per application, each with an expiry date at "
-            f"most {limit} days ahead; credentials live in clouds.yaml and the environment, never "
-            "in the Terraform files."]
+            f"most {limit} days ahead; people's credentials live in clouds.yaml and the "
+            "environment, never in the Terraform files."]
     rows = []
     for a in d.access:
         when = f"until {a.expires}"
@@ -137,6 +156,14 @@ def _access(d: Deployment, today: dt.date) -> AnnexSection:
         text.append(f"Access granted by the spec: {'; '.join(rows)}.")
     else:
         text.append("The spec names nobody with access.")
+    apps = [a.name for a in d.access if a.kind == "application"]
+    if apps:
+        where = (f"the bucket {d.state_bucket} on {d.site.name}" if d.state_bucket
+                 else "a local state file on the machine that runs Terraform")
+        text.append(f"The secret of each application credential the blueprint creates "
+                    f"({_list(apps)}) is stored in the Terraform state, in {where}: whoever can "
+                    "read the state can use it until it expires, so access to the state must be "
+                    "limited like access to the application itself.")
     text.append("Removing leavers and rotating credentials happens in Safespring's identity "
                 "service (Keystone) and must be part of the controller's routines.")
     return AnnexSection("Who has access, and until when", tuple(text))
@@ -167,8 +194,10 @@ def _retention(d: Deployment) -> AnnexSection:
 def _backup(d: Deployment) -> AnnexSection:
     if not d.backup or not d.backup.bucket:
         return AnnexSection("Backups and restore", (
-            "The blueprint generates no backup job. Safespring does not back up customer data: "
-            "restoring data after an incident (Art. 32(1)(c)) needs another arrangement.",))
+            "The blueprint generates no backup job. Safespring does not back up customer data "
+            "(Safespring's GDPR page on safespring.com, \"Backup and Recovery\"): restoring "
+            "data after an incident (Art. 32(1)(c)) needs another arrangement.",
+            *_buckets_not_copied(d)))
     b = d.backup
     site = d.backup_site
     where = f"{site.name} ({site.city}, {site.country})" if site else str(b.site)
@@ -185,7 +214,18 @@ def _backup(d: Deployment) -> AnnexSection:
     if d.logging.central:
         text.append(f"The {d.logging.collector} group is not backed up: its logs have their own "
                     "retention, which backups would outlive.")
+    text += _buckets_not_copied(d)
     return AnnexSection("Backups and restore", tuple(text))
+
+
+def _buckets_not_copied(d: Deployment) -> list[str]:
+    data = [b.name for b in d.buckets if b.role == "data"]
+    if not data:
+        return []
+    return [f"The bucket{'s' if len(data) > 1 else ''} {_list(data)} "
+            f"{'is' if len(data) == 1 else 'are'} not backed up and not copied to another site: "
+            "versioning keeps earlier versions on the same site only, and Safespring Storage "
+            "has no replication. A site-wide incident can take that data with it."]
 
 
 def _logging(d: Deployment) -> AnnexSection:
@@ -207,8 +247,10 @@ def _logging(d: Deployment) -> AnnexSection:
     text.append("auditd records security-relevant events and AIDE checks file integrity on every "
                 "instance; their findings travel with the logs." if lg.intrusion_detection
                 else "Intrusion detection (auditd, AIDE) is switched off in the spec.")
-    text.append("Safespring keeps its own platform logs and S3 request logs (90 days, "
-                "available from Safespring support).")
+    text.append("Safespring logs every request to its S3 storage and keeps it for 90 days; the "
+                "controller can ask Safespring support for the part about its data "
+                "(docs.safespring.com/service/audit_logging/, which lists this for the site "
+                "sto1).")
     return AnnexSection("Logging and intrusion detection", tuple(text))
 
 
@@ -217,8 +259,9 @@ def _resilience(d: Deployment) -> AnnexSection:
     central = [_group(g) for g in d.groups if g.storage == "central-3-copy"]
     local = [_group(g) for g in d.groups if g.storage != "central-3-copy"]
     if central:
-        text.append(f"{_list(central)} boot from central block storage kept in three copies "
-                    "across a Ceph cluster; a failed disk loses no data.")
+        text.append(f"{_list(central)} boot from central block storage, where data is kept in "
+                    "three copies across a cluster (Safespring's GDPR page on safespring.com, "
+                    "\"Redundancy\"); a failed disk loses no data.")
     if local:
         text.append(f"{_list(local)} use local disks with a single copy: a failed disk loses "
                     "what is on them.")

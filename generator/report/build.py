@@ -1,9 +1,12 @@
 """Scan findings + control catalogue + blueprint and spec facts -> one typed compliance report.
 
 The report never claims more than the evidence shows. A control is PASS only when at least one
-check produced a passed finding for a resource and none failed; FAIL as soon as one finding
-failed; NOT APPLICABLE when its checks found no resource of the kind they examine; NOT
-EVIDENCED when no check exists for it or every finding was skipped (a person must assess it).
+check produced a passed finding for a resource, none failed and the spec does not leave the
+control's measure off; FAIL as soon as one finding failed, including a measure the spec leaves
+off for personal data (that finding names the spec line); NOT APPLICABLE when its checks found
+no resource of the kind they examine, or the spec declares no personal data and leaves the
+measure off; NOT EVIDENCED when no check exists for it or every finding was skipped (a person
+must assess it).
 A GDPR provision takes the worst status of the controls that serve it, so a provision served by
 an unevidenced control is never shown as passing.
 """
@@ -22,11 +25,12 @@ from generator.platform import platform
 from generator.scan import Finding, ScanResult, scan
 from generator.spec import SpecError, check_file
 from generator.spec.errors import Problem, format_path
+from generator.spec.measures import MeasureOff, measures_off
 from generator.spec.model import COLLECTOR_GROUP, COLLECTOR_PORT, Spec
 from generator.write import find_spec as find_recorded_spec
 from generator.write import read_manifest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -39,15 +43,19 @@ STATUSES = (FAIL, NOT_EVIDENCED, PASS, NOT_APPLICABLE)  # worst first
 
 # What each status means, printed in every output format so nobody reads more into it.
 STATUS_MEANING = {
-    PASS: "at least one check passed on a resource of this blueprint and none failed",
-    FAIL: "at least one check failed on a resource (or the spec shows a lapse, such as an "
-          "overdue review or expired access): fix it before relying on the control",
+    PASS: "at least one check passed on a resource of this blueprint, none failed, and the spec "
+          "does not leave the control's measure off",
+    FAIL: "at least one check failed on a resource, or the spec shows a lapse (an overdue or "
+          "missing review date, expired access), or the spec declares personal data and "
+          "leaves the control's measure off (the finding names the spec line): fix it before "
+          "relying on the control",
     NOT_EVIDENCED: "no machine check exists for the control, every check was skipped with a "
                    "written reason, or (with personal data) the checks found nothing to examine: "
                    "this report cannot show the control works, a person must assess it",
-    NOT_APPLICABLE: "the control's checks found no resource of the kind they examine (e.g. no "
-                    "data volumes) and the spec declares no personal data; with personal data "
-                    "the same situation is NOT EVIDENCED",
+    NOT_APPLICABLE: "the spec declares no personal data, and either the control's checks found "
+                    "no resource of the kind they examine (e.g. no data volumes) or the spec "
+                    "leaves the control's measure off; with personal data the first is NOT "
+                    "EVIDENCED and the second FAIL",
 }
 
 # Regulation (EU) 2016/679, paraphrased (shared/reference/GDPR.md): what each provision asks.
@@ -119,9 +127,10 @@ class ControlResult:
     title: str
     safespring: str
     articles: tuple[str, ...]
-    seed_citation: str | None
+    safespring_citation: str | None  # what Safespring's GDPR page cites for the measure
     modules: tuple[str, ...]
     checks: tuple[str, ...]
+    fails_with: tuple[str, ...]  # checks whose failure fails the control, whose pass is no evidence
     gaps: str
     status: str
     why: str
@@ -187,6 +196,17 @@ class SpecIssue:
     path: str
     message: str
     article: str | None
+
+
+@dataclass(frozen=True)
+class OffInSpec:
+    """A measure the spec leaves off: the control it takes away and the spec line."""
+
+    control: str
+    key: str  # the spec key, e.g. logging.central
+    line: int  # 0: the key is not in the spec (its default leaves the measure off)
+    message: str
+    article: str
 
 
 @dataclass(frozen=True)
@@ -346,6 +366,7 @@ class Report:
     spec_status: str  # ok | missing | invalid | unreadable
     spec_issues: tuple[SpecIssue, ...]
     deployment: Deployment | None
+    off_in_spec: tuple[OffInSpec, ...]  # measures the spec leaves off
     provisions: tuple[ProvisionResult, ...]
     unassessed: tuple[Unassessed, ...]
     controls: tuple[ControlResult, ...]
@@ -429,13 +450,28 @@ def find_spec(directory: Path) -> tuple[Path | None, tuple[str, ...]]:
     return find_recorded_spec(directory)
 
 
+def _where_in_spec(m: MeasureOff) -> str:
+    return f"{format_path(m.path)} (line {m.line})" if m.present else (
+        f"{format_path(m.path)} (not in the spec)")
+
+
 def _issue(p: Problem) -> SpecIssue:
     return SpecIssue(line=p.line, column=p.column, path=format_path(p.path), message=p.message,
                      article=p.article)
 
 
-def load_spec(path: Path, today: dt.date) -> tuple[Spec | None, str, tuple[SpecIssue, ...]]:
-    """The spec model and what is wrong with it today.
+@dataclass(frozen=True)
+class LoadedFacts:
+    """The spec as the report reads it: model, status, problems and the measures it leaves out."""
+
+    spec: Spec | None
+    status: str  # ok | invalid | unreadable
+    issues: tuple[SpecIssue, ...]
+    measures_off: tuple[MeasureOff, ...]
+
+
+def load_spec(path: Path, today: dt.date) -> LoadedFacts:
+    """The spec model, what is wrong with it today and which measures it leaves off.
 
     Rules compare dates with `today`, so a blueprint whose access has since expired no longer
     validates; the report still wants its facts (and to flag the expiry), so on a rule failure
@@ -443,11 +479,11 @@ def load_spec(path: Path, today: dt.date) -> tuple[Spec | None, str, tuple[SpecI
     """
     try:
         checked = check_file(path, today)
-        return checked.spec, "ok", ()
+        return LoadedFacts(checked.spec, "ok", (), checked.measures_off)
     except SpecError as err:
         issues = tuple(_issue(p) for p in err.problems)
     except (OSError, ValueError) as err:
-        return None, "unreadable", (SpecIssue(0, 0, "(document)", str(err), None),)
+        return LoadedFacts(None, "unreadable", (SpecIssue(0, 0, "(document)", str(err), None),), ())
     from generator.spec.load import load_file
     from generator.spec.model import build as build_model
     from generator.spec.schema import apply_defaults, validate
@@ -455,10 +491,11 @@ def load_spec(path: Path, today: dt.date) -> tuple[Spec | None, str, tuple[SpecI
     try:
         loaded = load_file(path)
         if validate(loaded):
-            return None, "invalid", issues
-        return build_model(apply_defaults(loaded.data)), "invalid", issues
+            return LoadedFacts(None, "invalid", issues, ())
+        model = build_model(apply_defaults(loaded.data))
+        return LoadedFacts(model, "invalid", issues, measures_off(model, loaded.positions))
     except Exception:  # a spec the model cannot hold: report it, do not guess
-        return None, "invalid", issues
+        return LoadedFacts(None, "invalid", issues, ())
 
 
 def deployment(spec: Spec, today: dt.date) -> Deployment:
@@ -561,6 +598,13 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
               + (", EXPIRED)" if a.expired else ")") for a in d.access]
     out["GDPR-ACC-1"] = ((f"Access named in the spec: {'; '.join(people)}."
                           if people else "The spec names no access."),)
+    apps = [a for a in d.access if a.kind == "application"]
+    if apps:
+        out["GDPR-ACC-1"] += (
+            f"The secret of the application credential{'s' if len(apps) > 1 else ''} "
+            + ", ".join(f"{a.name} (until {a.expires})" for a in apps)
+            + f" is stored in the Terraform state, {_state_location(d)}: whoever can read the "
+            "state can act as that application until the credential expires.",)
     world = [f"{e.hostname} (tcp 443 on {e.instance})" for e in d.endpoints]
     ssh = sorted({c for g in d.groups for c in g.ssh_from})
     out["GDPR-ACC-2"] = (
@@ -583,6 +627,11 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
                              f"{d.backup.bucket} on {d.backup.site}; keeps {keep}.",)
     else:
         out["GDPR-BAK-1"] = ("The spec generates no backup job.",)
+    data = [b.name for b in d.buckets if b.role == "data"]
+    if data:
+        out["GDPR-BAK-1"] += (
+            f"Not backed up, and not copied to another site: {', '.join(data)}. Versioning keeps "
+            f"earlier versions on {d.site.name} only; Safespring Storage has no replication.",)
     local = [g.name for g in d.groups if g.storage != "central-3-copy"]
     out["GDPR-RED-1"] = ((f"On local single-copy disks: {', '.join(local)}."
                           if local else "Every group boots from central three-copy storage."),)
@@ -595,18 +644,37 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _state_location(d: Deployment) -> str:
+    if d.state_bucket:
+        return (f"in the bucket {d.state_bucket} on {d.site.name} (private, TLS-only, versioned; "
+                "replaced versions are kept for a while)")
+    return "in the local file terraform.tfstate on the machine that runs Terraform"
+
+
 # ---- statuses ------------------------------------------------------------------------------
 
 
 def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...],
-                    personal: bool | None) -> ControlResult:
+                    personal: bool | None, off: list[MeasureOff]) -> ControlResult:
     ev = _sort_evidence(evidence)
     passed = sum(e.status == "passed" for e in ev)
     failed = sum(e.status == "failed" for e in ev)
     skipped = sum(e.status == "skipped" for e in ev)
     if failed:
         status = FAIL
-        why = f"{_plural(failed, 'finding')} failed."
+        from_spec = [e for e in ev if e.status == "failed" and e.source == "spec"]
+        parts = [f"{_plural(failed - len(from_spec), 'check finding')} failed"] if (
+            failed > len(from_spec)) else []
+        by_name: dict[str, list[str]] = {}
+        for e in from_spec:
+            by_name.setdefault(e.check_name, []).append(
+                f"{e.resource} (line {e.line})" if e.line else e.resource)
+        parts += [f"{name}: {', '.join(where)}" for name, where in by_name.items()]
+        why = "Failed: " + "; ".join(parts) + "."
+    elif off and personal is False:
+        status = NOT_APPLICABLE
+        why = ("The spec declares no personal data and leaves this measure off: "
+               + "; ".join(_where_in_spec(m) for m in off) + ".")
     elif passed:
         status = PASS
         resources = len({e.resource for e in ev if e.status == "passed"})
@@ -632,7 +700,8 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
                + ", so a person must decide whether it needs such resources.")
     return ControlResult(
         id=c.id, title=c.title, safespring=c.safespring, articles=c.articles,
-        seed_citation=c.seed_citation, modules=c.modules, checks=c.checks, gaps=c.gaps,
+        safespring_citation=c.seed_citation, modules=c.modules, checks=c.checks,
+        fails_with=c.fails_with, gaps=c.gaps,
         status=status, why=why, passed=passed, failed=failed, skipped=skipped, evidence=ev,
         notes=notes)
 
@@ -661,9 +730,18 @@ def _provision(article: str, results: list[ControlResult]) -> ProvisionResult:
 
 
 def _spec_evidence(issues: tuple[SpecIssue, ...], rev: Review, spec_file: str,
+                   off: tuple[MeasureOff, ...], personal: bool | None,
                    ) -> dict[str, list[Evidence]]:
-    """Lapses in the spec that are evidence against a control (expired access, overdue review)."""
+    """Lapses in the spec that are evidence against a control (expired access, overdue review)
+    and, with personal data, every measure the spec leaves off."""
     out: dict[str, list[Evidence]] = {}
+    if personal:
+        for m in off:
+            out.setdefault(m.control, []).append(Evidence(
+                check_id="SPEC", check_name="measure off in the spec", status="failed",
+                resource=format_path(m.path), file=spec_file, line=m.line if m.present else 0,
+                source="spec",
+                reason=None, details=(f"{m.message} ({m.article})",)))
     for i in issues:
         if i.path.startswith("access"):
             out.setdefault("GDPR-ACC-1", []).append(Evidence(
@@ -701,13 +779,16 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     else:
         found, tried = find_spec(root)
     facts = _blueprint_facts(root, found)
+    off: tuple[MeasureOff, ...] = ()
     if found is None:
         spec, spec_status = None, "missing"
         issues: tuple[SpecIssue, ...] = (SpecIssue(
             0, 0, "(document)", "no spec found (looked for " + ", ".join(tried) + "); the "
             "diagram, the annex and the review date need it", None),)
     else:
-        spec, spec_status, issues = load_spec(found, today)
+        facts_of_spec = load_spec(found, today)
+        spec, spec_status = facts_of_spec.spec, facts_of_spec.status
+        issues, off = facts_of_spec.issues, facts_of_spec.measures_off
     dep = deployment(spec, today) if spec else None
     rev = review(spec.review_by if spec else None, today)
     if spec is None:
@@ -721,7 +802,8 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     for f in result.findings:
         # Mapped through the catalogue of this process, not the ids the scan recorded, so a
         # scan result from elsewhere cannot disagree with the control list printed.
-        claimed = [c.id for c in controls() if f.check_id in c.checks]
+        claimed = [c.id for c in controls() if f.check_id in c.checks
+                   or (f.status == "failed" and f.check_id in c.fails_with)]
         if claimed:
             for cid in claimed:
                 by_control.setdefault(cid, []).append(_evidence(f))
@@ -730,12 +812,13 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         else:
             other.append(_evidence(f))
     spec_file = found.name if found else ""
-    for cid, items in _spec_evidence(issues, rev, spec_file).items():
+    personal = dep.personal if dep else None
+    for cid, items in _spec_evidence(issues, rev, spec_file, off, personal).items():
         by_control.setdefault(cid, []).extend(items)
 
     notes = _notes(dep, rev)
-    personal = dep.personal if dep else None
-    results = [_control_result(c, by_control.get(c.id, []), notes.get(c.id, ()), personal)
+    results = [_control_result(c, by_control.get(c.id, []), notes.get(c.id, ()), personal,
+                               [m for m in off if m.control == c.id])
                for c in controls()]
     served: dict[str, list[ControlResult]] = {}
     for r in results:
@@ -751,6 +834,9 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     failed_controls = [r.id for r in results if r.status == FAIL]
     if failed_controls:
         reasons.append("Controls failed: " + ", ".join(failed_controls) + ".")
+    if off and personal:
+        reasons.append("Measures off in the spec, which declares personal data: "
+                       + ", ".join(_where_in_spec(m) for m in off) + ".")
     other_failed = sorted({e.check_id for e in other_ev if e.status == "failed"})
     if other_failed:
         reasons.append("Checks outside the catalogue failed: " + ", ".join(other_failed) + ".")
@@ -785,7 +871,10 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         schema=SCHEMA_VERSION, generator_version=__version__, today=today.isoformat(),
         name=dep.name if dep else root.name, verdict=verdict, verdict_why=tuple(reasons),
         summary=summary, review=rev, blueprint=facts, spec_status=spec_status,
-        spec_issues=issues, deployment=dep, provisions=provisions, unassessed=unassessed,
+        spec_issues=issues, deployment=dep,
+        off_in_spec=tuple(OffInSpec(m.control, format_path(m.path), m.line if m.present else 0,
+                                       m.message, m.article) for m in off),
+        provisions=provisions, unassessed=unassessed,
         controls=tuple(results), other_findings=other_ev,
         other_passed=tuple(sorted(other_passed.items())),
         annex=annex(dep, rev, today) if dep else (),

@@ -137,12 +137,16 @@ def _control(c: ControlResult) -> str:
              f"<dt>On Safespring</dt><dd>{e(c.safespring)}</dd>",
              "<dt>Checks</dt><dd>" + (", ".join(f"<code>{e(x)}</code>" for x in c.checks)
                                       or "none: assessed by hand") + "</dd>"]
+    if c.fails_with:
+        parts.append("<dt>Also failed by</dt><dd>" + ", ".join(
+            f"<code>{e(x)}</code>" for x in c.fails_with) + " (a failure counts against this "
+            "control; a pass is no evidence for it)</dd>")
     if c.notes:
         parts.append("<dt>This deployment</dt><dd>" + "<br>".join(e(n) for n in c.notes) + "</dd>")
     if c.gaps:
         parts.append(f'<dt>Not covered</dt><dd class="gap">{e(c.gaps)}</dd>')
-    if c.seed_citation:
-        parts.append(f"<dt>Safespring's page cites</dt><dd>{e(c.seed_citation)}</dd>")
+    if c.safespring_citation:
+        parts.append(f"<dt>Safespring's GDPR page cites</dt><dd>{e(c.safespring_citation)}</dd>")
     parts.append("</dl>")
     parts += [_finding(ev) for ev in c.evidence if ev.status != "passed"]
     by_check: dict[str, list[Evidence]] = {}
@@ -189,6 +193,20 @@ def to_html(report: Report) -> str:
     else:
         out.append(f'<p class="review">{e(r.review.message)}</p>')
 
+    if r.off_in_spec:
+        personal = d is not None and d.personal
+        out.append(f'<section class="banner {"b-fail" if personal else "b-ne"}" '
+                   'aria-label="measures off in the spec">'
+                   "<h2>Measures off in the spec</h2><p>"
+                   + ("The spec declares personal data and leaves out these measures: each one "
+                      "fails its control." if personal else
+                      "The spec declares no personal data and leaves out these measures: their "
+                      "controls are NOT APPLICABLE here, never PASS.") + "</p><ul>"
+                   + "".join(f"<li><code>{e(m.key)}</code> "
+                             f"({f'line {m.line}' if m.line else 'not in the spec'}), "
+                             f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
+                             f"{e(m.message)} ({e(m.article)})</li>" for m in r.off_in_spec)
+                   + "</ul></section>")
     out.append('<nav><strong>Contents</strong><ol><li><a href="#provisions">GDPR provisions</a>'
                '</li><li><a href="#deployment">Deployment</a></li><li><a href="#controls">Controls'
                '</a></li><li><a href="#other">Checks outside the catalogue</a></li>'

@@ -94,6 +94,18 @@ def to_markdown(report: Report) -> str:
     else:
         out += [f"Review: {md(r.review.message)}", ""]
 
+    if r.off_in_spec:
+        personal = r.deployment is not None and r.deployment.personal
+        out += ["## Measures off in the spec", "",
+                ("The spec declares personal data and leaves out these measures: each one fails "
+                 "its control." if personal else
+                 "The spec declares no personal data and leaves out these measures: their "
+                 "controls are NOT APPLICABLE here, never PASS."), ""]
+        out += [f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
+                f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})"
+                for m in r.off_in_spec]
+        out.append("")
+
     out += ["## What the statuses mean", "", "| status | meaning |", "|---|---|"]
     out += [f"| {_status(s)} | {md(m)} |" for s, m in r.status_meaning]
     out += ["", "A provision takes the worst status of the controls that serve it; "
@@ -120,8 +132,11 @@ def to_markdown(report: Report) -> str:
                 "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles))}",
                 f"- On Safespring: {md(c.safespring)}",
                 f"- Checks: {', '.join(code(x) for x in c.checks) or 'none (assessed by hand)'}"]
-        if c.seed_citation:
-            out.append(f"- Safespring's GDPR page cites: {md(c.seed_citation)}")
+        if c.fails_with:
+            out.append(f"- Also failed by: {', '.join(code(x) for x in c.fails_with)} (a failure "
+                       "counts against this control; a pass is no evidence for it)")
+        if c.safespring_citation:
+            out.append(f"- Safespring's GDPR page cites: {md(c.safespring_citation)}")
         out += [f"- This deployment: {md(n)}" for n in c.notes]
         if c.gaps:
             out.append(f"- Not covered by the checks: {md(c.gaps)}")

@@ -9,9 +9,9 @@ locals {
 }
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_145:Safespring Storage (Ceph RGW) supports neither SSE-KMS nor SSE-S3; data at rest is on dm-crypt disks and customers encrypt client-side before upload (SSE-C or e.g. restic).
-  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 Not Allowed; the platform keeps S3 request audit logs for 90 days, available from Safespring support.
-  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication; copies to another site (sto1/sto2/osl2) are made by the backup tooling into a second bucket on that site.
+  # checkov:skip=CKV_AWS_145:Safespring Storage offers neither SSE-S3 nor SSE-KMS (docs.safespring.com/storage/s3-compatibility/); objects rest on Safespring's disk encryption, whose keys Safespring holds. Nothing in this blueprint encrypts objects before upload or enforces it: an application that needs that must do it itself.
+  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 (docs.safespring.com/storage/s3-compatibility/); Safespring logs each S3 request and keeps it 90 days, and gives customers their part through support (docs.safespring.com/service/audit_logging/, which lists sto1).
+  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication (docs.safespring.com/storage/s3-compatibility/), and this blueprint makes no copy of the bucket on another site: its backups copy the instances' data volumes, not buckets. Versioning keeps earlier versions on the same site only; the compliance report shows this gap under GDPR-BAK-1.
   # checkov:skip=CKV2_AWS_62:Safespring Storage offers no bucket event notification targets (no SNS/SQS/Lambda); nothing for Terraform to configure.
   bucket              = var.name
   object_lock_enabled = local.object_lock_enabled

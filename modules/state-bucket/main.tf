@@ -7,9 +7,9 @@
 # Terraform, and hard-coding it here would make the module impossible to remove; see README.md.
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_145:Safespring Storage (Ceph RGW) supports neither SSE-KMS nor SSE-S3; data at rest is on dm-crypt disks. Keep secrets out of state where possible.
-  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 Not Allowed; the platform keeps S3 request audit logs for 90 days, available from Safespring support.
-  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication; state can be recreated by import, and old versions are kept by versioning.
+  # checkov:skip=CKV_AWS_145:Safespring Storage offers neither SSE-S3 nor SSE-KMS (docs.safespring.com/storage/s3-compatibility/); the state rests on Safespring's disk encryption, whose keys Safespring holds. The state holds secrets (application credentials): limit who can read this bucket.
+  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 (docs.safespring.com/storage/s3-compatibility/); Safespring logs each S3 request and keeps it 90 days, and gives customers their part through support (docs.safespring.com/service/audit_logging/, which lists sto1).
+  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication (docs.safespring.com/storage/s3-compatibility/), and no copy of the state is made on another site: versioning keeps replaced versions on the same site, and a lost state can be rebuilt with terraform import.
   # checkov:skip=CKV2_AWS_62:Safespring Storage offers no bucket event notification targets (no SNS/SQS/Lambda); nothing for Terraform to configure.
   bucket        = var.name
   force_destroy = false

@@ -26,17 +26,22 @@ from generator.report import (
 from generator.report.build import STATUSES
 from generator.report.diagram import svg
 from generator.scan import ScanResult, scan
+from generator.spec import check_file
 from tests.conftest import TODAY
 from tests.report.conftest import BLUEPRINTS, copy_blueprint
 
 HOSTILE = "<script>alert(1)</script> ${x} `tick` | pipe [link](http://evil.example) &amp; # h"
 
 
-def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool) -> str:
-    """The status rule restated from the scan alone, to compare the report against."""
+def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool,
+                    off: bool = False, fails_with: tuple[str, ...] = ()) -> str:
+    """The status rule restated from the scan and whether the spec leaves the measure off."""
     mine = [f for f in result.findings if f.check_id in control_checks]
-    if any(f.status == "failed" for f in mine):
+    against = [f for f in result.findings if f.check_id in fails_with and f.status == "failed"]
+    if any(f.status == "failed" for f in mine) or against or (off and personal):
         return FAIL
+    if off:
+        return NOT_APPLICABLE
     if any(f.status == "passed" for f in mine):
         return PASS
     if not control_checks or mine or personal:
@@ -71,14 +76,17 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     assert not report.review.overdue
     by_id = {c.id: c for c in report.controls}
     assert list(by_id) == [c.id for c in controls()]
+    off = {m.control for m in check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off}
     for c in controls():
         personal = report.deployment.personal
-        assert by_id[c.id].status == expected_status(c.checks, result, personal), c.id
+        assert by_id[c.id].status == expected_status(c.checks, result, personal,
+                                                     c.id in off, c.fails_with), c.id
     assert_no_unearned_pass(report)
     # Controls without checks are never shown as passing, whatever the blueprint.
     for c in controls():
         if not c.checks:
-            assert by_id[c.id].status == NOT_EVIDENCED
+            assert by_id[c.id].status == (NOT_APPLICABLE if c.id in off and not personal
+                                          else FAIL if c.id in off else NOT_EVIDENCED)
     # Every skip keeps its written reason.
     for c in report.controls:
         for e in c.evidence:
@@ -122,6 +130,40 @@ def test_open_ssh_to_the_world_fails_access(tmp_path: Path) -> None:
     assert "**FAIL**" in to_markdown(report)
 
 
+def test_tls_in_transit_counts_only_evidence_for_tls(portal_scan: ScanResult) -> None:
+    """GDPR-ENC-2 passes on TLS-only bucket policies; the security-group check (egress to the
+    world on tcp 80 and 123 included) is no evidence for TLS and does not appear there."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
+    assert enc2.status == PASS
+    assert {e.check_id for e in enc2.evidence} == {"CKV_GDPR_9"}
+    assert all(e.resource.endswith("aws_s3_bucket_policy.this") for e in enc2.evidence)
+    assert enc2.fails_with == ("CKV_GDPR_2",)
+    acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
+    assert any(e.check_id == "CKV_GDPR_2" for e in acc2.evidence)
+
+
+def test_a_plain_port_open_to_the_world_fails_tls_in_transit(tmp_path: Path) -> None:
+    directory = copy_blueprint("minimal", tmp_path)
+    main = directory / "main.tf"
+    rule = ('"app/egress-tcp-80-world-ipv4" = {\n      group            = "app"\n'
+            '      direction        = "egress"')
+    text = main.read_text("utf-8")
+    assert rule in text, "the minimal blueprint's port 80 rule moved: update this test"
+    main.write_text(text.replace(rule, rule.replace('"egress"', '"ingress"')), "utf-8")
+
+    report = build(directory, today=TODAY, result=scan(directory))
+    by_id = {c.id: c for c in report.controls}
+    for cid in ("GDPR-ACC-2", "GDPR-ENC-2"):
+        assert by_id[cid].status == FAIL, cid
+        assert any(e.check_id == "CKV_GDPR_2" and e.status == "failed" and "tcp-80" in e.resource
+                   for e in by_id[cid].evidence), cid
+    # Only the failure reaches GDPR-ENC-2: the other rules' passes stay with GDPR-ACC-2.
+    assert not any(e.check_id == "CKV_GDPR_2" and e.status == "passed"
+                   for e in by_id["GDPR-ENC-2"].evidence)
+    assert "Also failed by: `CKV_GDPR_2`" in to_markdown(report)
+
+
 def test_overdue_review_and_expired_access_are_flagged(portal_scan: ScanResult) -> None:
     later = dt.date(2027, 7, 15)  # after review_by 2027-06-30 and after both access expiries
     report = build(BLUEPRINTS / "patient-portal", today=later, result=portal_scan)
@@ -148,7 +190,7 @@ def test_same_inputs_same_bytes(minimal_scan: ScanResult) -> None:
 def test_json_is_sorted_and_versioned(portal_scan: ScanResult) -> None:
     out = to_json(build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan))
     doc = json.loads(out)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert out == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert {c["status"] for c in doc["controls"]} <= set(STATUSES)
     assert [p["article"] for p in doc["provisions"]][:2] == ["5(1)(e)", "5(1)(f)"]
@@ -295,6 +337,47 @@ def test_every_provision_and_control_is_in_every_format(portal_scan: ScanResult)
         assert fact in annex, fact
 
 
+def test_access_says_the_application_secret_is_in_the_state(portal_scan: ScanResult,
+                                                            tmp_path: Path) -> None:
+    """GDPR-ACC-1 and the annex say where the application credential's secret ends up. It is
+    true: the provider schema (3.0.0) has `secret` as an attribute, which Terraform stores in
+    state like every attribute, and no write-only form of it that would stay out."""
+    from generator.terraform.schema import PROVIDER_ADDRESS, load_schema
+
+    schema = load_schema(tmp_path)["provider_schemas"][PROVIDER_ADDRESS]
+    attributes = schema["resource_schemas"]["openstack_identity_application_credential_v3"][
+        "block"]["attributes"]
+    assert "secret" in attributes and not any(name.endswith("_wo") for name in attributes)
+    assert 'openstack_identity_application_credential_v3" "this"' in (
+        BLUEPRINTS / "patient-portal" / "modules" / "access" / "main.tf").read_text("utf-8")
+
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    acc1 = next(c for c in report.controls if c.id == "GDPR-ACC-1")
+    note = " ".join(acc1.notes)
+    assert "ci-deployer (until 2027-01-31) is stored in the Terraform state, in the bucket " \
+           "tfstate-patient-portal on sto2" in note
+    assert "Terraform stores it in the state" in acc1.safespring
+    assert "nothing secret" not in acc1.safespring.lower()
+    access = next(s for s in report.annex if s.title == "Who has access, and until when")
+    assert any("(ci-deployer) is stored in the Terraform state" in p for p in access.paragraphs)
+    for writer in (to_markdown, to_html, to_json):
+        assert "is stored in the Terraform state" in writer(report)
+
+
+def test_the_annex_gives_the_site_of_every_resource(portal_scan: ScanResult) -> None:
+    """The backup bucket is on the backup site (sto1), everything else on the site (sto2)."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    location = next(s for s in report.annex if s.title == "Where the data is stored")
+    text = " ".join(location.paragraphs)
+    assert "All instances" not in text
+    for bucket in report.deployment.buckets:
+        site = {"backup": "sto1"}.get(bucket.role, "sto2")
+        assert bucket.site == site
+        assert re.search(rf"{bucket.name} \([^)]*\) on {site} in Stockholm", text), bucket.name
+    assert re.search(r"on Safespring's site sto2 in Stockholm \(SE\): web \(2 instances, with "
+                     r"volume data\), db \(1 instance, with volume pgdata\) and log-collector", text)
+
+
 @pytest.mark.parametrize("name", ["patient-portal", "minimal"])
 def test_an_empty_scan_evidences_nothing(name: str) -> None:
     """With no findings at all nothing passes; personal data turns 'nothing to check' into a
@@ -302,9 +385,12 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
     empty = ScanResult(root=str(BLUEPRINTS / name), findings=())
     report = build(BLUEPRINTS / name, today=TODAY, result=empty)
     personal = report.deployment.personal
+    off = {m.control for m in report.off_in_spec}
     for c in report.controls:
         assert c.status != PASS
-        if c.checks and not personal:
+        if c.id in off:
+            assert c.status == (FAIL if personal else NOT_APPLICABLE), c.id
+        elif c.checks and not personal:
             assert c.status == NOT_APPLICABLE, c.id
         else:
             assert c.status == NOT_EVIDENCED, c.id

@@ -315,3 +315,19 @@ def test_personal_data_needs_tang_servers_even_without_volumes() -> None:
         "spec.yaml:1:1: encryption.tang_servers: list your Tang servers here: the central log "
         "collector encrypts its log volume (GDPR Art. 32(1)(a))"]
     assert problems(text + "logging: {central: false}\n") == []
+
+
+def test_measures_left_off_for_personal_data_are_warnings(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "  central: true", "  central: false")
+    text = edit(text, "  intrusion_detection: true", "  intrusion_detection: false")
+    found = warnings(text)
+    assert [w.split(": ")[1] for w in found] == ["logging.central", "logging.intrusion_detection"]
+    assert found[0].startswith("spec.yaml:61:12: logging.central: off: logs stay only on each")
+    assert found[0].endswith("(GDPR Art. 5(1)(f), 32(1)(b))")
+
+
+def test_measures_left_off_without_personal_data_are_not_warnings(valid_spec_text: str) -> None:
+    text = edit(valid_spec_text, "  personal: true", "  personal: false")
+    text = edit(text, "  central: true", "  central: false")
+    assert warnings(text) == []
+    assert [m.control for m in check_text(text, F, TODAY).measures_off] == ["GDPR-LOG-1"]

@@ -23,9 +23,9 @@ locals {
 }
 
 resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_145:Safespring Storage (Ceph RGW) supports neither SSE-KMS nor SSE-S3; data at rest is on dm-crypt disks and restic encrypts every object client-side before upload.
-  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 Not Allowed; the platform keeps S3 request audit logs for 90 days, available from Safespring support.
-  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication; this bucket is itself the cross-site copy (it lives on another Safespring site than the data it backs up).
+  # checkov:skip=CKV_AWS_145:Safespring Storage offers neither SSE-S3 nor SSE-KMS (docs.safespring.com/storage/s3-compatibility/); restic encrypts every object it writes here before upload, with a repository key bound to the customer's Tang servers.
+  # checkov:skip=CKV_AWS_18:Safespring Storage answers bucket access logging with 405 (docs.safespring.com/storage/s3-compatibility/); Safespring logs each S3 request and keeps it 90 days, and gives customers their part through support (docs.safespring.com/service/audit_logging/, which lists sto1).
+  # checkov:skip=CKV_AWS_144:Safespring Storage has no cross-region replication (docs.safespring.com/storage/s3-compatibility/); this bucket is itself the copy on another site: it holds the restic backups of the instances' data volumes, on backup_site (CKV_GDPR_14 checks the site).
   # checkov:skip=CKV2_AWS_62:Safespring Storage offers no bucket event notification targets (no SNS/SQS/Lambda); nothing for Terraform to configure.
   bucket              = var.name
   object_lock_enabled = true

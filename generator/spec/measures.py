@@ -1,0 +1,94 @@
+"""Measures a spec leaves off: the one list `generate` warns about and the report counts.
+
+Secure by default means a weakening is explicit in the spec. These are the weakenings spec v1
+accepts (for personal data the rules reject the others: unencrypted volumes, `l2` flavors,
+backups on the data's own site). Each names the control of the catalogue whose measure it
+takes away and the spec line that does it, so the compliance report can show that control as
+FAIL (personal data) or NOT APPLICABLE (no personal data), never as PASS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.spec.errors import Path, Problem
+from generator.spec.load import Positions
+from generator.spec.model import COLLECTOR_GROUP, Spec
+
+ART_LOGGING = "GDPR Art. 5(1)(f), 32(1)(b)"
+ART_ENCRYPTION = "GDPR Art. 32(1)(a)"
+ART_RESILIENCE = "GDPR Art. 32(1)(b)"
+ART_RESTORE = "GDPR Art. 32(1)(c)"
+ART_REVIEW = "GDPR Art. 32(1)(d)"
+
+
+@dataclass(frozen=True)
+class MeasureOff:
+    """One measure of a control that the spec leaves out, and where the spec says so."""
+
+    control: str  # a control id of generator/data/controls.yaml
+    path: Path
+    line: int
+    column: int
+    message: str
+    article: str
+    present: bool  # the key is written in the spec (else line/column locate its parent)
+
+    def problem(self) -> Problem:
+        """As a located warning, the form `generate` prints."""
+        return Problem(self.line, self.column, self.path, self.message, self.article)
+
+
+def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
+    """Every measure the spec leaves off, in catalogue order of their controls."""
+    out: list[MeasureOff] = []
+
+    def off(control: str, path: Path, message: str, article: str) -> None:
+        line, column = positions.of(path)
+        out.append(MeasureOff(control, path, line, column, message, article,
+                              present=path in positions.values))
+
+    if not spec.logging.central:
+        off("GDPR-LOG-1", ("logging", "central"),
+            "off: logs stay only on each instance, where whoever breaks in can "
+            "rewrite them; no central collector keeps a copy", ART_LOGGING)
+    if not spec.logging.intrusion_detection:
+        off("GDPR-LOG-1", ("logging", "intrusion_detection"),
+            "off: no auditd and no file-integrity checks (AIDE) on the instances, so "
+            "an intrusion goes unnoticed", ART_LOGGING)
+
+    for i, group in enumerate(spec.instances):
+        for j, volume in enumerate(group.volumes):
+            if volume.encryption != "luks-tang":
+                off("GDPR-ENC-1", ("instances", i, "volumes", j, "encryption"),
+                    f"none: volume {group.name}/{volume.name} is not encrypted inside the "
+                    "instance; only the platform's disk encryption protects it",
+                    ART_ENCRYPTION)
+    if spec.logging.central and not spec.tang_servers:
+        off("GDPR-ENC-1", ("encryption", "tang_servers"),
+            f"not set, so the {COLLECTOR_GROUP}'s log volume is not encrypted inside the "
+            "instance", ART_ENCRYPTION)
+
+    with_volumes = [g for g in spec.instances if g.volumes]
+    if spec.backup is None:
+        off("GDPR-BAK-1", ("backup",),
+            "absent: nothing is backed up (backups are on by default only for personal data)",
+            ART_RESTORE)
+    elif not with_volumes:
+        off("GDPR-BAK-1", ("backup",),
+            "no instance group has data volumes, so no backup job is generated: what the "
+            "instances keep on their boot disks is not backed up", ART_RESTORE)
+    elif spec.backup_site is None:
+        off("GDPR-BAK-1", ("backup_site",),
+            "not set, so no backup job is generated", ART_RESTORE)
+
+    for i, group in enumerate(spec.instances):
+        if group.storage != "central-3-copy":
+            off("GDPR-RED-1", ("instances", i, "flavor"),
+                f"{group.flavor} keeps a single local copy on the host's disk: what group "
+                f"{group.name} stores is lost when that disk fails", ART_RESILIENCE)
+
+    if not spec.review_by:
+        off("GDPR-REV-1", ("review_by",),
+            "absent: nothing schedules the regular review of these measures", ART_REVIEW)
+    return tuple(out)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Set up everything the tests need, then run them. Used by the README and by .ci/run.
 #   bash scripts/test.sh [pytest arguments]
-# System packages (Debian): the real daemons the guest-configuration tests start.
+# System packages (Debian): the real daemons the guest-configuration tests start, and what the
+# VM suite (tests/vm, marker `vm`) builds and boots guests with.
 # Python: a venv at .venv with the package and its test extras (pyproject.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog rsyslog-gnutls aide auditd
                  cryptsetup-bin e2fsprogs curl chromium
-                 openssl socat pebble systemd util-linux)
+                 openssl socat pebble systemd util-linux
+                 qemu-system-x86 qemu-utils mmdebstrap genisoimage openssh-client)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -735,6 +735,9 @@ def setup_volume(vol: dict[str, str], meta: dict[str, str], config: dict[str, An
     if is_mounted(vol["mountpoint"]) and os.path.exists(mapper_path(name)):
         log(f"volume {vol['name']} is already unlocked and mounted at {vol['mountpoint']}")
         return
+    # First of all, so that while the volume cannot be opened (Tang down, not attached yet)
+    # nothing can be written to the boot disk in its place.
+    guard_mountpoint(vol["mountpoint"])
     volume_id = volume_id_for(meta, vol["metadata_key"])
     device = wait_for_device(
         env("SSB_BY_ID_DIR"),
@@ -749,7 +752,6 @@ def setup_volume(vol: dict[str, str], meta: dict[str, str], config: dict[str, An
         log(f"{mapper_path(name)} is already open")
     else:
         open_volume(device, name, vol, config)
-    guard_mountpoint(vol["mountpoint"])
     if is_mounted(vol["mountpoint"]):
         log(f"{vol['mountpoint']} is already mounted")
     else:

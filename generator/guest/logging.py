@@ -460,8 +460,10 @@ def _intrusion_detection(root: str) -> tuple[list[tuple[str, str, str]], list[tu
                     *aide_limits,
                 ],
             ),
-            # Tried again at every boot until the baseline exists (the condition above).
-            ("Install", ["WantedBy=multi-user.target"]),
+            # Tried again at every boot until the baseline exists (the condition above), after
+            # cloud-init's last stage: cloud-init.target, since cloud-final.service is ordered
+            # after multi-user.target (wanted by that, the start job would be an ordering cycle).
+            ("Install", ["WantedBy=cloud-init.target"]),
         ]
     )
     check = _unit(

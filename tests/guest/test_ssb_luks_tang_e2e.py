@@ -321,3 +321,57 @@ def test_documented_recovery_passphrase_and_rebind_to_a_new_tang(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "never reformatted" in result.stdout
     assert (guest.mountpoint / "patient.txt").read_text() == "kept\n"
+
+
+# Every command of the first formatting, in order: (SSB_CMD_ name, what its arguments contain).
+FORMAT_STEPS = [
+    ("CRYPTSETUP", "luksFormat"), ("CLEVIS", "bind"), ("CLEVIS", "pass"),
+    ("CRYPTSETUP", "--test-passphrase"), ("CRYPTSETUP", "luksKillSlot"), ("CLEVIS", "unlock"),
+    ("MKFS_EXT4", ""), ("CRYPTSETUP", "config"), ("MOUNT", ""),
+]
+
+
+def _crash_after(guest: Guest, tool: str, needle: str) -> dict[str, str]:
+    """An override that runs the real command, then dies as if the power went (exit 137) when
+    its arguments contain `needle`: the run stops right after that step took effect."""
+    real = guest.env()[f"SSB_CMD_{tool}"] if f"SSB_CMD_{tool}" in guest.env() else {
+        "CRYPTSETUP": "cryptsetup", "MKFS_EXT4": "mkfs.ext4", "MOUNT": "mount"}[tool]
+    wrapper = guest.root / f"crash-after-{tool.lower()}"
+    wrapper.write_text(f'#!/bin/sh\n{real} "$@"\nrc=$?\ncase " $* " in *"{needle}"*) exit 137;; esac\n'
+                       'exit $rc\n')
+    wrapper.chmod(0o755)
+    return {f"SSB_CMD_{tool}": str(wrapper)}
+
+
+@pytest.mark.parametrize(("tool", "needle"), FORMAT_STEPS,
+                         ids=[f"{t.lower()}-{n.strip('-') or 'run'}" for t, n in FORMAT_STEPS])
+def test_a_crash_after_any_formatting_step_is_finished_at_the_next_boot(
+        guest_factory, tang: TangServer, tool: str, needle: str) -> None:
+    guest: Guest = guest_factory([tang.url])
+    crashed = guest.run(**_crash_after(guest, tool, needle))
+    assert crashed.returncode == 1, crashed.stdout
+    guest.shutdown()  # the reboot: mappings gone, tmpfs (and the initial key) gone
+    again = guest.run()
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert guest.is_mounted()
+    assert blkid(guest.volume.device)["LABEL"] == "ssb-data"
+    meta = luks_json(guest.volume.device)
+    assert list(meta["keyslots"]) == ["1"], "only the Tang-bound slot may remain"
+    assert [t["type"] for t in meta["tokens"].values()] == ["clevis"]
+
+
+@pytest.mark.parametrize("failing", ["CLEVIS", "BLKID", "CRYPTSETUP", "MKFS_EXT4"])
+def test_a_volume_holding_data_is_never_reformatted_whatever_fails(
+        guest_factory, tang: TangServer, failing: str) -> None:
+    guest: Guest = guest_factory([tang.url])
+    assert guest.run().returncode == 0
+    (guest.mountpoint / "patient.txt").write_text("kept\n")
+    uuid = blkid(guest.volume.device)["UUID"]
+    guest.shutdown()
+    broken = guest.run(**{f"SSB_CMD_{failing}": "false"})
+    assert "luksFormat" not in broken.stdout and "mkfs" not in broken.stdout
+    guest.shutdown()
+    assert blkid(guest.volume.device)["UUID"] == uuid
+    back = guest.run()
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert (guest.mountpoint / "patient.txt").read_text() == "kept\n"

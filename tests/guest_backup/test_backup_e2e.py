@@ -32,6 +32,7 @@ from tests.guest_backup.backup_harness import (
     Instance,
     TangServer,
     describe,
+    make_tang,
     require,
 )
 
@@ -225,18 +226,26 @@ def test_restore_on_a_new_instance_needs_only_the_bucket_and_tang(
     _ok(new.run("ssb-restore", "--from-host", "app-1", "latest", str(target)))
     _assert_same(files, _restored(target, old_root))
 
-    # A replacement with the SAME hostname: its first backup refuses the foreign repository
-    # until the operator adopts the key from the bucket; then it continues the old repository.
+    # A replacement with the SAME hostname continues the old repository on its own: its new key
+    # never protected anything, and the bucket's copy is bound to our Tang servers and opens.
     same = instance_factory("app-1")
     _ready(same)
-    _fail(same.run("ssb-backup", "run"), "created with a different key")
-    _ok(same.run("ssb-backup", "adopt-key"))
-    assert list(same.path(KEY_DIR).glob("restic-password.jwe.replaced-*"))
     _write_data(same, seed=5)
-    _ok(same.run("ssb-backup", "run"))
+    ran = _ok(same.run("ssb-backup", "run"))
+    assert "continuing repository" in ran.stderr
+    assert not same.path(KEY_DIR + "/restic-password.unused").exists()
     listing = _ok(same.run("ssb-backup", "snapshots"))
     assert listing.stdout.count("app-1") >= 2, listing.stdout
     _ok(same.run("ssb-backup-check"))
+
+    # A key that protects a repository is never switched silently: a different key copy in the
+    # bucket (two instances claiming one hostname) stops the backup until someone decides.
+    twin = instance_factory("app-1")
+    _ready(twin)
+    twin.path(KEY_DIR + "/restic-password.unused").unlink()
+    _fail(twin.run("ssb-backup", "run"), "created with a different key")
+    _ok(twin.run("ssb-backup", "adopt-key"))
+    assert list(twin.path(KEY_DIR).glob("restic-password.jwe.replaced-*"))
 
     # The README's manual path (no blueprint tools): fetch the JWE, clevis as password command.
     jwe = tmp_path / "key.jwe"
@@ -323,3 +332,25 @@ def test_unmounted_volume_or_unsafe_hook_stops_the_backup(
     hook.write_text("#!/bin/sh\nexit 4\n")
     _fail(inst.run("ssb-backup", "run"), "pre-backup hook")
     assert s3.list_objects_v2(Bucket=bucket, Prefix="app-1/snapshots/").get("KeyCount", 0) == 0
+
+
+def test_a_planted_key_copy_bound_to_other_tang_servers_is_refused(
+    instance_factory: Callable[..., Instance], s3: Any, bucket: str, tmp_path: Path,
+) -> None:
+    """Someone who can write to the bucket swaps the key copy for one bound to their own Tang:
+    a replacement instance must not adopt it (its backups would be readable to them)."""
+    old = instance_factory("app-7")
+    _ready(old)
+    _ok(old.run("ssb-backup", "run"))
+    mallory = make_tang(tmp_path, "mallory").start()
+    try:
+        planted = subprocess.run(["clevis", "encrypt", "tang", json.dumps({"url": mallory.url}),
+                                  "-y"], input=b"known to mallory", capture_output=True,
+                                 check=True, timeout=60).stdout
+    finally:
+        mallory.stop()
+    s3.put_object(Bucket=bucket, Key="app-7.restic-password.jwe", Body=planted)
+    replacement = instance_factory("app-7")
+    _ready(replacement)
+    _fail(replacement.run("ssb-backup", "run"), "that this instance does not use: refusing it")
+    assert replacement.path(KEY_DIR + "/restic-password.unused").exists()

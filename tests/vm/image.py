@@ -69,11 +69,24 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-def _key(suite: str, packages: tuple[str, ...]) -> str:
+def _key(suite: str, packages: tuple[str, ...], ca_cert: Path) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([suite, sorted(packages), addresses.HOSTS]).encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update(ca_cert.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def shared_ca() -> tuple[Path, Path]:
+    """The one test CA every image trusts (an instance replaced by one on another image must
+    still trust the services its predecessor talked to)."""
+    directory = cache_dir() / "test-ca"
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (directory / "ca.pem").exists():
+            _make_ca(directory)
+    return directory / "ca.pem", directory / "ca.key"
 
 
 def _make_ca(directory: Path) -> tuple[Path, Path]:
@@ -138,17 +151,18 @@ def build(name: str, packages: tuple[str, ...], log: Path | None = None) -> Imag
     assert not missing, f"VM suite needs {', '.join(missing)} ({PACKAGES_HINT})"
     suite = SUITES[name]
     every = tuple(sorted(set(BASE_PACKAGES) | set(packages)))
-    target = cache_dir() / f"{name}-{_key(suite, every)}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ca_cert, ca_key = shared_ca()
+    target = cache_dir() / f"{name}-{_key(suite, every, ca_cert)}"
     with open(target.parent / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / "done").exists():
-            _build(target, suite, every, log)
+            _build(target, suite, every, ca_cert, log)
     return Image(name, target / "vmlinuz", target / "initrd.img", target / "root.img",
-                 target / "ca.pem", target / "ca.key")
+                 ca_cert, ca_key)
 
 
-def _build(target: Path, suite: str, packages: tuple[str, ...], log: Path | None) -> None:
+def _build(target: Path, suite: str, packages: tuple[str, ...], ca_cert: Path,
+           log: Path | None) -> None:
     if target.exists():
         shutil.rmtree(target)
     work = target.with_name(target.name + ".tmp")
@@ -156,7 +170,6 @@ def _build(target: Path, suite: str, packages: tuple[str, ...], log: Path | None
         shutil.rmtree(work)
     work.mkdir()
     rootfs = work / "rootfs"
-    ca_cert, _ = _make_ca(work)
     out = open(log, "a") if log else subprocess.DEVNULL  # noqa: SIM115
     try:
         subprocess.run(

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.guest.guest_harness import TangServer, make_tang
-from tests.guest_backup.backup_harness import FAKE_AWS_ENV, free_port, s3_client
+from tests.guest_backup.backup_harness import FAKE_AWS_ENV, free_port
 from tests.vm import addresses
 
-__all__ = ["FAKE_AWS_ENV", "Forward", "TangServer", "make_tang", "s3_client"]
+__all__ = ["FAKE_AWS_ENV", "Forward", "TangServer", "make_tang"]
 
 
 @dataclass(frozen=True)
@@ -114,14 +114,6 @@ def s3_server(workdir: Path, ca_cert: Path, ca_key: Path) -> Iterator[tuple[str,
         _stop(proc)
 
 
-def s3(url: str, ca_cert: Path):  # type: ignore[no-untyped-def]
-    """A boto3 client for the host side of the S3 server (verifying the test CA's certificate
-    would need the endpoint's name; loopback is trusted here)."""
-    client = s3_client(url)
-    client.meta.events.register_first("before-send.*", lambda **_: None)
-    return client
-
-
 class Mirror:
     """An empty flat package repository over HTTP: `apt-get update` succeeds, installs nothing
     new (the image holds every package). `down()` makes it refuse connections."""
@@ -187,7 +179,7 @@ class Acme:
             self.procs.append(subprocess.Popen(
                 ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
                  "-dns01", f"127.0.0.1:{dns}", "-http01", "", "-https01", "", "-tlsalpn01", "",
-                 "-doh", "", "-management", f"127.0.0.1:{free_port()}"],
+                 "-management", f"127.0.0.1:{free_port()}"],
                 stdout=out, stderr=subprocess.STDOUT))
         log = workdir / "pebble.log"
         with log.open("wb") as out:

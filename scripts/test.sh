@@ -34,4 +34,28 @@ fi
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/python -m pip check
 .venv/bin/ruff check generator ssb_guest tests scripts benchmarks
-exec .venv/bin/python -m pytest "$@"
+
+# Given a marker (-m) or test paths, one pytest run does what was asked. Otherwise the VM suite
+# (QEMU boots, mostly waiting on the emulated guests) runs beside the rest, in a pytest run of
+# its own whose output follows the other's: the whole takes about as long as the longer one.
+for arg in "$@"; do
+  case $arg in -m|-m*|tests*|*.py*|-k|-k*) exec .venv/bin/python -m pytest "$@" ;; esac
+done
+vm_log=$(mktemp "${TMPDIR:-/tmp}/ssb-vm-suite.XXXXXX.log")
+.venv/bin/python -m pytest -m vm "$@" >"$vm_log" 2>&1 &
+vm_pid=$!
+trap 'kill "$vm_pid" 2>/dev/null; wait "$vm_pid" 2>/dev/null' INT TERM
+rest=0
+.venv/bin/python -m pytest -m "not vm" "$@" || rest=$?
+vm=0
+wait "$vm_pid" || vm=$?
+echo
+echo "==================== VM suite (tests/vm, run beside the rest) ===================="
+cat "$vm_log"
+rm -f "$vm_log"
+# pytest exits 5 when a run selects no test; either run failing fails the whole.
+for code in $rest $vm; do
+  if [ "$code" -ne 0 ] && [ "$code" -ne 5 ]; then exit "$code"; fi
+done
+[ "$rest" -eq 5 ] && [ "$vm" -eq 5 ] && exit 5
+exit 0

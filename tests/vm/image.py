@@ -134,14 +134,17 @@ def _customize(rootfs: Path, ca_cert: Path) -> None:
 
 
 # cloud-init sets the locale en_US.UTF-8 at first boot, as on Debian's cloud images, where it
-# is generated. Periodic jobs that only compete for the emulated CPUs are masked.
+# is generated. Periodic jobs that only compete for the emulated CPUs are masked. Caddy is in
+# the image for the TLS endpoint groups only: as on a real image, where it is not installed,
+# it runs only where the group's first boot enables it.
 _HOOK = (
     "echo 'en_US.UTF-8 UTF-8' > \"$1/etc/locale.gen\" && "
     "chroot \"$1\" locale-gen >/dev/null && "
     "chroot \"$1\" update-ca-certificates >/dev/null && "
     "chroot \"$1\" update-initramfs -u -k all >/dev/null 2>&1 && "
     "chroot \"$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer "
-    "e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1"
+    "e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1 && "
+    "chroot \"$1\" systemctl disable caddy.service >/dev/null 2>&1"
 )
 
 

@@ -88,11 +88,22 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--auto-approve", action="store_true",
                              help="apply without asking (for pipelines with a manual gate)")
     scan = commands.add_parser(
-        "scan", help="scan a blueprint with the GDPR policy pack (Checkov, in-process)",
-        description="Scan DIR with the GDPR policy pack and Checkov's built-in Terraform checks "
-                    "(offline). Exit 1 on any failed check; a skip without a written reason "
-                    "counts as a failure.")
-    scan.add_argument("directory", metavar="DIR", nargs="?", default=".")
+        "scan", help="scan Terraform with the GDPR policy pack (Checkov, in-process)",
+        description="Scan PATH with the GDPR policy pack and Checkov's built-in Terraform checks. "
+                    "PATH is a directory (its .tf files as Checkov evaluates them) or a plan JSON "
+                    "(`terraform show -json PLANFILE`; its findings point into the .tf files next "
+                    "to it). --plan has Terraform plan the directory and scans that plan: every "
+                    "value Terraform knows at plan time is judged, not guessed. Exit 1 on any "
+                    "failed check (or when Terraform cannot plan); a skip without a written "
+                    "reason counts as a failure.")
+    scan.add_argument("directory", metavar="PATH", nargs="?", default=".")
+    scan.add_argument("--plan", action="store_true",
+                      help="plan the directory with Terraform and scan the plan")
+    scan.add_argument("--offline", action="store_true",
+                      help="with --plan: plan a scratch copy against the schema-only OpenStack "
+                           "provider and local mirrors (no network, no credentials)")
+    scan.add_argument("-var", dest="variables", action="append", default=[], metavar="NAME=VALUE",
+                      help="with --plan: a Terraform variable of the root module")
     scan.add_argument("--format", choices=("cli", "json", "sarif", "junit"), default="cli")
     scan.add_argument("-o", "--output", metavar="FILE", help="write the result here, not stdout")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
@@ -110,18 +121,26 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--spec", metavar="FILE", help="the spec (default: found via the manifest)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
     check = commands.add_parser(
-        "check", help="the CI one-liner: generate, validate, scan, report",
+        "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
-                    "it with Terraform (offline by default), scan it with the GDPR pack and write "
-                    "the compliance report. Exit 0 only if every step passed.")
+                    "and plan it with Terraform offline (one init; the schema-only OpenStack "
+                    "provider, no credentials), scan the plan with the GDPR pack and write the "
+                    "compliance report. Exit 0 only if every step passed.")
     check.add_argument("spec", metavar="SPEC")
     check.add_argument("-o", "--output", metavar="DIR",
                        help="write the blueprint here (default: a temporary directory)")
     check.add_argument("--report-dir", metavar="DIR",
                        help="where the report goes (default: ./<name>-compliance/)")
     check.add_argument("--online", action="store_true",
-                       help="validate with the real providers from the registry, not offline")
+                       help="validate with the real providers from the registry first (the plan "
+                            "stays offline: it needs no credentials)")
     check.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
+    commands.add_parser(
+        "pack-path", help="print the GDPR policy pack's directory (for checkov --external-checks-dir)",
+        description="Print the directory of the GDPR policy pack, to add it to a Checkov run of "
+                    "your own: checkov -d DIR --external-checks-dir \"$(safespring-blueprints "
+                    "pack-path)\". Run the checkov installed next to safespring-blueprints: the "
+                    "checks import this package.")
     commands.add_parser(
         "controls", help="list the control catalogue (control -> GDPR provisions -> checks)",
         description="List the controls: what each means on Safespring, the GDPR provisions it "
@@ -133,9 +152,23 @@ def _parser() -> argparse.ArgumentParser:
 def _scan(args: argparse.Namespace) -> int:
     from generator import scan
 
-    if not Path(args.directory).is_dir():
-        raise UsageError(f"{args.directory} is not a directory")
-    result = scan.scan(args.directory)
+    target = Path(args.directory)
+    if not target.exists():
+        raise UsageError(f"{args.directory} is neither a directory nor a plan JSON file")
+    if target.is_file() and (args.plan or args.offline or args.variables):
+        raise UsageError(f"{args.directory} is a plan file already: --plan, --offline and -var "
+                         "apply to a directory")
+    if (args.offline or args.variables) and not args.plan:
+        raise UsageError("--offline and -var apply with --plan only")
+    try:
+        result = api.scan(target, plan=args.plan, offline=args.offline,
+                          variables=_variables(args.variables))
+    except api.PlanFailed as failed:
+        _print_steps(failed.checks)
+        print(f"safespring-blueprints: {failed}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # a file that is not a plan JSON
+        raise UsageError(str(error)) from None
     render = {"cli": lambda r: scan.to_text(r, show_passed=args.show_passed),
               "json": scan.to_json, "sarif": scan.to_sarif, "junit": scan.to_junit}[args.format]
     text = render(result)
@@ -144,6 +177,13 @@ def _scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0 if result.ok else 1
+
+
+def _pack_path(_: argparse.Namespace) -> int:
+    from generator.policies import DIRECTORY
+
+    print(DIRECTORY)
+    return 0
 
 
 def _controls(args: argparse.Namespace) -> int:
@@ -270,6 +310,20 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if built.verdict == FAIL else 0
 
 
+# The generated blueprint's one input, needed to plan it; no check reads it.
+CHECK_VARIABLES = {"key_pair": "safespring-blueprints-check"}
+
+
+def report_steps(step: object, name: str, checks: api.TerraformChecks, started: float) -> None:
+    """One `check` step line for a run of Terraform commands, with their diagnostics."""
+    bad = [d.format() for s in checks.steps for d in s.diagnostics]
+    failed = [s for s in checks.steps if not s.ok]
+    detail = "; ".join(bad[:3]) or (f"{failed[0].name}: {failed[0].output.strip()[-300:]}" if failed else "")
+    step(name, checks.ok, started, detail)  # type: ignore[operator]
+    for line in bad:
+        print(f"  {line}", file=sys.stderr)
+
+
 def _check(args: argparse.Namespace) -> int:
     import tempfile
     import time
@@ -297,17 +351,26 @@ def _check(args: argparse.Namespace) -> int:
             print(f"warning: {warning.format(args.spec)}", file=sys.stderr)
         step("generate", True, started, str(done.target) if args.output else "")
         started = time.monotonic()
-        checks = api.validate(done.target, offline=not args.online)
-        bad = [d.format() for s in checks.steps for d in s.diagnostics]
-        step("validate", checks.ok, started, "; ".join(bad[:3]) or
-             ("" if checks.ok else next(s.name for s in checks.steps if not s.ok)))
-        for line in bad:
-            print(f"  {line}", file=sys.stderr)
+        # The scan judges Terraform's own plan, made offline (schema-only OpenStack provider, no
+        # credentials) in the same scratch copy and `init` as validate. With --online, validate
+        # runs against the real providers first.
+        if args.online:
+            checks = api.validate(done.target, offline=False)
+            report_steps(step, "validate", checks, started)
+            started = time.monotonic()
+        planned, data = api.plan_data(done.target, offline=True, variables=CHECK_VARIABLES,
+                                      validate=not args.online)
+        report_steps(step, "plan (offline)" if args.online else "validate + plan (offline)",
+                     planned, started)
         started = time.monotonic()
-        result = scan.scan(done.target)
+        if planned.ok:
+            result = api.scan_plan_data(data, done.target)
+            mode = "plan"
+        else:
+            result, mode = scan.scan(done.target), "HCL: Terraform could not plan"
         counts = result.summary
-        step("scan", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
-                                         f"{counts.skipped} skipped with a reason")
+        step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
+                                                   f"{counts.skipped} skipped with a reason")
         for finding in result.findings:
             if finding.status == "failed":
                 print(f"  FAIL {finding.check_id} {finding.resource} ({finding.file}:{finding.line})"
@@ -329,7 +392,7 @@ def _check(args: argparse.Namespace) -> int:
 
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
-            "report": _report, "update": _update}
+            "report": _report, "update": _update, "pack-path": _pack_path}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

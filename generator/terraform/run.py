@@ -134,23 +134,28 @@ def init(directory: Path, env: Mapping[str, str], *, backend: bool = True, strea
     return run(args, directory, env, stream=stream, name="init")
 
 
-def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str]) -> tuple[Step, dict]:
-    """`plan -out` then `show -json`: the plan as data (for inventories and tests).
+def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str], *,
+              out: Path | None = None) -> tuple[Step, dict]:
+    """`plan -out` then `show -json`: the plan as data (for the plan-mode scan, inventories and
+    tests). The binary plan goes to `out` (default: plan.tfplan in the directory).
 
     Only variables the configuration declares are passed (Terraform rejects the others).
+    No refresh: the scan judges the configuration, and offline a refresh reads a DNS failure
+    as "deleted" (TOOLCHAIN.md).
     """
     declared = set(re.findall(r'^variable\s+"([^"]+)"', "\n".join(
         f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf")), re.M))
     var_args = [f"-var={k}={v}" for k, v in sorted(variables.items()) if k in declared]
+    target = str(out) if out is not None else "plan.tfplan"
     step = run(
-        ["plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.tfplan", *var_args],
+        ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={target}", *var_args],
         directory,
         env,
         name="plan",
     )
     if not step.ok:
         return step, {}
-    shown = run(["show", "-json", "plan.tfplan"], directory, env, name="show")
+    shown = run(["show", "-json", target], directory, env, name="show")
     if not shown.ok:
         return shown, {}
     return step, json.loads(shown.output[shown.output.index("{") :])
@@ -193,6 +198,14 @@ def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Pat
         copy_root = Path(tmp) / root.name
         shutil.copytree(root, copy_root, ignore=COPY_IGNORE)
         copy = copy_root / directory.relative_to(root)
-        if local_backend and (copy / "backend.tf").exists():
+        if local_backend and _has_backend(copy):
             (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
         yield copy
+
+
+_BACKEND = re.compile(r'^\s*(backend\s+"[^"]+"|cloud)\s*\{', re.M)
+
+
+def _has_backend(directory: Path) -> bool:
+    """True when a root module's .tf files configure a backend (or HCP Terraform's cloud)."""
+    return any(_BACKEND.search(f.read_text("utf-8", errors="replace")) for f in directory.glob("*.tf"))

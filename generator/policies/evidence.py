@@ -154,12 +154,35 @@ def attr(conf: Mapping[str, Any], key: str) -> Any:
         return MISSING
     if isinstance(value, Unresolved):
         return value
-    if isinstance(value, str) and value.startswith("try("):
-        value = evaluate_try(value, expanded="for_each" not in conf and "count" not in conf)
+    if isinstance(value, str) and value.startswith(LEFTOVERS):
+        value = evaluate_leftover(value, expanded="for_each" not in conf and "count" not in conf)
         return MISSING if value is None else value
     if is_unresolved_text(value):
         return Unresolved(value)
     return value
+
+
+LEFTOVERS = ("try(", "lookup(")
+
+
+def evaluate_leftover(text: str, *, expanded: bool) -> Any:
+    """A `try(...)` or `lookup(map, key, default)` Checkov left as text, evaluated as Terraform
+    would where its arguments are values (see `evaluate_try`); Unresolved otherwise."""
+    if text.startswith("lookup("):
+        args = _split_arguments(text)
+        if not args or len(args) not in (2, 3):
+            return Unresolved(text)
+        mapping = _literal(args[0]) if args[0].startswith("{") else None
+        quoted = len(args[1]) >= 2 and args[1][0] == args[1][-1] and args[1][0] in "\"'"
+        key = args[1][1:-1] if quoted else None
+        if not isinstance(mapping, dict) or key is None or is_unresolved_text(mapping):
+            return Unresolved(text)
+        if key in mapping:
+            return mapping[key]
+        if len(args) == 2:
+            return Unresolved(text)
+        return evaluate_try(f"try({args[2]})", expanded=expanded)
+    return evaluate_try(text, expanded=expanded)
 
 
 _BARE = re.compile(r"^-?[0-9]+$")
@@ -316,6 +339,12 @@ def map_value(conf: Mapping[str, Any], attribute: str, key: str) -> Any:
         if key not in value:
             return MISSING
         found = unwrap(value[key])
+        if isinstance(found, str) and found.startswith(LEFTOVERS):
+            found = evaluate_leftover(found, expanded=True)
+        if found is None:
+            return MISSING
+        if isinstance(found, Unresolved):
+            return found
         return Unresolved(found) if is_unresolved_text(found) else found
     if not isinstance(value, str):
         return Unresolved(value)
@@ -597,6 +626,19 @@ class Scope:
         return self._nodes
 
     @property
+    def node(self) -> dict[str, Any] | None:
+        """HCL mode: this resource's block in the scan graph (its address in its own file: a
+        scan of several roots holds the same address more than once)."""
+        relative = entity_file(self.entity_path)
+        nodes = self.nodes
+        root = scan_root(nodes, relative) if relative else None
+        for n in nodes:
+            if n.get("block_type_") == "resource" and n.get("__address__") == self.address \
+                    and (root is None or n.get("file_path_") == root + relative):
+                return n
+        return None
+
+    @property
     def source_root(self) -> Any:
         """The directory the plan was made from (a Path), None in HCL mode or when unknown."""
         from generator.policies.evidence_source import source_root
@@ -691,15 +733,59 @@ def _provider_reference(scope: Scope, source: Any, path: tuple[Any, ...], expres
     return Unresolved(f"{shown}: {why}", "not-in-plan")
 
 
-def provider_conf(scope: Scope) -> dict[str, Any]:
+def provider_conf(scope: Scope, key: str | None = None) -> dict[str, Any]:
     """The provider block as a check reads it: Checkov's block in HCL mode; in plan mode rebuilt
     from the plan's `provider_config` (every argument and nested block, root variables resolved
-    where the source shows the argument is exactly `var.x`)."""
+    where the source shows the argument is exactly `var.x`). `key` picks another provider
+    configuration of the plan ("aws", "aws.backup") than the block being checked."""
     if scope.plan is None:
         return dict(scope.conf)
-    key = provider_key(scope.address)
+    key = key or provider_key(scope.address)
     entry = scope.plan.provider_configs().get(key) or {}
     conf = _from_expressions(entry.get("expressions") or {}, scope, provider_source_block(scope, key), ())
     if "alias" in entry:
         conf["alias"] = [entry["alias"]]
     return conf
+
+
+# ---- nested blocks, dynamic ones included ---------------------------------------------------
+
+
+def nested_blocks(scope: Scope, name: str) -> list[dict[str, Any]] | Unresolved:
+    """The `name` blocks of the resource as they will exist.
+
+    Plan mode: the planned blocks (Terraform expanded every dynamic block). HCL mode: static
+    blocks from the conf; a `dynamic "<name>"` block from the scan graph, which holds its
+    evaluated `for_each` and content (the conf has it rendered once whatever its for_each):
+    one block per for_each element with `<name>.value`/`<name>.key` substituted, none for an
+    empty for_each, Unresolved when Checkov could not evaluate the for_each.
+    """
+    if scope.plan is not None:
+        return blocks(scope.conf, name)
+    node = scope.node
+    dynamic = node.get("dynamic") if node else None
+    entries = dynamic if isinstance(dynamic, list) else [dynamic] if isinstance(dynamic, Mapping) else []
+    found = [e[name] for e in entries if isinstance(e, Mapping) and isinstance(e.get(name), Mapping)]
+    if not found:
+        return blocks(scope.conf, name)
+    out: list[dict[str, Any]] = []
+    for block in found:
+        for_each = block.get("for_each")
+        content = block.get("content") if isinstance(block.get("content"), Mapping) else {}
+        if isinstance(for_each, Mapping):
+            items = list(for_each.items())
+        elif isinstance(for_each, list):
+            items = list(enumerate(for_each))
+        else:
+            return Unresolved(f"dynamic \"{name}\" block, for_each {for_each}")
+        for key, value in items:
+            out.append({k: [_placeholder(v, name, key, value)] for k, v in content.items()})
+    return out
+
+
+def _placeholder(value: Any, name: str, key: Any, element: Any) -> Any:
+    if value == f"{name}.value":
+        return element
+    if value == f"{name}.key":
+        return key
+    return value

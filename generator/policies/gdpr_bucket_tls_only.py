@@ -52,8 +52,8 @@ def _denies_plain_transport(statement: dict[str, Any]) -> bool:
 
 def _hcl_document(scope: Scope, name: str) -> list[dict[str, Any]] | None:
     """The policy document data source of the same module, from Checkov's graph."""
-    mine = [n for n in scope.nodes if n.get("__address__") == scope.address]
-    directory = os.path.dirname(str(mine[0].get("file_path_"))) if mine else None
+    me = scope.node
+    directory = os.path.dirname(str(me.get("file_path_"))) if me else None
     for node in scope.nodes:
         if node.get("block_type_") == "data" \
                 and node.get("block_name_") == f"aws_iam_policy_document.{name}" \

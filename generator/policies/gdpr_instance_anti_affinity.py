@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 from checkov.common.models.enums import CheckCategories, CheckResult
@@ -31,9 +30,11 @@ from generator.policies.evidence import (
     guideline,
     has_no_instances,
     is_expanded,
+    nested_blocks,
     severity,
     unwrap,
 )
+from generator.policies.evidence_graph import deployment_dir
 from generator.policies.evidence_plan import split_address
 
 ID = "CKV_GDPR_5"
@@ -116,6 +117,9 @@ class InstanceAntiAffinity(BaseResourceCheck):
         members = [r for r in scope.plan.of_type(res.type) if r.group == res.group]
         if len(members) <= 1:
             return CheckResult.PASSED
+        if res.is_unknown("scheduler_hints"):
+            # A dynamic block whose for_each is known only after apply (it tests the group id).
+            return self._judge(self._plan_groups(scope))
         hints = blocks(scope.conf, "scheduler_hints")
         group = attr(hints[0], "group") if hints else MISSING
         if group is MISSING:
@@ -128,19 +132,16 @@ class InstanceAntiAffinity(BaseResourceCheck):
 
     # ---- HCL mode ----------------------------------------------------------------------------
 
-    def _hcl_groups(self, scope: Scope, node: dict[str, Any]) -> list[tuple[str, list[str]]] | str:
-        from generator.policies.evidence_source import find_block
-
-        directory = os.path.dirname(str(node.get("file_path_")))
-        _, rtype, rname, _, _ = split_address(str(node.get("block_name_")))
-        texts = _texts(find_block(Path(directory), "resource", rtype, rname))
+    def _hcl_groups(self, scope: Scope, node: dict[str, Any], texts: list[str]
+                    ) -> list[tuple[str, list[str]]] | str:
+        """Server groups of the instance's own module that the texts name, with their policies."""
         names = {m.group(1) for t in texts for m in _GROUP_REF.finditer(t)}
         if not names:
-            if any(_VAR.search(t) for t in texts):
-                return ("scheduler_hints.group comes from a module input "
-                        f"({', '.join(sorted(set(v for t in texts for v in _VAR.findall(t))))}) that "
-                        "Checkov's HCL evaluation does not follow; scanning the plan (scan DIR --plan) "
-                        "follows it")
+            variables = sorted({v for t in texts for v in _VAR.findall(t)})
+            if variables:
+                return (f"scheduler_hints.group comes from the module input {', '.join(variables)}, which "
+                        "Checkov's HCL evaluation does not follow to a resource; scanning the plan "
+                        "(scan DIR --plan) follows it")
             return "scheduler_hints.group names no openstack_compute_servergroup_v2 of this configuration"
         modules = split_address(str(node.get("__address__", "")))[0]
         found = []
@@ -148,31 +149,34 @@ class InstanceAntiAffinity(BaseResourceCheck):
             if n.get("resource_type") != SERVER_GROUP or n.get("block_type_") != "resource":
                 continue
             other, _, name, _, _ = split_address(str(n.get("__address__", "")))
-            if other == modules and name in names:
+            if other == modules and name in names and deployment_dir(n) == deployment_dir(node):
                 found.append((str(n.get("__address__")), _policies(block_config(n))))
         return found or "the server group the hint names is not created (count/for_each empty)"
 
-    def _scan_hcl(self, scope: Scope, conf: dict[str, Any]) -> CheckResult:
-        me = [n for n in scope.nodes
-              if n.get("block_type_") == "resource" and n.get("__address__") == scope.address]
-        mine = group_of(scope.address)
+    def _scan_hcl(self, scope: Scope) -> CheckResult:
+        me = scope.node
+        if me is None:
+            return self._fail("scan graph unavailable: cannot count the group")
+        mine, home = group_of(scope.address), deployment_dir(me)
+        directory = os.path.dirname(str(me.get("file_path_")))
         members = [n for n in scope.nodes if n.get("block_type_") == "resource"
                    and n.get("resource_type") == "openstack_compute_instance_v2"
-                   and group_of(str(n.get("__address__", ""))) == mine]
+                   and group_of(str(n.get("__address__", ""))) == mine
+                   and deployment_dir(n) == home and os.path.dirname(str(n.get("file_path_"))) == directory]
         if len(members) <= 1:
             return CheckResult.PASSED
-        dynamic = [h for d in conf.get("dynamic") or [] if isinstance(d, dict)
-                   for h in d.get("scheduler_hints") or [] if isinstance(h, dict)]
-        hints = blocks(conf, "scheduler_hints") + dynamic
+        hints = nested_blocks(scope, "scheduler_hints")
+        if isinstance(hints, Unresolved):
+            return self._fail(f"scheduler_hints is {hints}")
         if not hints:
             return self._missing(len(members), mine)
         group = attr(hints[0], "group")
-        if isinstance(group, str) and not group.startswith(f"{SERVER_GROUP}.") and "." not in group:
+        if group is MISSING or group == "":
+            return self._missing(len(members), mine)
+        if isinstance(group, str):
             return self._fail(f"scheduler_hints.group is {group}, a server group this configuration "
                               "does not create: its policy cannot be checked")
-        if not me:
-            return self._fail("scan graph unavailable: cannot find the server group")
-        return self._judge(self._hcl_groups(scope, me[0]))
+        return self._judge(self._hcl_groups(scope, me, [str(getattr(group, "raw", group))]))
 
     # ---- both --------------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class InstanceAntiAffinity(BaseResourceCheck):
         scope = Scope(self, conf)
         if scope.resource is not None:
             return self._scan_plan(scope)
-        return self._scan_hcl(scope, conf)
+        return self._scan_hcl(scope)
 
 
 check = InstanceAntiAffinity()

@@ -46,6 +46,7 @@ from generator.policies.evidence import (
     severity,
     unwrap,
 )
+from generator.policies.evidence_graph import deployment_dir
 
 ID = "CKV_GDPR_17"
 RESOURCE = "openstack_compute_instance_v2"
@@ -63,16 +64,6 @@ def measures_of(conf: dict[str, Any]) -> set[str] | Unresolved:
     if not isinstance(value, str):
         return set()
     return {m for m in re.split(r"[,\s]+", value) if m}
-
-
-def deployment_dir(node: dict[str, Any]) -> str:
-    """Directory of the root module an instance belongs to (outermost module caller)."""
-    source = node.get("source_module_object_")
-    path = str(node.get("file_path_") or "")
-    while source is not None:
-        path = str(getattr(source, "path", path))
-        source = getattr(source, "nested_tf_module", None)
-    return os.path.dirname(path)
 
 
 @lru_cache(maxsize=64)

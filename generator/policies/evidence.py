@@ -335,6 +335,8 @@ def map_value(conf: Mapping[str, Any], attribute: str, key: str) -> Any:
     value = conf[attribute]
     while isinstance(value, list) and len(value) == 1:
         value = value[0]
+    if value is None:
+        return MISSING
     if isinstance(value, Mapping):
         if key not in value:
             return MISSING
@@ -632,9 +634,12 @@ class Scope:
         relative = entity_file(self.entity_path)
         nodes = self.nodes
         root = scan_root(nodes, relative) if relative else None
+        # A module outside the scanned directory is named "/../../x/main.tf": match its tail.
+        tail = re.sub(r"^(/\.\.)+", "", relative) if root is None else ""
         for n in nodes:
+            path = str(n.get("file_path_") or "")
             if n.get("block_type_") == "resource" and n.get("__address__") == self.address \
-                    and (root is None or n.get("file_path_") == root + relative):
+                    and (path == root + relative if root is not None else path.endswith(tail)):
                 return n
         return None
 
@@ -673,6 +678,11 @@ def _mark_unknown(conf: dict[str, Any], unknown: Mapping[str, Any], refs: Any) -
 
 def _enrich(conf: Mapping[str, Any], plan: Any, resource: Any) -> dict[str, Any]:
     out = {k: (list(v) if isinstance(v, list) else v) for k, v in conf.items()}
+    # Checkov puts a reference of the configuration where a planned value is null; Terraform
+    # evaluated it to null (`try(x, null)`, a null input): it is absent, not unresolved.
+    for key, value in resource.values.items():
+        if value is None and resource.unknown.get(key) is not True:
+            out[key] = [None]
 
     def refs(path: str) -> list[str]:
         steps = [int(p) if p.isdigit() else p for p in path.split(".")]

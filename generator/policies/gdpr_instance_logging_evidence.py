@@ -36,13 +36,11 @@ from generator.policies.evidence import (
     Scope,
     Unresolved,
     block_config,
-    entity_file,
     guideline,
     has_no_instances,
     holds_personal_data,
     is_expanded,
     map_value,
-    scan_root,
     severity,
     unwrap,
 )
@@ -241,6 +239,11 @@ def evidence_problems(doc: dict[str, Any], measures: set[str]) -> list[str]:
     return problems
 
 
+def _classification(conf: dict[str, Any]) -> str:
+    value = map_value(conf, "metadata", "ssb_classification")
+    return f"ssb_classification {value}" if isinstance(value, str) else "no ssb_classification says otherwise"
+
+
 class InstanceLoggingEvidence(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
@@ -261,13 +264,10 @@ class InstanceLoggingEvidence(BaseResourceCheck):
             peers = [{"metadata": [r.values.get("metadata")]} for r in scope.plan.of_type(RESOURCE)]
             return peers, str(scope.source_root or "")
         nodes = scope.nodes
-        relative = entity_file(self.entity_path)
-        root = scan_root(nodes, relative)
-        me = [n for n in nodes if n.get("block_type_") == "resource" and n.get("__address__") == scope.address
-              and root is not None and n.get("file_path_") == root + relative]
-        if len(me) != 1:
+        me = scope.node
+        if me is None:
             return "scan graph unavailable: cannot place the instance in its deployment"
-        deployment = deployment_dir(me[0])
+        deployment = deployment_dir(me)
         peers = [block_config(n) for n in nodes if n.get("resource_type") == RESOURCE
                  and deployment_dir(n) == deployment]
         return peers, deployment
@@ -299,7 +299,9 @@ class InstanceLoggingEvidence(BaseResourceCheck):
                 missing += [f"{m} (the deployment runs intrusion detection)"
                             for m in ("audit", "file-integrity") if m not in measures]
             if missing:
-                return self._fail(f"ssb_measures lacks {', '.join(missing)}")
+                return self._fail(f"holds personal data ({_classification(conf)}) but its metadata "
+                                  f"ssb_measures does not declare {', '.join(missing)}: declare each "
+                                  "measure and set it up in its cloud-config user_data")
         declared = measures & set(LOGGING)
         if not declared:
             return CheckResult.PASSED

@@ -9,7 +9,16 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 
 from generator.platform import platform
-from generator.policies.evidence import Scope, Unresolved, attr, blocks, guideline, provider_conf, severity
+from generator.policies.evidence import (
+    MISSING,
+    Scope,
+    Unresolved,
+    attr,
+    blocks,
+    guideline,
+    provider_conf,
+    severity,
+)
 
 ID = "CKV_GDPR_11"
 SAFESPRING_DOMAIN = ".safedc.net"
@@ -27,6 +36,10 @@ def _openstack_ok(conf: dict[str, Any]) -> tuple[bool, str]:
         return False, f"auth_url {url} is not a Safespring site"
     if isinstance(cloud, Unresolved) or isinstance(url, Unresolved):
         return False, f"cloud is {cloud}" if isinstance(cloud, Unresolved) else f"auth_url is {url}"
+    if cloud is MISSING:
+        return False, ("neither cloud nor auth_url is set: the provider takes its site from the "
+                       "environment (OS_CLOUD, OS_AUTH_URL, clouds.yaml), which the scan cannot see; "
+                       "set cloud = \"safespring-<site>\"")
     return False, f"cloud {cloud!r} is not safespring-<site> and no auth_url under {SAFESPRING_DOMAIN}"
 
 

@@ -114,7 +114,7 @@ def validate(directory: str | Path, *, offline: bool = False) -> TerraformChecks
     env = terraform_env(offline)
     steps = [tf.fmt_check(root, env)]
     if offline:
-        with tf.scratch_copy(root) as copy:
+        with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
             steps.append(tf.init(copy, env, backend=False))
             if steps[-1].ok:
                 steps.append(tf.validate(copy, env, shown_as=root))
@@ -123,6 +123,13 @@ def validate(directory: str | Path, *, offline: bool = False) -> TerraformChecks
         if steps[-1].ok:
             steps.append(tf.validate(root, env))
     return TerraformChecks(tuple(steps))
+
+
+def _offline_openstack_version() -> str:
+    """The one version the schema-only OpenStack provider is served as."""
+    from generator.terraform.schema import PROVIDER_VERSION
+
+    return PROVIDER_VERSION
 
 
 def _offline_plan_env(env: dict[str, str]) -> dict[str, str]:
@@ -150,7 +157,7 @@ def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[s
     with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
         if offline:
             env = _offline_plan_env(env)
-            with tf.scratch_copy(root) as copy:
+            with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
                 return _init_validate_plan(tf, copy, env, variables, steps, validate, root,
                                            Path(tmp) / "plan.tfplan")
         return _init_validate_plan(tf, root, env, variables, steps, validate, root,

@@ -185,12 +185,15 @@ def _local_module_dirs(directory: Path) -> set[Path]:
 
 
 @contextmanager
-def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Path]:
+def scratch_copy(directory: Path, *, local_backend: bool = True,
+                 openstack_version: str | None = None) -> Iterator[Path]:
     """A throwaway copy of a configuration and the local modules it uses (`../modules/...`),
     so offline runs never write into the user's directory; yields the copy of `directory`.
 
     With `local_backend`, an override file replaces a remote backend by a local one, so plan
-    works without reaching Safespring Storage.
+    works without reaching Safespring Storage. With `openstack_version`, every module of the
+    copy that pins the OpenStack provider (`~> 1.35`) gets an override file requiring that
+    version instead: the schema-only provider exists in one version only.
     """
     directory = directory.resolve()
     root = Path(os.path.commonpath([directory, *_local_module_dirs(directory)]))
@@ -200,7 +203,27 @@ def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Pat
         copy = copy_root / directory.relative_to(root)
         if local_backend and _has_backend(copy):
             (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+        if openstack_version:
+            for module in {copy, *(copy_root / d.relative_to(root) for d in _local_module_dirs(directory))}:
+                _pin_openstack(module, openstack_version)
         yield copy
+
+
+_OPENSTACK_ENTRY = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*\{[^{}]*'
+                              r'source\s*=\s*"terraform-provider-openstack/openstack"[^{}]*\}', re.S)
+
+
+def _pin_openstack(directory: Path, version: str) -> None:
+    """Override a version constraint on the OpenStack provider in one module of a scratch copy."""
+    text = "\n".join(f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf"))
+    names = {m.group(1) for m in _OPENSTACK_ENTRY.finditer(text) if "version" in m.group(0)}
+    if not names:
+        return
+    entries = "".join(f'    {name} = {{\n      source  = "terraform-provider-openstack/openstack"\n'
+                      f'      version = "{version}"\n    }}\n' for name in sorted(names))
+    (directory / "ssb_openstack_override.tf").write_text(
+        "# Offline: the schema-only OpenStack provider exists in this version only.\n"
+        f"terraform {{\n  required_providers {{\n{entries}  }}\n}}\n")
 
 
 _BACKEND = re.compile(r'^\s*(backend\s+"[^"]+"|cloud)\s*\{', re.M)

@@ -139,8 +139,9 @@ def test_scan_of_a_plan_json_next_to_its_tf_files(planned: Callable[..., dict], 
 
 
 def test_scan_plan_offline_from_the_command_line() -> None:
-    """`scan DIR --plan --offline` on a root that is not ours: Terraform plans it against the
-    schema-only provider, and the finding names the problem where it is written."""
+    """`scan DIR --plan --offline` on a root that is not ours (and pins the OpenStack provider to
+    1.x): Terraform plans it against the schema-only provider, and the finding names the
+    problem where it is written."""
     fixture = FIXTURES / "ckv_gdpr_6"
     run = run_cli("scan", str(fixture), "--plan", "--offline")
     assert run.code == 1, run.err

@@ -1,5 +1,12 @@
 """Reading evidence out of what Checkov hands a check, failing closed on anything unresolved.
 
+A check builds a `Scope` of its block: in HCL mode Checkov's evaluation of the .tf files, in plan
+mode the planned values of a `terraform show -json` file, enriched from the plan's configuration
+(evidence_plan.py) and the .tf source it was made from (evidence_source.py). What spans several
+blocks (a bucket's companions, a resource's provider, backup buckets) is in evidence_graph.py.
+Every Unresolved says why the value is unknown and what would make it known. The notes below
+are about HCL mode.
+
 What Checkov 3.3.30 presents to a Python check (found by experiment on the generated
 blueprints; see tests/policies for fixtures that pin the behaviour we rely on):
 

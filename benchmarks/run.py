@@ -10,7 +10,9 @@ Every comparison is measured in the same run on the same machine, compared cases
   in-process, CLI and cdktf, with the time per group and the 1000/100 ratio (linear = 10);
 - offline `validate` (fmt + scratch copy + init + validate) next to plain `terraform validate`
   of the same directory (already initialised, same provider mirror);
-- in-process `scan` next to the `checkov -d` CLI on the same blueprint;
+- in-process `scan` next to the `checkov -d` CLI on the same blueprint, and plan mode beside it:
+  `scan --plan --offline` (scratch copy, init, plan, show -json, scan) and the scan of the
+  resulting plan JSON alone;
 - `safespring-blueprints check` of the example as a process: wall time and peak memory.
 
 `--quick` is a smoke run (one run of each, no warm-up, no 1,000 groups, no cdktf, no `check`, the
@@ -203,10 +205,29 @@ class Bench:
         t = interleaved({"inproc": lambda: scan.scan(self.blueprint),
                          "cli": lambda: run_quiet(cli, env=self.env, ok_codes=(0, 1))},
                         cli_runs, warm_up=False)
-        self.rows.append((f"scan {self.blueprint.name}, in-process (after import)", t["inproc"], ""))
+        self.rows.append((f"scan {self.blueprint.name}, in-process (after import)", t["inproc"], "HCL mode"))
         self.rows.append((f"checkov -d {self.blueprint.name} CLI, same pack", t["cli"],
                           f"in-process is {t['cli'].median / t['inproc'].median:.1f}x faster"))
         self.notes.append(f"scan rows: {cli_runs} run(s) each")
+        self.scan_plan(t["inproc"])
+
+    def scan_plan(self, hcl: Timing) -> None:
+        """Plan mode beside HCL mode: the whole `scan --plan --offline`, and its scan alone."""
+        variables = {"key_pair": "benchmark"}
+        checks, data = api.plan_data(self.blueprint, offline=True, variables=variables)
+        assert checks.ok, f"offline plan of {self.blueprint} failed"
+        runs = max(1, self.runs // 2)
+        t = interleaved({
+            "plan": lambda: api.scan(self.blueprint, plan=True, offline=True, variables=variables),
+            "json": lambda: api.scan_plan_data(data, self.blueprint),
+        }, runs, warm_up=False)
+        name = self.blueprint.name
+        assert t["plan"].extra.ok and t["json"].extra.ok, f"plan-mode scan of {name} has failures"
+        self.rows.append((f"scan {name} --plan --offline (copy+init+plan+show+scan)", t["plan"],
+                          f"{t['plan'].median / hcl.median:.0f}x the HCL-mode scan"))
+        self.rows.append((f"scan {name} plan JSON, in-process (after import)", t["json"],
+                          f"{t['json'].median / hcl.median:.1f}x the HCL-mode scan"))
+        self.notes.append(f"plan-mode rows: {runs} run(s) each")
 
     def check(self) -> None:
         exe = shutil.which("safespring-blueprints") or str(Path(self.python).parent /

@@ -146,7 +146,7 @@ def validate(directory: str | Path, *, offline: bool = False,
     env = terraform_env(offline, progress)
     steps = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))]
     if offline:
-        with tf.scratch_copy(root) as copy:
+        with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
             steps.append(_step(progress, "init", lambda: tf.init(copy, env, backend=False)))
             if steps[-1].ok:
                 steps.append(_step(progress, "validate",
@@ -158,6 +158,104 @@ def validate(directory: str | Path, *, offline: bool = False,
     return TerraformChecks(tuple(steps))
 
 
+def _offline_openstack_version() -> str:
+    """The one version the schema-only OpenStack provider is served as."""
+    from generator.terraform.schema import PROVIDER_VERSION
+
+    return PROVIDER_VERSION
+
+
+def _offline_plan_env(env: dict[str, str]) -> dict[str, str]:
+    # Planning never calls Safespring Storage (no state, no refresh), but the aws provider
+    # wants some credentials to configure itself: placeholders that can open nothing.
+    return {"AWS_ACCESS_KEY_ID": "offline-plan", "AWS_SECRET_ACCESS_KEY": "offline-plan",
+            **env, "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[str, str] | None = None,
+              validate: bool = False, progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
+    """The plan of a root module as data (`terraform show -json`), for the plan-mode scan.
+
+    Offline: a scratch copy (local backend) against the schema-only OpenStack provider and the
+    machine's aws mirror, no credentials. Online: `init` and `plan` in the directory itself with
+    the real providers and the user's credentials; the binary plan goes to a temporary file.
+    With `validate`, `fmt -check` and `validate` run too, sharing the one `init`.
+    """
+    import tempfile
+
+    tf = _terraform()
+    root = Path(directory)
+    env = terraform_env(offline, progress)
+    steps: list[tf.Step] = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))] \
+        if validate else []
+    with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
+        if offline:
+            env = _offline_plan_env(env)
+            with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
+                return _init_validate_plan(tf, copy, env, variables, steps, validate, root,
+                                           Path(tmp) / "plan.tfplan", progress)
+        return _init_validate_plan(tf, root, env, variables, steps, validate, root,
+                                   Path(tmp) / "plan.tfplan", progress)
+
+
+def _init_validate_plan(tf: ModuleType, directory: Path, env: dict[str, str],
+                        variables: dict[str, str] | None, steps: list, validate: bool, shown_as: Path,
+                        out: Path, progress: Progress) -> tuple[TerraformChecks, dict]:
+    steps.append(_step(progress, "init", lambda: tf.init(directory, env, backend=True)))
+    if steps[-1].ok and validate:
+        steps.append(_step(progress, "validate",
+                           lambda: tf.validate(directory, env, shown_as=shown_as)))
+    if not all(s.ok for s in steps):
+        return TerraformChecks(tuple(steps)), {}
+    planned: dict = {}
+
+    def plan_step() -> tf.Step:
+        step, data = tf.plan_json(directory, env, variables or {}, out=out)
+        planned.update(data)
+        return step
+
+    step = _step(progress, "plan", plan_step)
+    return TerraformChecks((*steps, step)), planned
+
+
+class PlanFailed(RuntimeError):
+    """Terraform could not plan the directory, so there is no plan to scan."""
+
+    def __init__(self, checks: TerraformChecks) -> None:
+        super().__init__("terraform could not plan the directory; nothing was scanned")
+        self.checks = checks
+
+
+def scan(target: str | Path, *, plan: bool = False, offline: bool = False,
+         variables: dict[str, str] | None = None) -> object:
+    """Scan with the GDPR pack: a directory as HCL, a plan JSON file, or (with `plan`) the plan
+    Terraform makes of the directory (offline: no credentials). Returns a ScanResult; raises
+    PlanFailed when Terraform cannot plan."""
+
+    from generator import scan as scanner
+
+    path = Path(target)
+    if path.is_file() or not plan:
+        return scanner.scan(path)
+    checks, data = plan_data(path, offline=offline, variables=variables)
+    if not checks.ok:
+        raise PlanFailed(checks)
+    return scan_plan_data(data, path)
+
+
+def scan_plan_data(data: dict, source: str | Path) -> object:
+    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`."""
+    import json
+    import tempfile
+
+    from generator import scan as scanner
+
+    with tempfile.TemporaryDirectory(prefix="ssb-scan-") as tmp:
+        plan_file = Path(tmp) / "plan.json"
+        plan_file.write_text(json.dumps(data), "utf-8")
+        return scanner.scan_plan(plan_file, source=source)
+
+
 def plan(directory: str | Path, *, offline: bool = False,
          variables: dict[str, str] | None = None,
          progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
@@ -165,25 +263,9 @@ def plan(directory: str | Path, *, offline: bool = False,
     Online: `init` + `plan` in the directory itself, streaming Terraform's output."""
     tf = _terraform()
     root = Path(directory)
-    env = terraform_env(offline, progress)
     if offline:
-        # Planning never calls Safespring Storage (no state, no refresh), but the aws provider
-        # wants some credentials to configure itself: placeholders that can open nothing.
-        env = {"AWS_ACCESS_KEY_ID": "offline-plan", "AWS_SECRET_ACCESS_KEY": "offline-plan",
-               **env, "AWS_EC2_METADATA_DISABLED": "true"}
-        with tf.scratch_copy(root) as copy:
-            steps = [_step(progress, "init", lambda: tf.init(copy, env, backend=True))]
-            if not steps[-1].ok:
-                return TerraformChecks(tuple(steps)), {}
-            planned: dict = {}
-
-            def plan_step() -> tf.Step:
-                step, data = tf.plan_json(copy, env, variables or {})
-                planned.update(data)
-                return step
-
-            step = _step(progress, "plan", plan_step)
-            return TerraformChecks((*steps, step)), planned
+        return plan_data(root, offline=True, variables=variables, progress=progress)
+    env = terraform_env(offline, progress)
     steps = [tf.init(root, env, stream=True)]
     if steps[-1].ok:
         args = ["plan", "-input=false", *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]

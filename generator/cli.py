@@ -119,17 +119,28 @@ def _parser() -> argparse.ArgumentParser:
     show_plan.add_argument("--same-as", metavar="FILE",
                            help="the reviewed document this plan must equal (exit 1 if not)")
     scan = commands.add_parser(
-        "scan", help="scan a blueprint with the GDPR policy pack (Checkov, in-process)",
-        description="Scan DIR with the GDPR policy pack and Checkov's built-in Terraform checks "
-                    "(offline), DIR and everything under it. Exit 1 on any failed check; a skip "
-                    "without a written reason counts as a failure.")
-    scan.add_argument("directory", metavar="DIR", nargs="?",
-                      help="the blueprint directory (default: the current directory, if it is a "
-                           "blueprint: it holds .safespring-blueprints.json)")
+        "scan", help="scan Terraform with the GDPR policy pack (Checkov, in-process)",
+        description="Scan PATH with the GDPR policy pack and Checkov's built-in Terraform checks "
+                    "(offline). PATH is a directory (its .tf files as Checkov evaluates them, and "
+                    "everything under it) or a plan JSON (`terraform show -json PLANFILE`; its "
+                    "findings point into the .tf files next to it). --plan has Terraform plan "
+                    "the directory and scans that plan: every value Terraform knows at plan "
+                    "time is judged, not guessed. Exit 1 on any failed check (or when Terraform "
+                    "cannot plan); a skip without a written reason counts as a failure.")
+    scan.add_argument("directory", metavar="PATH", nargs="?",
+                      help="the blueprint directory or a plan JSON (default: the current "
+                           "directory, if it is a blueprint: it holds .safespring-blueprints.json)")
+    scan.add_argument("--plan", action="store_true",
+                      help="plan the directory with Terraform and scan the plan")
+    scan.add_argument("--offline", action="store_true",
+                      help="with --plan: plan a scratch copy against the schema-only OpenStack "
+                           "provider and local mirrors (no network, no credentials)")
+    scan.add_argument("-var", dest="variables", action="append", default=[], metavar="NAME=VALUE",
+                      help="with --plan: a Terraform variable of the root module")
     scan.add_argument("--format", choices=("cli", "json", "sarif", "junit"), default="cli",
                       help="cli: failures and skips with reasons (default); json: every finding; "
                            "sarif: failures for code scanning, paths relative to the git "
-                           "repository's root (else to DIR); junit: one test case per finding")
+                           "repository's root (else to PATH); junit: one test case per finding")
     scan.add_argument("-o", "--output", metavar="FILE",
                       help="write the result here, not stdout (the summary still goes to stderr)")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
@@ -151,18 +162,26 @@ def _parser() -> argparse.ArgumentParser:
                              "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
     check = commands.add_parser(
-        "check", help="the CI one-liner: generate, validate, scan, report",
+        "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
-                    "it with Terraform (offline by default), scan it with the GDPR pack and write "
-                    "the compliance report. Exit 0 only if every step passed.")
+                    "and plan it with Terraform offline (one init; the schema-only OpenStack "
+                    "provider, no credentials), scan the plan with the GDPR pack and write the "
+                    "compliance report. Exit 0 only if every step passed.")
     check.add_argument("spec", metavar="SPEC")
     check.add_argument("-o", "--output", metavar="DIR",
                        help="write the blueprint here (default: a temporary directory)")
     check.add_argument("--report-dir", metavar="DIR",
                        help="where the report goes (default: ./<name>-compliance/)")
     check.add_argument("--online", action="store_true",
-                       help="validate with the real providers from the registry, not offline")
+                       help="validate with the real providers from the registry first (the plan "
+                            "stays offline: it needs no credentials)")
     check.add_argument("--today", metavar="YYYY-MM-DD", help="as for generate")
+    commands.add_parser(
+        "pack-path", help="print the GDPR policy pack's directory (for checkov --external-checks-dir)",
+        description="Print the directory of the GDPR policy pack, to add it to a Checkov run of "
+                    "your own: checkov -d DIR --external-checks-dir \"$(safespring-blueprints "
+                    "pack-path)\". Run the checkov installed next to safespring-blueprints: the "
+                    "checks import this package.")
     commands.add_parser(
         "controls", help="list the control catalogue (control -> GDPR provisions -> checks)",
         description="List the controls: what each means on Safespring, the GDPR provisions it "
@@ -176,17 +195,34 @@ def _scan(args: argparse.Namespace) -> int:
     from generator.git import repository_prefix
     from generator.write import MANIFEST, read_manifest
 
-    directory = Path(args.directory) if args.directory else Path.cwd()
-    if not directory.is_dir():
-        raise UsageError(f"{directory} is not a directory")
-    if args.directory is None and read_manifest(directory) is None:
-        raise UsageError(f"give DIR: the current directory holds no {MANIFEST}, so it is no "
-                         "blueprint (without DIR, scan checks the blueprint you are in, never a "
+    target = Path(args.directory) if args.directory else Path.cwd()
+    if not target.exists():
+        raise UsageError(f"{args.directory} is neither a directory nor a plan JSON file")
+    if args.directory is None and read_manifest(target) is None:
+        raise UsageError(f"give PATH: the current directory holds no {MANIFEST}, so it is no "
+                         "blueprint (without PATH, scan checks the blueprint you are in, never a "
                          "whole tree)")
-    print(f"scanning {args.directory or '.'} ...", file=sys.stderr, flush=True)
-    result = scan.scan(directory)
+    if target.is_file() and (args.plan or args.offline or args.variables):
+        raise UsageError(f"{args.directory} is a plan file already: --plan, --offline and -var "
+                         "apply to a directory")
+    if (args.offline or args.variables) and not args.plan:
+        raise UsageError("--offline and -var apply with --plan only")
+    print(f"scanning {args.directory or '.'}{' (plan)' if args.plan else ''} ...",
+          file=sys.stderr, flush=True)
+    try:
+        result = api.scan(target, plan=args.plan, offline=args.offline,
+                          variables=_variables(args.variables))
+    except api.PlanFailed as failed:
+        progress = _Progress()
+        for failed_step in failed.checks.steps:
+            progress(failed_step.name, failed_step)
+        print(f"safespring-blueprints: {failed}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # a file that is not a plan JSON
+        raise UsageError(str(error)) from None
     if args.format == "sarif":
-        text = scan.to_sarif(result, uri_prefix=repository_prefix(directory) or "")
+        base = target if target.is_dir() else target.parent
+        text = scan.to_sarif(result, uri_prefix=repository_prefix(base) or "")
     else:
         render = {"cli": lambda r: scan.to_text(r, show_passed=args.show_passed),
                   "json": scan.to_json, "junit": scan.to_junit}[args.format]
@@ -200,6 +236,13 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped"
               + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _pack_path(_: argparse.Namespace) -> int:
+    from generator.policies import DIRECTORY
+
+    print(DIRECTORY)
+    return 0
 
 
 def _controls(args: argparse.Namespace) -> int:
@@ -382,6 +425,19 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if built.verdict in (FAIL, INCOMPLETE) else 0
 
 
+# The generated blueprint's one input, needed to plan it; no check reads it.
+CHECK_VARIABLES = {"key_pair": "safespring-blueprints-check"}
+
+
+def report_steps(step: object, name: str, checks: api.TerraformChecks, started: float) -> None:
+    """One `check` step line for a run of Terraform commands (their diagnostics were printed as
+    each command ended)."""
+    bad = [d.format() for s in checks.steps for d in s.diagnostics]
+    failed = [s for s in checks.steps if not s.ok]
+    detail = "; ".join(bad[:3]) or (f"{failed[0].name}: {failed[0].output.strip()[-300:]}" if failed else "")
+    step(name, checks.ok, started, detail)  # type: ignore[operator]
+
+
 def _check(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -411,16 +467,27 @@ def _check(args: argparse.Namespace) -> int:
         for warning in done.warnings:
             print(f"warning: {warning.format(args.spec)}", file=sys.stderr)
         step("generate", True, started, str(done.target) if args.output else "")
-        started = begin("validate")
-        checks = api.validate(done.target, offline=not args.online, progress=_Progress("  "))
-        bad = [d.format() for s in checks.steps for d in s.diagnostics]
-        step("validate", checks.ok, started, "; ".join(bad[:3]) or
-             ("" if checks.ok else next(s.name for s in checks.steps if not s.ok)))
+        started = begin("validate + plan (offline)" if not args.online else "validate")
+        # The scan judges Terraform's own plan, made offline (schema-only OpenStack provider, no
+        # credentials) in the same scratch copy and `init` as validate. With --online, validate
+        # runs against the real providers first.
+        if args.online:
+            checks = api.validate(done.target, offline=False, progress=_Progress("  "))
+            report_steps(step, "validate", checks, started)
+            started = begin("plan (offline)")
+        planned, data = api.plan_data(done.target, offline=True, variables=CHECK_VARIABLES,
+                                      validate=not args.online, progress=_Progress("  "))
+        report_steps(step, "plan (offline)" if args.online else "validate + plan (offline)",
+                     planned, started)
         started = begin("scan")
-        result = scan.scan(done.target)
+        if planned.ok:
+            result = api.scan_plan_data(data, done.target)
+            mode = "plan"
+        else:
+            result, mode = scan.scan(done.target), "HCL: Terraform could not plan"
         counts = result.summary
-        step("scan", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
-                                         f"{counts.skipped} skipped with a reason")
+        step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
+                                                   f"{counts.skipped} skipped with a reason")
         for finding in result.findings:
             if finding.status == "failed":
                 print(f"  FAIL {finding.check_id} {finding.resource} ({finding.file}:{finding.line})"
@@ -442,7 +509,8 @@ def _check(args: argparse.Namespace) -> int:
 
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
-            "report": _report, "update": _update, "show-plan": _show_plan}
+            "report": _report, "update": _update, "show-plan": _show_plan,
+            "pack-path": _pack_path}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

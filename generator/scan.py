@@ -1,6 +1,16 @@
-"""Scan a blueprint with Checkov in-process: the GDPR pack plus Checkov's built-in checks.
+"""Scan Terraform with Checkov in-process: the GDPR pack plus Checkov's built-in checks.
 
-Checkov is imported inside `scan()` only (about 1.3 s of imports), so `generate` stays fast.
+Two modes, the same checks:
+- HCL mode (`scan(DIR)`): Checkov evaluates the .tf files itself. Fast (no Terraform), but its
+  evaluator leaves `try()`, many functions, map-of-map variables and module cycles unresolved;
+  the checks then fail closed and say so.
+- Plan mode (`scan(PLAN.json)`, or `scan_plan`): Terraform's own plan (`terraform show -json`)
+  is scanned, with every value Terraform knows at plan time; what the plan does not record is
+  read from its `configuration` section and from the .tf source it was made from. Findings point
+  at the .tf file and line of the block (not the JSON), and `# checkov:skip=ID:reason` comments
+  in the block apply as they do in HCL mode.
+
+Checkov is imported inside the scan only (about 1.3 s of imports), so `generate` stays fast.
 The scan is offline: nothing is downloaded from Prisma Cloud. Results are typed, tied to the
 control catalogue (controls, GDPR articles), and can be written as text, JSON, SARIF or JUnit.
 """
@@ -8,6 +18,7 @@ control catalogue (controls, GDPR articles), and can be written as text, JSON, S
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -64,6 +75,7 @@ class ScanResult:
 
     root: str
     findings: tuple[Finding, ...]
+    mode: str = "hcl"  # "hcl" | "plan"
     summary: Summary = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,61 +103,147 @@ def baseline() -> dict[str, str]:
     return {k: " ".join(str(v).split()) for k, v in skips.items()}
 
 
-def _checkov_report(root: Path) -> Any:
-    # Lazy: importing Checkov costs more than the rest of `generate`.
+def _runner_filter(framework: str) -> Any:
     from checkov.common.bridgecrew.platform_integration import bc_integration
     from checkov.runner_filter import RunnerFilter
-    from checkov.terraform.runner import Runner
 
     # The runner equivalent of --skip-download: no guidelines or policies from Prisma Cloud.
     bc_integration.skip_download = True
-    runner_filter = RunnerFilter(framework=["terraform"], show_progress_bar=False,
-                                 download_external_modules=False)
+    return RunnerFilter(framework=[framework], show_progress_bar=False, download_external_modules=False)
+
+
+def _checkov_report(root: Path) -> Any:
+    # Lazy: importing Checkov costs more than the rest of `generate`.
+    from checkov.terraform.runner import Runner
+
     report = Runner().run(root_folder=str(root), external_checks_dir=[str(POLICIES_DIR)],
-                          runner_filter=runner_filter)
+                          runner_filter=_runner_filter("terraform"))
     return report[0] if isinstance(report, list) else report
 
 
-def _finding(record: Any, status: str, root: Path) -> Finding:
+def _checkov_plan_report(plan_file: Path) -> Any:
+    from checkov.terraform.plan_runner import Runner
+
+    report = Runner().run(root_folder=None, files=[str(plan_file)],
+                          external_checks_dir=[str(POLICIES_DIR)],
+                          runner_filter=_runner_filter("terraform_plan"))
+    return report[0] if isinstance(report, list) else report
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a finding is shown and which suppression comments apply to it."""
+
+    file: str
+    line: int
+    skips: dict[str, str]
+
+
+def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, str | None, tuple[str, ...]]:
+    """Status, skip reason and details after `# checkov:skip=` comments (Checkov applies them
+    itself in HCL mode; in plan mode `place` holds the comments of the block in the source)."""
     check_id = record.check_id
-    skip_reason = None
-    if status == "skipped":
-        comment = str(record.check_result.get("suppress_comment") or "").strip()
-        if comment in _NO_REASON:
-            status, skip_reason = "failed", None
-            details: tuple[str, ...] = ("skipped in the resource without a reason: write one",)
-        else:
-            skip_reason = comment
-            details = ()
+    if place is not None and check_id in place.skips:
+        status = "skipped"
+        comment = place.skips[check_id]
     else:
-        details = tuple(record.details or ())
+        comment = str(record.check_result.get("suppress_comment") or "").strip()
+    if status == "skipped":
+        if comment in _NO_REASON:
+            return "failed", None, ("skipped in the resource without a reason: write one",)
+        return "skipped", comment, ()
+    return status, None, tuple(record.details or ())
+
+
+def _finding(record: Any, status: str, root: Path, place: _Place | None = None) -> Finding:
+    check_id = record.check_id
+    status, skip_reason, details = _suppression(record, status, place)
     if status == "failed" and check_id in baseline() and not details:
         status, skip_reason = "skipped", f"baseline: {baseline()[check_id]}"
     severity = getattr(record.severity, "name", None) if record.severity else None
-    file_path = str(record.file_path or "").lstrip("/")
-    lines = record.file_line_range or [0, 0]
+    if place is not None:
+        file_path, line = place.file, place.line
+    else:
+        file_path = str(record.file_path or "").lstrip("/")
+        line = int((record.file_line_range or [0, 0])[0])
     return Finding(
         check_id=check_id, check_name=record.check_name, status=status,
-        resource=record.resource, file=file_path, line=int(lines[0]),
+        resource=record.resource, file=file_path, line=line,
         severity=severity, guideline=record.guideline,
         controls=tuple(c.id for c in controls_for_check(check_id)),
         articles=articles_for_check(check_id), skip_reason=skip_reason, details=details,
     )
 
 
-def scan(root: Path | str) -> ScanResult:
-    """Run the pack and Checkov's built-in terraform checks on a blueprint directory."""
-    root = Path(root).resolve()
-    if not root.is_dir():
-        raise FileNotFoundError(f"not a directory: {root}")
-    report = _checkov_report(root)
+def _result(root: Path, report: Any, mode: str, place: Any = lambda record: None) -> ScanResult:
     findings = [
-        *(_finding(r, "passed", root) for r in report.passed_checks),
-        *(_finding(r, "failed", root) for r in report.failed_checks),
-        *(_finding(r, "skipped", root) for r in report.skipped_checks),
+        *(_finding(r, "passed", root, place(r)) for r in report.passed_checks),
+        *(_finding(r, "failed", root, place(r)) for r in report.failed_checks),
+        *(_finding(r, "skipped", root, place(r)) for r in report.skipped_checks),
     ]
     findings.sort(key=lambda f: (f.status != "failed", f.check_id, f.resource))
-    return ScanResult(root=str(root), findings=tuple(findings))
+    return ScanResult(root=str(root), findings=tuple(findings), mode=mode)
+
+
+def scan(root: Path | str) -> ScanResult:
+    """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`)."""
+    root = Path(root).resolve()
+    if root.is_file():
+        return scan_plan(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"not a directory or plan file: {root}")
+    return _result(root, _checkov_report(root), "hcl")
+
+
+def _placer(plan_file: Path, source: Path | None) -> Any:
+    """record -> _Place in the .tf source (None when the block cannot be found)."""
+    from generator.policies import evidence_plan
+    from generator.policies.evidence import provider_key
+    from generator.policies.evidence_source import blocks_in, resource_block
+
+    plan = evidence_plan.load(str(plan_file))
+
+    def place(record: Any) -> _Place | None:
+        if source is None or plan is None:
+            return None
+        address = str(record.resource)
+        block = None
+        resource = plan.get(address)
+        if resource is not None:
+            block = resource_block(source, plan, tuple(n for n, _ in resource.modules), resource.type,
+                                   resource.name, resource.mode)
+        elif "." in address and not address.startswith("module."):
+            name, _, alias = provider_key(address).partition(".")
+            block = next((b for b in blocks_in(source) if b.kind == "provider" and b.labels == (name,)
+                          and (b.raw("alias") or "") == alias), None)
+        if block is None:
+            return None
+        return _Place(os.path.relpath(block.file, source), block.start, block.skips())
+
+    return place
+
+
+def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> ScanResult:
+    """Scan a plan JSON (`terraform show -json`). `source` is the directory the plan was made
+    from (default: the plan file's directory when it holds .tf files): findings are placed in
+    its .tf files, its suppression comments apply, and the checks read from it what the plan
+    does not record. Without it, findings point into the JSON and such evidence fails closed."""
+    from generator.policies.evidence_source import register_source, source_root
+
+    plan_file = Path(plan_file).resolve()
+    if not plan_file.is_file():
+        raise FileNotFoundError(f"not a plan file: {plan_file}")
+    try:
+        doc = json.loads(plan_file.read_text("utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{plan_file} is not JSON: {error}") from None
+    if not isinstance(doc, dict) or "planned_values" not in doc:
+        raise ValueError(f"{plan_file} is not a Terraform plan (terraform show -json PLANFILE)")
+    if source is not None:
+        register_source(plan_file, source)
+    found = source_root(str(plan_file))
+    report = _checkov_plan_report(plan_file)
+    return _result(found or plan_file.parent, report, "plan", _placer(plan_file, found))
 
 
 # ---- output formats -----------------------------------------------------------------------
@@ -153,7 +251,7 @@ def scan(root: Path | str) -> ScanResult:
 
 def to_json(result: ScanResult) -> str:
     """One object: summary plus one row per finding (for CI and the compliance report)."""
-    doc = {"root": result.root, "summary": asdict(result.summary),
+    doc = {"root": result.root, "mode": result.mode, "summary": asdict(result.summary),
            "findings": [asdict(f) for f in result.findings]}
     return json.dumps(doc, indent=2) + "\n"
 

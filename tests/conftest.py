@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,26 @@ def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def valid_spec_text() -> str:
     return (FIXTURES / "specs" / "valid.yaml").read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def planned() -> Callable[..., dict]:
+    """Offline plans (`terraform show -json` as data), made once per directory and variables in
+    a test session: a plan costs an init and several seconds of provider start-up."""
+    from generator import api
+
+    made: dict[tuple[str, tuple[tuple[str, str], ...]], dict] = {}
+
+    def plan(directory: Path, variables: dict[str, str] | None = None) -> dict:
+        key = (str(Path(directory).resolve()), tuple(sorted((variables or {}).items())))
+        if key not in made:
+            checks, data = api.plan_data(directory, offline=True, variables=variables)
+            failed = [s for s in checks.steps if not s.ok]
+            assert not failed, "\n".join(f"{s.name}: {s.output[-3000:]}" for s in failed)
+            made[key] = data
+        return made[key]
+
+    return plan
 
 
 @pytest.fixture(scope="session")

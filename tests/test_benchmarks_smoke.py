@@ -44,6 +44,8 @@ def test_quick_benchmark_prints_the_table() -> None:
     for expected in ("python start-up (floor)", "generate example, CLI (wall)",
                      "generate 10 groups, in-process", "generate 100 groups, in-process",
                      "validate --offline minimal (fmt+copy+init+validate)",
-                     "scan minimal, in-process (after import)"):
+                     "scan minimal, in-process (after import)",
+                     "scan minimal --plan --offline (copy+init+plan+show+scan)",
+                     "scan minimal plan JSON, in-process (after import)"):
         assert expected in rows, proc.stdout
     assert "--quick: smoke run" in proc.stdout

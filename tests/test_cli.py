@@ -109,7 +109,7 @@ def test_scan_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     assert uris and all(u.startswith("blueprints/minimal/") and (repo / u).is_file() for u in uris)
     assert run_cli("scan", str(tmp_path / "nope")).code == 2
     outside = run_cli("scan", cwd=tmp_path)  # no blueprint here: no tree walk, a usage error
-    assert outside.code == 2 and "give DIR" in outside.err and not outside.out
+    assert outside.code == 2 and "give PATH" in outside.err and not outside.out
 
 
 def test_controls_cli_lists_the_catalogue() -> None:

@@ -14,7 +14,8 @@ from tests.conftest import ROOT, TODAY_EPOCH
 
 def test_check_prints_each_step_as_it_starts_and_ends(tmp_path: Path) -> None:
     """`check` of the minimal example, read line by line as it runs: each step and each
-    Terraform step of validate is announced when it starts and reported when it ends."""
+    Terraform step of validate and plan is announced when it starts and reported when it
+    ends."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": TODAY_EPOCH, "PYTHONUNBUFFERED": "1"}
     env.pop("SAFESPRING_BLUEPRINTS_DEBUG", None)
     proc = subprocess.Popen(
@@ -27,10 +28,11 @@ def test_check_prints_each_step_as_it_starts_and_ends(tmp_path: Path) -> None:
         arrived.append((time.monotonic(), line.rstrip("\n")))
     assert proc.wait(timeout=600) in (0, 1)
     lines = [line for _, line in arrived]
-    expected = ["generate ...", r"\[ +ok\] generate \(", "validate ...",
+    expected = ["generate ...", r"\[ +ok\] generate \(", r"validate \+ plan \(offline\) \.\.\.",
                 "  offline toolchain ...", "  offline toolchain: ok", "  fmt ...", "  fmt: ok",
-                "  init ...", "  init: ok", "  validate ...", "  validate: ok",
-                r"\[ +ok\] validate \(", "scan ...", r"\[ *(ok|FAILED)\] scan \(", "report ...",
+                "  init ...", "  init: ok", "  validate ...", "  validate: ok", "  plan ...",
+                "  plan: ok", r"\[ +ok\] validate \+ plan \(offline\) \(", "scan ...",
+                r"\[ *(ok|FAILED)\] scan \(plan\) \(", "report ...",
                 r"\[ *(ok|FAILED)\] report \(", "(PASSED|FAILED): "]
     at = []
     for pattern in expected:
@@ -41,5 +43,5 @@ def test_check_prints_each_step_as_it_starts_and_ends(tmp_path: Path) -> None:
     # Streamed, not printed at the end: the scan (Checkov's import alone) takes seconds
     # between its two lines.
     scan_started = arrived[at[expected.index("scan ...")]][0]
-    scan_ended = arrived[at[expected.index(r"\[ *(ok|FAILED)\] scan \(")]][0]
+    scan_ended = arrived[at[expected.index(r"\[ *(ok|FAILED)\] scan \(plan\) \(")]][0]
     assert scan_ended - scan_started > 1.0

@@ -33,19 +33,18 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from generator.policies.evidence import (
+    Scope,
     Unresolved,
     block_config,
-    entity_file,
-    graph_blocks,
     guideline,
     has_no_instances,
     holds_personal_data,
     is_expanded,
     map_value,
-    scan_root,
     severity,
     unwrap,
 )
+from generator.policies.evidence_graph import deployment_dir
 
 ID = "CKV_GDPR_17"
 RESOURCE = "openstack_compute_instance_v2"
@@ -65,16 +64,6 @@ def measures_of(conf: dict[str, Any]) -> set[str] | Unresolved:
     return {m for m in re.split(r"[,\s]+", value) if m}
 
 
-def deployment_dir(node: dict[str, Any]) -> str:
-    """Directory of the root module an instance belongs to (outermost module caller)."""
-    source = node.get("source_module_object_")
-    path = str(node.get("file_path_") or "")
-    while source is not None:
-        path = str(getattr(source, "path", path))
-        source = getattr(source, "nested_tf_module", None)
-    return os.path.dirname(path)
-
-
 @lru_cache(maxsize=64)
 def _load(path: str, mtime_ns: int, size: int) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,29 +71,104 @@ def _load(path: str, mtime_ns: int, size: int) -> Any:
         return yaml.load(handle, Loader=loader)
 
 
-def cloud_config(user_data: Any, module_dir: str) -> dict[str, Any] | str:
-    """The cloud-config the instance gets, or why it cannot be read."""
+_SHA1 = re.compile(r"^[0-9a-f]{40}$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]{16,}$")
+
+
+def decode_user_data(text: str) -> str | None:
+    """User data as the guest reads it: plain text, or base64 (`base64encode`, `filebase64`) and
+    base64 of gzip (`base64gzip`, what Terraform plans for the generated blueprints) decoded."""
+    import base64
+    import binascii
+    import gzip
+
+    if not _BASE64.match(text) or text.lstrip().startswith("#"):
+        return text
+    try:
+        raw = base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        return text
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError):
+            return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _cloud_config_parts(text: str) -> str | None:
+    """The text/cloud-config part of a MIME multi-part user data (the first one)."""
+    from email import message_from_string
+
+    message = message_from_string(text)
+    for part in message.walk():
+        if part.get_content_type() == "text/cloud-config":
+            payload = part.get_payload(decode=True)
+            return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else None
+    return None
+
+
+def _read_file(expression: str, module_dir: str, root_dir: str) -> dict[str, Any] | str:
+    found = _FILE.search(expression)
+    if not found:
+        return f"user_data is not a readable cloud-config ({expression[:60]})"
+    name = found.group("path").replace("${path.module}", module_dir).replace("${path.root}", root_dir)
+    if "${" in name:
+        return f"user_data file path unresolved ({name})"
+    path = Path(name if os.path.isabs(name) else os.path.join(module_dir, name))
+    try:
+        stat = path.stat()
+        doc = _load(str(path), stat.st_mtime_ns, stat.st_size)
+    except (OSError, yaml.YAMLError) as error:
+        return f"user_data file {path} unreadable: {error}"
+    return doc if isinstance(doc, dict) else "user_data is not a cloud-config mapping"
+
+
+def cloud_config(user_data: Any, module_dir: str, root_dir: str | None = None) -> dict[str, Any] | str:
+    """The cloud-config the instance gets, or why it cannot be read. `module_dir` is where a
+    `file()` in the expression is resolved (`path.module`)."""
     text = unwrap(user_data)
+    if isinstance(text, Unresolved):
+        return f"user_data is {text}"
     if not isinstance(text, str):
         return "no user_data: nothing configures logging in the guest"
-    if text.lstrip().startswith("#cloud-config"):
-        doc = yaml.safe_load(text)
-    else:
-        found = _FILE.search(text)
-        if not found:
-            return f"user_data is not a readable cloud-config ({text[:60]})"
-        name = found.group("path").replace("${path.module}", module_dir).replace("${path.root}", module_dir)
-        if "${" in name:
-            return f"user_data file path unresolved ({name})"
-        path = Path(name if os.path.isabs(name) else os.path.join(module_dir, name))
-        try:
-            stat = path.stat()
-            doc = _load(str(path), stat.st_mtime_ns, stat.st_size)
-        except (OSError, yaml.YAMLError) as error:
-            return f"user_data file {path} unreadable: {error}"
+    if _FILE.search(text):
+        return _read_file(text, module_dir, root_dir or module_dir)
+    decoded = decode_user_data(text.strip())
+    if decoded is None:
+        return "user_data is base64 that does not decode to text"
+    if decoded.lstrip().startswith("Content-Type: multipart"):
+        decoded = _cloud_config_parts(decoded) or ""
+    if not decoded.lstrip().startswith("#cloud-config"):
+        return f"user_data is not a cloud-config ({decoded.strip()[:60]!r})"
+    doc = yaml.safe_load(decoded)
     if not isinstance(doc, dict):
         return "user_data is not a cloud-config mapping"
     return doc
+
+
+def plan_cloud_config(scope: Scope) -> dict[str, Any] | str:
+    """Plan mode. The schema-only provider plans user_data as Terraform computes it (decoded
+    here); the real OpenStack provider plans only its SHA-1. Then the file it is built from is
+    read: the expression is followed from the resource up through the module calls in the .tf
+    source to the `file()` that names it."""
+    from generator.policies.evidence_source import trace_variable
+
+    value = unwrap(scope.conf.get("user_data"))
+    if not (isinstance(value, str) and _SHA1.match(value)):
+        return cloud_config(value, str(scope.source_root or ""))
+    block, root = scope.block(), scope.source_root
+    if block is None or root is None:
+        return ("user_data is planned as its SHA-1 (the OpenStack provider stores only the hash): "
+                "scan with the .tf source at hand so the file it is built from can be read")
+    modules = tuple(n for n, _ in scope.resource.modules)
+    text, directory, _ = trace_variable(root, scope.plan, modules, block.raw("user_data"))
+    if not isinstance(text, str) or directory is None:
+        return "user_data is planned as its SHA-1 and its expression could not be followed in the source"
+    return _read_file(text, str(directory), str(root))
 
 
 def _files(doc: dict[str, Any], prefix: str, suffix: str = "") -> list[str]:
@@ -186,6 +250,11 @@ def evidence_problems(doc: dict[str, Any], measures: set[str]) -> list[str]:
     return problems
 
 
+def _classification(conf: dict[str, Any]) -> str:
+    value = map_value(conf, "metadata", "ssb_classification")
+    return f"ssb_classification {value}" if isinstance(value, str) else "no ssb_classification says otherwise"
+
+
 class InstanceLoggingEvidence(BaseResourceCheck):
     def __init__(self) -> None:
         super().__init__(
@@ -199,25 +268,36 @@ class InstanceLoggingEvidence(BaseResourceCheck):
         self.details.append(why)
         return CheckResult.FAILED
 
+    def _peers(self, scope: Scope) -> tuple[list[dict[str, Any]], str] | str:
+        """The instances of the deployment (as confs) and the root module's directory."""
+        if scope.plan is not None:
+            # A plan is one root module: every instance in it is the deployment.
+            peers = [{"metadata": [r.values.get("metadata")]} for r in scope.plan.of_type(RESOURCE)]
+            return peers, str(scope.source_root or "")
+        nodes = scope.nodes
+        me = scope.node
+        if me is None:
+            return "scan graph unavailable: cannot place the instance in its deployment"
+        deployment = deployment_dir(me)
+        peers = [block_config(n) for n in nodes if n.get("resource_type") == RESOURCE
+                 and deployment_dir(n) == deployment]
+        return peers, deployment
+
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         if has_no_instances(conf):
             return CheckResult.UNKNOWN
         if not is_expanded(conf):
-            return self._fail("count/for_each not expanded by Checkov: evidence unresolved")
+            return self._fail("count/for_each not expanded by Checkov's HCL evaluation; scanning the "
+                              "plan (scan DIR --plan) lets Terraform expand it")
+        scope = Scope(self, conf)
+        conf = scope.conf
         measures = measures_of(conf)
         if isinstance(measures, Unresolved):
-            return self._fail(f"ssb_measures {measures}")
-        nodes = graph_blocks(self.graph)
-        relative = entity_file(self.entity_path)
-        root = scan_root(nodes, relative)
-        address = conf.get("__address__")
-        me = [n for n in nodes if n.get("block_type_") == "resource" and n.get("__address__") == address
-              and root is not None and n.get("file_path_") == root + relative]
-        if len(me) != 1:
-            return self._fail("scan graph unavailable: cannot place the instance in its deployment")
-        deployment = deployment_dir(me[0])
-        peers = [block_config(n) for n in nodes if n.get("resource_type") == RESOURCE
-                 and deployment_dir(n) == deployment]
+            return self._fail(f"ssb_measures is {measures}")
+        found = self._peers(scope)
+        if isinstance(found, str):
+            return self._fail(found)
+        peers, deployment = found
         peer_measures = [m for m in map(measures_of, peers) if isinstance(m, set)]
         collector = any("log-collector-tls" in m for m in peer_measures)
         ids = any({"audit", "file-integrity"} & m for m in peer_measures)
@@ -230,11 +310,14 @@ class InstanceLoggingEvidence(BaseResourceCheck):
                 missing += [f"{m} (the deployment runs intrusion detection)"
                             for m in ("audit", "file-integrity") if m not in measures]
             if missing:
-                return self._fail(f"ssb_measures lacks {', '.join(missing)}")
+                return self._fail(f"holds personal data ({_classification(conf)}) but its metadata "
+                                  f"ssb_measures does not declare {', '.join(missing)}: declare each "
+                                  "measure and set it up in its cloud-config user_data")
         declared = measures & set(LOGGING)
         if not declared:
             return CheckResult.PASSED
-        doc = cloud_config(conf.get("user_data"), deployment)
+        doc = plan_cloud_config(scope) if scope.plan is not None else cloud_config(conf.get("user_data"),
+                                                                                   deployment)
         if isinstance(doc, str):
             return self._fail(doc)
         problems = evidence_problems(doc, declared)

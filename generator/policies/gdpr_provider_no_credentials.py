@@ -7,7 +7,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 
-from generator.policies.evidence import guideline, severity
+from generator.policies.evidence import Scope, guideline, provider_conf, severity
 
 ID = "CKV_GDPR_12"
 # Set at all (even from a variable) means a secret flows through .tf/.tfvars files and state.
@@ -24,6 +24,7 @@ class ProviderWithoutCredentials(BaseProviderCheck):
         self.severity = severity("CRITICAL")
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        conf = provider_conf(Scope(self, conf))
         found = [k for k in SECRETS if k in conf and conf[k] not in ([None], [""], None)]
         if found:
             self.details.append(f"credentials in the provider block: {', '.join(found)}")

@@ -9,7 +9,16 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 
 from generator.platform import platform
-from generator.policies.evidence import Unresolved, attr, blocks, guideline, severity
+from generator.policies.evidence import (
+    MISSING,
+    Scope,
+    Unresolved,
+    attr,
+    blocks,
+    guideline,
+    provider_conf,
+    severity,
+)
 
 ID = "CKV_GDPR_11"
 SAFESPRING_DOMAIN = ".safedc.net"
@@ -26,7 +35,11 @@ def _openstack_ok(conf: dict[str, Any]) -> tuple[bool, str]:
             return True, ""
         return False, f"auth_url {url} is not a Safespring site"
     if isinstance(cloud, Unresolved) or isinstance(url, Unresolved):
-        return False, "cloud/auth_url unresolved"
+        return False, f"cloud is {cloud}" if isinstance(cloud, Unresolved) else f"auth_url is {url}"
+    if cloud is MISSING:
+        return False, ("neither cloud nor auth_url is set: the provider takes its site from the "
+                       "environment (OS_CLOUD, OS_AUTH_URL, clouds.yaml), which the scan cannot see; "
+                       "set cloud = \"safespring-<site>\"")
     return False, f"cloud {cloud!r} is not safespring-<site> and no auth_url under {SAFESPRING_DOMAIN}"
 
 
@@ -38,7 +51,9 @@ def _aws_ok(conf: dict[str, Any]) -> tuple[bool, str]:
     s3 = attr(endpoints[0], "s3")
     if isinstance(s3, str) and s3.rstrip("/") in allowed:
         return True, ""
-    shown = s3 if isinstance(s3, str | Unresolved) else "missing"
+    if isinstance(s3, Unresolved):
+        return False, f"endpoints.s3 is {s3}"
+    shown = s3 if isinstance(s3, str) else "missing (the provider would talk to AWS S3)"
     return False, f"endpoints.s3 is {shown}, not a Safespring endpoint"
 
 
@@ -52,6 +67,7 @@ class ProviderOnSafespringSite(BaseProviderCheck):
 
     def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> CheckResult:
         # Which provider this block configures is only known here (entity_type).
+        conf = provider_conf(Scope(self, conf))
         ok, why = _aws_ok(conf) if entity_type == "aws" else _openstack_ok(conf)
         if ok:
             return CheckResult.PASSED
@@ -59,6 +75,7 @@ class ProviderOnSafespringSite(BaseProviderCheck):
         return CheckResult.FAILED
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        conf = provider_conf(Scope(self, conf))
         ok, why = _openstack_ok(conf)
         if ok:
             return CheckResult.PASSED

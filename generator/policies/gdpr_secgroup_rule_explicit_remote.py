@@ -7,7 +7,16 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from generator.policies.evidence import attr, guideline, has_no_instances, is_expanded, remote_group, severity
+from generator.policies.evidence import (
+    Scope,
+    Unresolved,
+    attr,
+    guideline,
+    has_no_instances,
+    is_expanded,
+    remote_group,
+    severity,
+)
 
 ID = "CKV_GDPR_3"
 
@@ -24,12 +33,19 @@ class SecgroupRuleExplicitRemote(BaseResourceCheck):
         if has_no_instances(conf):
             return CheckResult.UNKNOWN
         if not is_expanded(conf):
-            self.details.append("count/for_each not expanded by Checkov: rule unresolved")
+            self.details.append("count/for_each not expanded by Checkov's HCL evaluation; scanning "
+                                "the plan (scan DIR --plan) lets Terraform expand it")
             return CheckResult.FAILED
-        for value in (attr(conf, "remote_ip_prefix"), remote_group(conf)):
+        scope = Scope(self, conf)
+        prefix, group = attr(scope.conf, "remote_ip_prefix"), remote_group(scope.conf, scope)
+        for value in (prefix, group):
             if isinstance(value, str) and value.strip():
                 return CheckResult.PASSED
-        self.details.append("neither remote_ip_prefix nor remote_group_id resolves to a non-empty value")
+        unknown = [f"{name} is {value}" for name, value in (("remote_ip_prefix", prefix),
+                                                              ("remote_group_id", group))
+                   if isinstance(value, Unresolved)]
+        self.details.append("; ".join(unknown) or "no remote: neither remote_ip_prefix nor "
+                            "remote_group_id is set, so the rule faces every address")
         return CheckResult.FAILED
 
 

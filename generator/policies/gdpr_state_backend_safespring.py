@@ -22,11 +22,14 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 
 from generator.policies.evidence import (
+    Scope,
+    Unresolved,
     block_config,
     blocks,
     entity_file,
     graph_blocks,
     guideline,
+    provider_key,
     root_module_blocks,
     scan_root,
     severity,
@@ -101,7 +104,39 @@ class StateBackendOnSafespring(BaseProviderCheck):
             supported_provider=["openstack", "aws"], guideline=guideline(ID))
         self.severity = severity("HIGH")
 
+    def _verdict(self, terraform: list[dict[str, Any]]) -> CheckResult:
+        why = backend_problem(terraform)
+        if why is False:
+            return CheckResult.UNKNOWN
+        if why:
+            self.details.append(str(why))
+            return CheckResult.FAILED
+        return CheckResult.PASSED
+
+    def _scan_plan(self, scope: Scope) -> CheckResult:
+        """The plan JSON records no backend: read the root module's terraform blocks from the
+        source the plan was made from (backend blocks hold no references)."""
+        from generator.policies.evidence_source import blocks_in
+
+        key = provider_key(scope.address)
+        root = scope.source_root
+        if root is None:
+            defaults = sorted(k for k in scope.plan.provider_configs() if "." not in k and ":" not in k)
+            if not defaults or key != defaults[0]:
+                return CheckResult.UNKNOWN
+            self.details.append(f"the backend is {Unresolved('terraform { backend }', 'not-in-plan')}")
+            return CheckResult.FAILED
+        blocks = blocks_in(root)
+        defaults = sorted((b for b in blocks if b.kind == "provider" and not b.raw("alias")),
+                          key=lambda b: (str(b.file), b.start))
+        if "." in key or not defaults or defaults[0].labels != (key,):
+            return CheckResult.UNKNOWN
+        return self._verdict([b.parsed() for b in blocks if b.kind == "terraform"])
+
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
+        scope = Scope(self, conf)
+        if scope.mode == "plan":
+            return self._scan_plan(scope)
         nodes = graph_blocks(self.graph)
         relative = entity_file(self.entity_path)
         root = scan_root(nodes, relative)
@@ -119,14 +154,7 @@ class StateBackendOnSafespring(BaseProviderCheck):
         if (first.get("file_path_"), int(first.get("__start_line__") or 0)) != \
                 (root + relative, int(unwrap(conf.get("__start_line__")) or 0)):
             return CheckResult.UNKNOWN
-        terraform = [block_config(n) for n in root_module_blocks(nodes, directory, "terraform")]
-        why = backend_problem(terraform)
-        if why is False:
-            return CheckResult.UNKNOWN
-        if why:
-            self.details.append(str(why))
-            return CheckResult.FAILED
-        return CheckResult.PASSED
+        return self._verdict([block_config(n) for n in root_module_blocks(nodes, directory, "terraform")])
 
 
 check = StateBackendOnSafespring()

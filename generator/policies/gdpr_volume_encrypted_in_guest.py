@@ -8,6 +8,10 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from generator.policies.evidence import (
+    CLASSIFICATION_KEY,
+    MISSING,
+    Scope,
+    Unresolved,
     guideline,
     has_no_instances,
     holds_personal_data,
@@ -33,15 +37,26 @@ class VolumeEncryptedInGuest(BaseResourceCheck):
         if has_no_instances(conf):
             return CheckResult.UNKNOWN
         if not is_expanded(conf):
-            self.details.append("count/for_each not expanded by Checkov: evidence unresolved")
+            self.details.append("count/for_each not expanded by Checkov's HCL evaluation; scanning the "
+                                "plan (scan DIR --plan) lets Terraform expand it")
             return CheckResult.FAILED
+        conf = Scope(self, conf).conf
         if not holds_personal_data(conf, "metadata"):
             return CheckResult.PASSED
         found = map_value(conf, "metadata", "ssb_encryption")
         if isinstance(found, str) and found in ENCRYPTIONS:
             return CheckResult.PASSED
-        shown = found if isinstance(found, str) else "missing or unresolved"
-        self.details.append(f"metadata.ssb_encryption is {shown}")
+        classification = map_value(conf, "metadata", CLASSIFICATION_KEY)
+        holds = (f"holds personal data (ssb_classification {classification})"
+                 if isinstance(classification, str)
+                 else "holds personal data (no ssb_classification says otherwise)")
+        if isinstance(found, Unresolved):
+            self.details.append(f"{holds}; metadata.ssb_encryption is {found}")
+        elif found is MISSING:
+            self.details.append(f"{holds} but declares no guest encryption: metadata ssb_encryption is "
+                                "not set (luks-tang: LUKS2 in the guest, keys through your Tang servers)")
+        else:
+            self.details.append(f"{holds} but metadata ssb_encryption is {found}, not luks-tang")
         return CheckResult.FAILED
 
 

@@ -137,23 +137,28 @@ def init(directory: Path, env: Mapping[str, str], *, backend: bool = True, strea
     return run(args, directory, env, stream=stream, name="init")
 
 
-def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str]) -> tuple[Step, dict]:
-    """`plan -out` then `show -json`: the plan as data (for inventories and tests).
+def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str], *,
+              out: Path | None = None) -> tuple[Step, dict]:
+    """`plan -out` then `show -json`: the plan as data (for the plan-mode scan, inventories and
+    tests). The binary plan goes to `out` (default: plan.tfplan in the directory).
 
     Only variables the configuration declares are passed (Terraform rejects the others).
+    No refresh: the scan judges the configuration, and offline a refresh reads a DNS failure
+    as "deleted" (TOOLCHAIN.md).
     """
     declared = set(re.findall(r'^variable\s+"([^"]+)"', "\n".join(
         f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf")), re.M))
     var_args = [f"-var={k}={v}" for k, v in sorted(variables.items()) if k in declared]
+    target = str(out) if out is not None else "plan.tfplan"
     step = run(
-        ["plan", "-input=false", "-no-color", "-refresh=false", "-out=plan.tfplan", *var_args],
+        ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={target}", *var_args],
         directory,
         env,
         name="plan",
     )
     if not step.ok:
         return step, {}
-    shown = run(["show", "-json", "plan.tfplan"], directory, env, name="show")
+    shown = run(["show", "-json", target], directory, env, name="show")
     if not shown.ok:
         return shown, {}
     return step, json.loads(shown.output[shown.output.index("{") :])
@@ -183,12 +188,15 @@ def _local_module_dirs(directory: Path) -> set[Path]:
 
 
 @contextmanager
-def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Path]:
+def scratch_copy(directory: Path, *, local_backend: bool = True,
+                 openstack_version: str | None = None) -> Iterator[Path]:
     """A throwaway copy of a configuration and the local modules it uses (`../modules/...`),
     so offline runs never write into the user's directory; yields the copy of `directory`.
 
     With `local_backend`, an override file replaces a remote backend by a local one, so plan
-    works without reaching Safespring Storage.
+    works without reaching Safespring Storage. With `openstack_version`, every module of the
+    copy that pins the OpenStack provider (`~> 1.35`) gets an override file requiring that
+    version instead: the schema-only provider exists in one version only.
     """
     directory = directory.resolve()
     root = Path(os.path.commonpath([directory, *_local_module_dirs(directory)]))
@@ -196,6 +204,34 @@ def scratch_copy(directory: Path, *, local_backend: bool = True) -> Iterator[Pat
         copy_root = Path(tmp) / root.name
         shutil.copytree(root, copy_root, ignore=COPY_IGNORE)
         copy = copy_root / directory.relative_to(root)
-        if local_backend and (copy / "backend.tf").exists():
+        if local_backend and _has_backend(copy):
             (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+        if openstack_version:
+            for module in {copy, *(copy_root / d.relative_to(root) for d in _local_module_dirs(directory))}:
+                _pin_openstack(module, openstack_version)
         yield copy
+
+
+_OPENSTACK_ENTRY = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*\{[^{}]*'
+                              r'source\s*=\s*"terraform-provider-openstack/openstack"[^{}]*\}', re.S)
+
+
+def _pin_openstack(directory: Path, version: str) -> None:
+    """Override a version constraint on the OpenStack provider in one module of a scratch copy."""
+    text = "\n".join(f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf"))
+    names = {m.group(1) for m in _OPENSTACK_ENTRY.finditer(text) if "version" in m.group(0)}
+    if not names:
+        return
+    entries = "".join(f'    {name} = {{\n      source  = "terraform-provider-openstack/openstack"\n'
+                      f'      version = "{version}"\n    }}\n' for name in sorted(names))
+    (directory / "ssb_openstack_override.tf").write_text(
+        "# Offline: the schema-only OpenStack provider exists in this version only.\n"
+        f"terraform {{\n  required_providers {{\n{entries}  }}\n}}\n")
+
+
+_BACKEND = re.compile(r'^\s*(backend\s+"[^"]+"|cloud)\s*\{', re.M)
+
+
+def _has_backend(directory: Path) -> bool:
+    """True when a root module's .tf files configure a backend (or HCP Terraform's cloud)."""
+    return any(_BACKEND.search(f.read_text("utf-8", errors="replace")) for f in directory.glob("*.tf"))

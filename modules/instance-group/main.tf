@@ -55,8 +55,10 @@ resource "openstack_compute_instance_v2" "this" {
     name = var.network
   }
 
+  # The for_each expressions use inputs directly (the preconditions below tie boot_volume_size to
+  # the flavor), so scanners that evaluate HCL without Terraform can expand them.
   dynamic "block_device" {
-    for_each = local.central_storage ? [var.boot_volume_size] : []
+    for_each = var.boot_volume_size == null ? [] : [var.boot_volume_size]
 
     content {
       uuid                  = data.openstack_images_image_v2.this.id
@@ -70,7 +72,7 @@ resource "openstack_compute_instance_v2" "this" {
   }
 
   dynamic "scheduler_hints" {
-    for_each = local.anti_affinity ? [openstack_compute_servergroup_v2.this[0].id] : []
+    for_each = var.instance_count > 1 ? [openstack_compute_servergroup_v2.this[0].id] : []
 
     content {
       group = scheduler_hints.value

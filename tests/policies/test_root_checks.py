@@ -1,4 +1,5 @@
-"""Checks with one result per root module (CKV_GDPR_16): one fixture directory per case."""
+"""Checks that look at a whole root module (CKV_GDPR_16's backend, CKV_GDPR_22's deployment):
+one fixture directory per case, in both modes."""
 
 from __future__ import annotations
 
@@ -7,26 +8,35 @@ import datetime as dt
 import pytest
 
 from generator.policies.gdpr_app_credential_expiry import MAX_DAYS, expiry_problem, today
-from generator.scan import ScanResult
 
-from .conftest import FIXTURES, pinned_today
+from .conftest import FIXTURES, MODES, Row, pinned_today
 
 
-def _results(result: ScanResult, check_id: str) -> dict[str, str]:
+def _results(found: list[Row], check_id: str) -> dict[str, str]:
     """Case directory -> status of the check in it."""
     prefix = f"{check_id.lower()}/"
-    return {f.file[len(prefix):].split("/", 1)[0]: f.status for f in result.findings
-            if f.check_id == check_id and f.file.startswith(prefix)}
+    return {r.file[len(prefix):].split("/", 1)[0]: r.status for r in found
+            if r.check_id == check_id and r.file.startswith(prefix)}
 
 
-def test_state_backend_cases(fixture_scan: ScanResult) -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_state_backend_cases(fixture_rows: dict[str, list[Row]], mode: str) -> None:
     cases = sorted(p.name for p in (FIXTURES / "ckv_gdpr_16").iterdir() if p.is_dir())
     expected = {c: "passed" if c.startswith("pass") else "failed" for c in cases if c != "no_backend"}
-    # A root without a remote backend keeps state locally: no result at all.
-    assert _results(fixture_scan, "CKV_GDPR_16") == expected
+    # A root without a remote backend keeps state locally: no result at all. (In plan mode the
+    # backend is read from the .tf source: a plan JSON does not record it.)
+    assert _results(fixture_rows[mode], "CKV_GDPR_16") == expected
     # One result per root, on its default provider block.
-    rows = [f for f in fixture_scan.findings if f.check_id == "CKV_GDPR_16"]
-    assert {f.resource for f in rows} == {"openstack.default"}
+    rows = [r for r in fixture_rows[mode] if r.check_id == "CKV_GDPR_16"]
+    assert {r.name for r in rows} == {"default"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_personal_volumes_pass_where_the_deployment_has_a_backup_bucket(
+        fixture_rows: dict[str, list[Row]], mode: str) -> None:
+    found = {(r.name, r.status) for r in fixture_rows[mode]
+             if r.check_id == "CKV_GDPR_22" and r.file == "ckv_gdpr_22/with_backup/main.tf"}
+    assert found == {("pass", "passed")}
 
 
 def test_state_backend_reported_once_per_blueprint() -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
+from generator.api import scan_plan_data
 from generator.scan import ScanResult, baseline, scan, to_json, to_junit, to_sarif, to_text
 
-from ..conftest import ROOT
+from ..conftest import ROOT, run_cli
+from .conftest import FIXTURES
 
 
 def _status(result: ScanResult, check_id: str) -> dict[str, str]:
@@ -91,3 +96,72 @@ def test_committed_blueprints_pass_the_pack(blueprint: str) -> None:
 def test_committed_blueprints_pass_builtin_checks(blueprint: str) -> None:
     result = scan(ROOT / "blueprints" / blueprint)
     assert [f"{f.check_id} {f.resource}" for f in result.failed if not f.custom] == []
+
+
+# ---- plan mode ------------------------------------------------------------------------------
+
+BLUEPRINT_VARIABLES = {"key_pair": "offline-test"}  # as tests/test_terraform_blueprints.py plans them
+
+
+@pytest.mark.parametrize("blueprint", ["minimal", "patient-portal"])
+def test_blueprints_scan_clean_and_alike_in_both_modes(planned: Callable[..., dict], blueprint: str) -> None:
+    root = ROOT / "blueprints" / blueprint
+    hcl = scan(root)
+    plan = scan_plan_data(planned(root, BLUEPRINT_VARIABLES), root)
+    bootstrap = scan_plan_data(planned(root / "bootstrap", BLUEPRINT_VARIABLES), root / "bootstrap")
+    for result in (plan, bootstrap):
+        assert result.mode == "plan"
+        assert [f"{f.check_id} {f.resource}: {'; '.join(f.details)}" for f in result.failed] == []
+    # The HCL scan sees the blueprint and its bootstrap/ root at once; each plan one of them.
+    both = {(f.check_id, f.resource, f.status) for r in (plan, bootstrap) for f in r.findings if f.custom}
+    assert {(f.check_id, f.resource, f.status) for f in hcl.findings if f.custom} == both
+
+
+def test_plan_findings_keep_the_blueprints_skip_reasons(planned: Callable[..., dict]) -> None:
+    root = ROOT / "blueprints" / "patient-portal"
+    result = scan_plan_data(planned(root, BLUEPRINT_VARIABLES), root)
+    skipped = {(f.check_id, f.resource, f.file) for f in result.findings if f.status == "skipped"}
+    assert ("CKV_GDPR_10", "module.backup_bucket.aws_s3_bucket_lifecycle_configuration.this",
+            "modules/backup-bucket/main.tf") in skipped
+    assert all(f.skip_reason for f in result.findings if f.status == "skipped")
+
+
+def test_scan_of_a_plan_json_next_to_its_tf_files(planned: Callable[..., dict], tmp_path: Path) -> None:
+    copy = tmp_path / "minimal"
+    shutil.copytree(ROOT / "blueprints" / "minimal", copy)
+    (copy / "plan.json").write_text(json.dumps(planned(ROOT / "blueprints" / "minimal", BLUEPRINT_VARIABLES)))
+    run = run_cli("scan", str(copy / "plan.json"), "--format", "json")
+    assert run.code == 0, run.out + run.err
+    doc = json.loads(run.out)
+    assert doc["mode"] == "plan" and doc["summary"]["failed"] == 0
+    files = {f["file"] for f in doc["findings"]}
+    assert "providers.tf" in files and not [f for f in files if f.endswith(".json")]
+
+
+def test_scan_plan_offline_from_the_command_line() -> None:
+    """`scan DIR --plan --offline` on a root that is not ours (and pins the OpenStack provider to
+    1.x): Terraform plans it against the schema-only provider, and the finding names the
+    problem where it is written."""
+    fixture = FIXTURES / "ckv_gdpr_6"
+    run = run_cli("scan", str(fixture), "--plan", "--offline")
+    assert run.code == 1, run.err
+    assert "FAIL CKV_GDPR_6 openstack_networking_secgroup_v2.fail  (main.tf:7)" in run.out
+    assert "OpenStack's default allow-all egress rules are kept" in run.out
+    assert not (fixture / ".terraform").exists()
+
+
+def test_scan_refuses_what_it_cannot_scan(tmp_path: Path) -> None:
+    not_a_plan = tmp_path / "state.json"
+    not_a_plan.write_text("{}")
+    run = run_cli("scan", str(not_a_plan))
+    assert run.code == 2 and "is not a Terraform plan" in run.err
+    run = run_cli("scan", str(FIXTURES / "ckv_gdpr_6"), "--offline")
+    assert run.code == 2 and "--plan" in run.err
+
+
+def test_check_scans_the_offline_plan(tmp_path: Path) -> None:
+    run = run_cli("check", "blueprints/minimal.yaml", "--report-dir", str(tmp_path / "report"),
+                  "--today", "2026-11-27", cwd=ROOT)
+    assert run.code == 0, run.err
+    assert "] validate + plan (offline)" in run.err
+    assert "] scan (plan)" in run.err and "0 failed" in run.err

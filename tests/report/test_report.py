@@ -138,7 +138,7 @@ def test_tls_in_transit_counts_only_evidence_for_tls(portal_scan: ScanResult) ->
     assert enc2.status == PASS
     assert {e.check_id for e in enc2.evidence} == {"CKV_GDPR_9"}
     assert all(e.resource.endswith("aws_s3_bucket_policy.this") for e in enc2.evidence)
-    assert enc2.fails_with == ("CKV_GDPR_2",)
+    assert enc2.fails_with == ("CKV_GDPR_2", "CKV_GDPR_20")  # a bucket with no policy at all
     acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
     assert any(e.check_id == "CKV_GDPR_2" for e in acc2.evidence)
 

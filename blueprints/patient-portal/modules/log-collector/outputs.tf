@@ -14,6 +14,6 @@ output "access_ip_v6" {
 }
 
 output "address" {
-  description = "The address instances ship their logs to (passed to them as metadata ssb_log_collector_ip)."
+  description = "The address instances ship their logs to (it reaches them in the bundle ssb-log-pki issues, not through Terraform)."
   value       = module.instance.access_ip_v4[0]
 }

@@ -1,0 +1,68 @@
+"""The pack inside a Checkov run of the user's own: the path command, the real checkov CLI with
+--external-checks-dir, and ids no built-in check can shadow."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from generator.policies import DIRECTORY, pack_checks
+from generator.scan import ScanResult
+
+from ..conftest import run_cli
+from .conftest import STYLES
+
+
+def _checkov() -> str:
+    found = shutil.which("checkov") or str(Path(sys.executable).parent / "checkov")
+    assert Path(found).exists(), "checkov is not installed next to this Python"
+    return found
+
+
+def test_pack_path_prints_the_directory_checkov_loads() -> None:
+    run = run_cli("pack-path")
+    assert run.code == 0, run.err
+    assert Path(run.out.strip()) == DIRECTORY
+    # Checkov skips a directory without __init__.py silently.
+    assert (DIRECTORY / "__init__.py").is_file()
+
+
+def test_checkov_cli_with_the_pack_gives_the_scans_findings(style_scans: dict[str, ScanResult]) -> None:
+    pack = run_cli("pack-path").out.strip()
+    proc = subprocess.run(
+        [_checkov(), "-d", str(STYLES), "--external-checks-dir", pack, "--framework", "terraform",
+         "--skip-download", "--compact", "-o", "json"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    results = report["results"]
+    cli = {(r["check_id"], r["resource"], status)
+           for status, key in (("passed", "passed_checks"), ("failed", "failed_checks"),
+                               ("skipped", "skipped_checks"))
+           for r in results[key] if r["check_id"].startswith("CKV_GDPR_")}
+    ours = {(f.check_id, f.resource, f.status) for f in style_scans["hcl"].findings if f.custom}
+    assert cli == ours
+    assert {c[0] for c in cli} == set(pack_checks())
+
+
+def test_no_builtin_check_shares_an_id_with_the_pack() -> None:
+    from checkov.common.checks_infra.registry import get_graph_checks_registry
+    from checkov.terraform.checks.data.registry import data_registry
+    from checkov.terraform.checks.module.registry import module_registry
+    from checkov.terraform.checks.provider.registry import provider_registry
+    from checkov.terraform.checks.resource.registry import resource_registry
+
+    graph = get_graph_checks_registry("terraform")
+    graph.load_checks()
+    ours = set(pack_checks())
+    builtin: set[str] = {c.id for c in graph.checks}
+    for registry in (resource_registry, data_registry, module_registry, provider_registry):
+        for checks in registry.checks.values():
+            builtin |= {c.id for c in checks
+                        if not str(type(c).__module__).startswith(("gdpr_", "generator."))}
+    assert len(builtin) > 500  # the built-in registries were really read
+    assert not {i for i in builtin if i.startswith("CKV_GDPR_")}
+    assert not ours & builtin

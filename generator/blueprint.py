@@ -201,6 +201,7 @@ def render(spec: Spec) -> dict[str, bytes]:
         "terraform_min": TERRAFORM_MIN,
         "tls_paths": lambda endpoint: tls_paths(endpoint.name),
         "collector": COLLECTOR_GROUP,
+        "booted_images": platform().guest_images_booted,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }
     names = ["versions.tf", "providers.tf"]

@@ -32,6 +32,7 @@ class Platform:
     flavor_families: dict[str, dict]
     images: tuple[str, ...]
     guest_images: tuple[str, ...]
+    guest_images_booted: tuple[str, ...]  # proven in the VM suite
     volume_types: tuple[str, ...]
     networks: tuple[str, ...]
     min_boot_volume_gb: int
@@ -65,6 +66,7 @@ def platform() -> Platform:
         flavor_families=raw["flavors"],
         images=tuple(raw["images"]),
         guest_images=tuple(raw["guest_images"]),
+        guest_images_booted=tuple(raw["guest_images_booted"]),
         volume_types=tuple(raw["volume_types"]),
         networks=tuple(raw["networks"]),
         min_boot_volume_gb=raw["min_boot_volume_gb"],

@@ -93,7 +93,10 @@ def docs_block() -> str:
                      f"{disks} |")
     lines += ["", f"Images: {_code(p.images)}. The guest configuration (LUKS with Tang, log "
               f"shipping, the TLS proxy, backups) is written for {_code(p.guest_images)}; the "
-              "others only for groups that need none of it.", "",
+              "others only for groups that need none of it. The test suite boots it on "
+              f"{_code(p.guest_images_booted)} (QEMU, `tests/vm`); the Ubuntu images are checked "
+              "statically only (their Python version), as Ubuntu's archive cannot be reached "
+              "from the test machines.", "",
               f"Volume types: {_code(p.volume_types)}. Networks: {_code(p.networks)}.", "", END]
     return "\n".join(lines)
 

@@ -516,7 +516,7 @@ module "log_collector" {
   source               = "./modules/log-collector"
   name                 = "patient-portal-log-collector"
   flavor               = "b2.c2r4"
-  image_name           = "ubuntu-24.04"
+  image_name           = "debian-12"
   network              = "default"
   boot_volume_size     = 20
   key_pair             = var.key_pair

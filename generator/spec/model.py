@@ -169,7 +169,9 @@ class Spec:
             return self.instances
         admins = tuple(dict.fromkeys(c for g in self.instances for c in g.ssh_from))
         collector = InstanceGroup(
-            name=COLLECTOR_GROUP, count=1, flavor="b2.c2r4", image="ubuntu-24.04",
+            # The first image the VM suite boots the collector's configuration on.
+            name=COLLECTOR_GROUP, count=1, flavor="b2.c2r4",
+            image=platform().guest_images_booted[0],
             network="default", boot_volume_size=DEFAULT_B2_BOOT_GB,
             volumes=(Volume(name="logs", size=50, type="fast",
                             encryption="luks-tang" if self.tang_servers else "none",

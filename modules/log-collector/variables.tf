@@ -17,7 +17,7 @@ variable "flavor" {
 variable "image_name" {
   description = "Image with cloud-init (the guest configuration is written for Ubuntu 22.04/24.04, Debian 12/13)."
   type        = string
-  default     = "ubuntu-24.04"
+  default     = "debian-12"
 }
 
 variable "network" {

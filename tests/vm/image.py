@@ -38,9 +38,13 @@ SUITES = {"debian-12": "bookworm", "debian-13": "trixie"}
 
 BASE_PACKAGES = (
     "linux-image-cloud-amd64", "systemd-sysv", "systemd-timesyncd", "udev", "cloud-init",
-    "ifupdown", "isc-dhcp-client", "openssh-server", "sudo", "ca-certificates", "netbase",
-    "iproute2", "less", "procps", "e2fsprogs", "util-linux", "python3", "locales",
+    "openssh-server", "sudo", "ca-certificates", "netbase", "iproute2", "less", "procps",
+    "e2fsprogs", "util-linux", "python3", "locales",
 )
+# How each release's cloud images bring the network up (cloud-init renders for it): ifupdown on
+# Debian 12; netplan with systemd-networkd on Debian 13, where ifupdown left the interface down
+# for five minutes (networking.service timed out) under cloud-init 25.
+NETWORK_PACKAGES = {"bookworm": ("ifupdown", "isc-dhcp-client"), "trixie": ("netplan.io",)}
 ROOT_SIZE = "4G"
 TOOLS = ("mmdebstrap", "mkfs.ext4", "openssl", "qemu-img")
 PACKAGES_HINT = "apt-get install -y qemu-system-x86 qemu-utils mmdebstrap genisoimage socat"
@@ -144,7 +148,9 @@ _HOOK = (
     "chroot \"$1\" update-initramfs -u -k all >/dev/null 2>&1 && "
     "chroot \"$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer "
     "e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1 && "
-    "chroot \"$1\" systemctl disable caddy.service >/dev/null 2>&1"
+    "chroot \"$1\" systemctl disable caddy.service >/dev/null 2>&1 && "
+    "{ [ ! -x \"$1/usr/sbin/netplan\" ] || chroot \"$1\" systemctl enable systemd-networkd "
+    ">/dev/null 2>&1; }"
 )
 
 
@@ -153,7 +159,7 @@ def build(name: str, packages: tuple[str, ...], log: Path | None = None) -> Imag
     missing = missing_tools()
     assert not missing, f"VM suite needs {', '.join(missing)} ({PACKAGES_HINT})"
     suite = SUITES[name]
-    every = tuple(sorted(set(BASE_PACKAGES) | set(packages)))
+    every = tuple(sorted(set(BASE_PACKAGES) | set(NETWORK_PACKAGES[suite]) | set(packages)))
     ca_cert, ca_key = shared_ca()
     target = cache_dir() / f"{name}-{_key(suite, every, ca_cert)}"
     with open(target.parent / f".{name}.lock", "w") as lock:

@@ -227,12 +227,17 @@ class VM:
         raise GuestError(f"{self.hostname}: `{script}` not true after {timeout:g} s:\n{detail}")
 
     def wait_cloud_init(self, timeout: float = FIRST_BOOT_TIMEOUT) -> tuple[float, str]:
-        """Seconds from power-on until cloud-init finished, and its status line."""
+        """Seconds from power-on until cloud-init finished, and its status text. Polled (no
+        long-lived SSH session: cloud-init restarts sshd while it configures it)."""
         self.wait_ssh(timeout)
-        remaining = max(60.0, timeout - (time.monotonic() - self.started))
-        proc = self.ssh("cloud-init status --wait >/dev/null; cloud-init status --long",
-                        check=False, timeout=remaining)
-        return time.monotonic() - self.started, proc.stdout
+        last = ""
+        while time.monotonic() - self.started < timeout:
+            proc = self.ssh("cloud-init status --long", check=False, timeout=60)
+            last = proc.stdout
+            if any(f"status: {s}" in last for s in ("done", "error", "degraded")):
+                return time.monotonic() - self.started, last
+            time.sleep(5)
+        raise GuestError(f"{self.hostname}: cloud-init not finished after {timeout:g} s:\n{last}")
 
     def journal(self, unit: str | None = None, lines: int = 200) -> str:
         which = f"-u {shlex.quote(unit)}" if unit else ""

@@ -192,6 +192,7 @@ def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[s
         if offline:
             env = _offline_plan_env(env)
             with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
+                _carry_state(root, copy)
                 return _init_validate_plan(tf, copy, env, variables, steps, validate, root,
                                            Path(tmp) / "plan.tfplan", progress)
         return _init_validate_plan(tf, root, env, variables, steps, validate, root,
@@ -256,37 +257,141 @@ def scan_plan_data(data: dict, source: str | Path) -> object:
         return scanner.scan_plan(plan_file, source=source)
 
 
+STATE_FILE = "terraform.tfstate"
+
+
+def _carry_state(root: Path, copy: Path) -> None:
+    """An offline rehearsal plans against the local state next to the .tf files (one an
+    offline apply wrote, or one pulled with `terraform state pull > terraform.tfstate`)."""
+    import shutil
+
+    if (root / STATE_FILE).is_file():
+        shutil.copy2(root / STATE_FILE, copy / STATE_FILE)
+
+
 def plan(directory: str | Path, *, offline: bool = False,
          variables: dict[str, str] | None = None,
          progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
-    """Offline: plan a scratch copy (local backend) and return the plan as data.
-    Online: `init` + `plan` in the directory itself, streaming Terraform's output."""
+    """Offline: plan a scratch copy (local backend, with DIR/terraform.tfstate if there is one)
+    and return the plan as data. Online: `init` + `plan` in the directory itself, streaming
+    Terraform's output; the plan is returned as data too (for its DATA AT RISK section)."""
+    import json
+    import tempfile
+
     tf = _terraform()
     root = Path(directory)
     if offline:
         return plan_data(root, offline=True, variables=variables, progress=progress)
     env = terraform_env(offline, progress)
     steps = [tf.init(root, env, stream=True)]
+    data: dict = {}
     if steps[-1].ok:
-        args = ["plan", "-input=false", *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-        steps.append(tf.run(args, root, env, stream=True))
-    return TerraformChecks(tuple(steps)), {}
+        with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
+            out = Path(tmp) / "plan.tfplan"
+            args = ["plan", "-input=false", f"-out={out}",
+                    *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
+            steps.append(tf.run(args, root, env, stream=True))
+            if steps[-1].ok:
+                shown = tf.run(["show", "-json", str(out)], root, env, name="show")
+                steps.append(shown)
+                if shown.ok:
+                    data = json.loads(shown.output[shown.output.index("{"):])
+    return TerraformChecks(tuple(steps)), data
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `apply` did: Terraform's steps, the plan's verdict, and the allowance recorded."""
+
+    checks: TerraformChecks
+    decision: object = None  # generator.allow.Decision once a plan was made
+    record: dict | None = None
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.decision is not None and self.decision.refused)  # type: ignore[attr-defined]
+
+    @property
+    def ok(self) -> bool:
+        return self.checks.ok and not self.refused
 
 
 def apply(directory: str | Path, *, auto_approve: bool = False,
-          variables: dict[str, str] | None = None) -> TerraformChecks:
-    """`init` + `apply` in the directory, interactive approval unless `auto_approve`."""
+          variables: dict[str, str] | None = None, offline: bool = False,
+          allow_replace: tuple[str, ...] = (), replace: tuple[str, ...] = (),
+          record_file: str | Path | None = None,
+          confirm: Callable[[], bool] | None = None, progress: Progress = _quiet) -> Applied:
+    """Plan to a file, refuse it if it deletes or replaces data not allowed by name, else apply
+    exactly that saved plan (after `confirm()` unless `auto_approve`). `replace` asks Terraform
+    to replace those resources (`-replace`) and allows them: naming them is the decision.
+
+    Online: `init`, `plan -out`, `apply PLAN` in the directory with the real providers.
+    Offline (a rehearsal, no credentials): the same in a scratch copy against the schema-only
+    OpenStack provider, which records the planned values; the state is read from and written
+    back to DIR/terraform.tfstate. An allowance is appended to `record_file` (default
+    DIR/allowed-replacements.jsonl)."""
     tf = _terraform()
     root = Path(directory)
-    env = tf.base_env()
-    env.pop("TF_INPUT", None)
-    steps = [tf.init(root, env, stream=True)]
-    if steps[-1].ok:
-        args = ["apply", *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-        if auto_approve:
-            args.insert(1, "-auto-approve")
-        steps.append(tf.run(args, root, env, stream=True))
-    return TerraformChecks(tuple(steps))
+    allow_replace = (*allow_replace, *replace)
+    variables = dict(variables or {})
+    extra = tuple(f"-replace={address}" for address in replace)
+    if not offline:
+        env = tf.base_env()
+        env.pop("TF_INPUT", None)
+        return _plan_then_apply(tf, root, root, env, variables, allow_replace, record_file,
+                                auto_approve, confirm, stream=True, extra=extra)
+    env = _offline_plan_env(terraform_env(True, progress))
+    with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
+        _carry_state(root, copy)
+        done = _plan_then_apply(tf, copy, root, env, variables, allow_replace, record_file,
+                                auto_approve, confirm, stream=False, extra=extra)
+        if done.checks.ok and not done.refused and (copy / STATE_FILE).is_file():
+            import shutil
+
+            shutil.copy2(copy / STATE_FILE, root / STATE_FILE)
+        return done
+
+
+def _plan_then_apply(tf: ModuleType, workdir: Path, root: Path, env: dict[str, str],
+                     variables: dict[str, str] | None, allow_replace: tuple[str, ...],
+                     record_file: str | Path | None, auto_approve: bool,
+                     confirm: Callable[[], bool] | None, *, stream: bool,
+                     extra: tuple[str, ...] = ()) -> Applied:
+    import json
+    import tempfile
+
+    from generator import allow
+
+    steps = [tf.init(workdir, env, stream=stream)]
+    if not steps[-1].ok:
+        return Applied(TerraformChecks(tuple(steps)))
+    with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
+        out = Path(tmp) / "plan.tfplan"
+        args = ["plan", "-input=false", f"-out={out}", *extra,
+                *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
+        if not stream:
+            args.insert(2, "-refresh=false")  # offline: nothing to refresh from
+        steps.append(tf.run(args, workdir, env, stream=stream, name="plan"))
+        if not steps[-1].ok:
+            return Applied(TerraformChecks(tuple(steps)))
+        shown = tf.run(["show", "-json", str(out)], workdir, env, name="show")
+        steps.append(shown)
+        if not shown.ok:
+            return Applied(TerraformChecks(tuple(steps)))
+        data = json.loads(shown.output[shown.output.index("{"):])
+        decision = allow.decide(data, allow_replace)
+        if decision.refused:
+            return Applied(TerraformChecks(tuple(steps)), decision)
+        if not auto_approve and confirm is not None and not confirm():
+            steps.append(tf.Step("apply", 1, "cancelled: not approved"))
+            return Applied(TerraformChecks(tuple(steps)), decision)
+        entry = None
+        if any(r.address in decision.allowed for r in decision.found):
+            entry = allow.record(decision, root)
+            allow.write_record(entry, Path(record_file) if record_file else root / allow.RECORD_FILE)
+        steps.append(tf.run(["apply", "-input=false", str(out)], workdir, env, stream=stream,
+                            name="apply"))
+        return Applied(TerraformChecks(tuple(steps)), decision, entry)
 
 
 def show_plan(directory: str | Path, plan_file: str | Path, *,

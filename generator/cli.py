@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the action failed (e.g. output would lose edits, a check failed, a
 report is FAIL or INCOMPLETE); 2 the spec or the command line was rejected; 3 a prerequisite is
-missing (terraform not on PATH, a bad SAFESPRING_BLUEPRINTS_TF_MIRROR); 70 an internal error
+missing (terraform not on PATH, a bad SAFESPRING_BLUEPRINTS_TF_MIRROR); 4 `apply` refused a plan
+that deletes or replaces data not allowed with --allow-replace (nothing applied); 70 an internal error
 (reported without a traceback unless SAFESPRING_BLUEPRINTS_DEBUG=1).
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator import __version__, api
+from generator.allow import RECORD_FILE
 from generator.errors import MissingPrerequisite
 from generator.spec import SpecError
 from generator.write import OutputError
@@ -38,6 +40,7 @@ examples:
 exit codes:
   0 success   1 the action failed (a check, a FAIL or INCOMPLETE report, edits in the way)
   2 the spec or the command line was rejected   3 a prerequisite is missing (terraform, a mirror)
+  4 apply refused: the plan deletes or replaces data not allowed with --allow-replace
   70 an internal error (a bug: please report it)
 
 The spec format is docs/spec.md in the project's repository (spec v1); `schema` prints it as
@@ -94,18 +97,37 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--offline", action="store_true",
                           help="use the project's schema-only OpenStack provider and local mirrors")
     for name, text in (("plan", "terraform init + plan a blueprint"),
-                       ("apply", "terraform init + apply a blueprint (asks for approval)")):
-        sub = commands.add_parser(name, help=text, description=text + ".")
+                       ("apply", "terraform init + plan + apply a blueprint (asks for approval)")):
+        more = {"plan": " A plan that deletes or replaces a volume, bucket or instance ends with a "
+                        "DATA AT RISK section naming each.",
+                "apply": " Plans to a file first; a plan that deletes or replaces a volume, "
+                         "bucket or instance is refused (exit 4, nothing applied) unless each "
+                         "address is named with --allow-replace; then exactly that plan is "
+                         "applied, and who allowed what, when, is printed and appended to "
+                         f"DIR/{RECORD_FILE} (or --record FILE)."}[name]
+        sub = commands.add_parser(name, help=text, description=text + "." + more)
         sub.add_argument("directory", metavar="DIR")
         sub.add_argument("-var", dest="variables", action="append", default=[], metavar="NAME=VALUE",
                          help="a Terraform variable, e.g. -var key_pair=anna")
-        if name == "plan":
-            sub.add_argument("--offline", action="store_true",
-                             help="plan a scratch copy against the schema-only provider; prints "
-                                  "the planned resources")
-        else:
+        sub.add_argument("--offline", action="store_true",
+                         help="rehearse in a scratch copy against the schema-only OpenStack "
+                              "provider, with DIR/terraform.tfstate as the state (no credentials)"
+                         + ("; prints the planned resources" if name == "plan" else
+                            "; records the planned values with generated IDs and writes the "
+                            "state back to DIR/terraform.tfstate"))
+        if name == "apply":
             sub.add_argument("--auto-approve", action="store_true",
                              help="apply without asking (for pipelines with a manual gate)")
+            sub.add_argument("--allow-replace", dest="allow_replace", action="append", default=[],
+                             metavar="ADDRESS",
+                             help="allow the plan to delete or replace this resource (repeat per "
+                                  "address; back it up first)")
+            sub.add_argument("--replace", dest="replace", action="append", default=[],
+                             metavar="ADDRESS",
+                             help="replace this resource (terraform -replace) and allow it, e.g. "
+                                  "one instance to give it a new guest configuration")
+            sub.add_argument("--record", metavar="FILE",
+                             help=f"append allowances here (default DIR/{RECORD_FILE})")
     show_plan = commands.add_parser(
         "show-plan", help="a saved plan as JSON with every sensitive value redacted",
         description="Run `terraform show -json PLAN` in DIR and write the planned changes with "
@@ -345,18 +367,49 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from generator import allow
+
     checks, data = api.plan(args.directory, offline=args.offline,
                             variables=_variables(args.variables), progress=_Progress())
     if args.offline:
         for change in data.get("resource_changes", []):
             print(f"{'+'.join(change['change']['actions'])} {change['address']}")
+    print(allow.section(allow.risks(data)), end="")
     return 0 if checks.ok else 1
+
+
+def _confirm() -> bool:
+    answer = input("Apply this plan? Only 'yes' will be accepted: ")
+    return answer.strip() == "yes"
 
 
 def _apply(args: argparse.Namespace) -> int:
-    checks = api.apply(args.directory, auto_approve=args.auto_approve,
-                       variables=_variables(args.variables))
-    return 0 if checks.ok else 1
+    import json
+
+    from generator import allow
+
+    done = api.apply(args.directory, auto_approve=args.auto_approve,
+                     variables=_variables(args.variables), offline=args.offline,
+                     allow_replace=tuple(args.allow_replace), replace=tuple(args.replace),
+                     record_file=args.record,
+                     confirm=_confirm, progress=_Progress())
+    if args.offline:
+        for step in done.checks.steps:
+            if not step.ok:
+                print(step.output[-4000:], file=sys.stderr)
+    decision = done.decision
+    if decision is not None:
+        for address in decision.unused:
+            print(f"warning: --allow-replace {address}: the plan does not delete or replace it",
+                  file=sys.stderr)
+    if done.refused:
+        print(allow.refusal(decision), end="", file=sys.stderr)
+        return 4
+    if done.record is not None:
+        where = args.record or str(Path(args.directory) / allow.RECORD_FILE)
+        print(f"ALLOWED DATA LOSS (recorded in {where}):")
+        print(json.dumps(done.record, indent=2, sort_keys=True))
+    return 0 if done.ok else 1
 
 
 def _show_plan(args: argparse.Namespace) -> int:

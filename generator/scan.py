@@ -30,11 +30,16 @@ import yaml
 
 from generator import __version__
 from generator.controls import articles_for_check, controls_for_check
+from generator.policies.evidence_change import HCL_REASON
+from generator.policies.evidence_change import ID as DATA_AT_RISK
+from generator.policies.evidence_change import NAME as DATA_AT_RISK_NAME
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 CUSTOM_PREFIX = "CKV_GDPR_"
 # What Checkov writes as the suppress comment of `# checkov:skip=ID` with no reason.
 _NO_REASON = {"", "No comment provided"}
+# Checks that judge a plan only: in HCL mode they report themselves skipped, for this reason.
+_PLAN_ONLY = {DATA_AT_RISK: HCL_REASON}
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, s
         comment = place.skips[check_id]
     else:
         comment = str(record.check_result.get("suppress_comment") or "").strip()
+    if status == "skipped" and comment in _NO_REASON and check_id in _PLAN_ONLY:
+        return "skipped", _PLAN_ONLY[check_id], ()
     if status == "skipped":
         if comment in _NO_REASON:
             return "failed", None, ("skipped in the resource without a reason: write one",)
@@ -243,7 +250,47 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> Sca
         register_source(plan_file, source)
     found = source_root(str(plan_file))
     report = _checkov_plan_report(plan_file)
-    return _result(found or plan_file.parent, report, "plan", _placer(plan_file, found))
+    root = found or plan_file.parent
+    result = _result(root, report, "plan", _placer(plan_file, found))
+    return _with_deletions(result, doc, plan_file, found)
+
+
+def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
+                    source: Path | None) -> ScanResult:
+    """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright: it
+    is absent from the planned values, so no Checkov check was given it."""
+    from generator.policies import evidence_plan
+    from generator.policies.evidence_change import at_risk
+    from generator.policies.evidence_source import resource_block
+
+    judged = {f.resource for f in result.findings if f.check_id == DATA_AT_RISK}
+    plan = evidence_plan.load(str(plan_file))
+    root = Path(result.root)
+    added = []
+    for risk in at_risk(doc):
+        if risk.address in judged:
+            continue
+        modules, rtype, name, _, mode = evidence_plan.split_address(risk.address)
+        block = resource_block(source, plan, tuple(n for n, _ in modules), rtype, name, mode) \
+            if source is not None and plan is not None else None
+        place = _Place(os.path.relpath(block.file, source), block.start, block.skips()) \
+            if block is not None and source is not None else None
+        skipped = place.skips.get(DATA_AT_RISK) if place else None
+        status = "skipped" if skipped and skipped not in _NO_REASON else "failed"
+        added.append(Finding(
+            check_id=DATA_AT_RISK, check_name=DATA_AT_RISK_NAME, status=status,
+            resource=risk.address, file=place.file if place else os.path.relpath(plan_file, root),
+            line=place.line if place else 0, severity="CRITICAL",
+            guideline=next((c.url for c in controls_for_check(DATA_AT_RISK)), None),
+            controls=tuple(c.id for c in controls_for_check(DATA_AT_RISK)),
+            articles=articles_for_check(DATA_AT_RISK),
+            skip_reason=skipped if status == "skipped" else None,
+            details=() if status == "skipped" else (risk.describe(),)))
+    if not added:
+        return result
+    findings = sorted((*result.findings, *added),
+                      key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    return ScanResult(root=result.root, findings=tuple(findings), mode=result.mode)
 
 
 # ---- output formats -----------------------------------------------------------------------

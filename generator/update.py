@@ -18,6 +18,7 @@ from generator import merge
 from generator.write import MANIFEST, OutputError, read_manifest, sha256, write_files_exact
 
 SUFFIX = ".generated"
+CLOUD_INIT = "cloud-init/"
 
 
 @dataclass
@@ -35,6 +36,15 @@ class UpdatePlan:
     kept_removed: list[str] = field(default_factory=list)    # no longer generated, but edited
 
     @property
+    def reprovision(self) -> list[str]:
+        """Groups whose guest configuration (cloud-init/<group>.yaml) changes: running instances
+        keep the old one (the instance-group module ignores user_data changes, which would
+        replace them with their boot volumes) until they are replaced one at a time."""
+        changed = self.updated + self.merged + self.conflicts
+        return sorted(p[len(CLOUD_INIT):-len(".yaml")] for p in changed
+                      if p.startswith(CLOUD_INIT) and p.endswith(".yaml"))
+
+    @property
     def drift(self) -> bool:
         """Whether the directory differs from what the generator would write now."""
         return bool(self.added or self.updated or self.merged or self.conflicts or self.pending
@@ -49,7 +59,14 @@ class UpdatePlan:
                    + " (merge it, then delete the " + SUFFIX + " file)", self.pending),
                   ("removed (no longer generated)", self.removed),
                   ("kept (no longer generated, but you edited it)", self.kept_removed))
-        return [f"{label}: {path}" for label, paths in labels for path in paths]
+        lines = [f"{label}: {path}" for label, paths in labels for path in paths]
+        for group in self.reprovision:
+            lines.append(f"reprovision: group {group}'s running instances keep their old guest "
+                         "configuration (user_data changes are ignored, as they would replace "
+                         "the instances and their boot volumes); replace them one at a time after "
+                         "a backup with `apply --replace ADDRESS` (README: \"Changing it later "
+                         "without losing data\")")
+        return lines
 
 
 def plan(target: Path, files: dict[str, bytes]) -> tuple[UpdatePlan, dict[str, bytes]]:

@@ -4,8 +4,17 @@ It serves the schema derived by :mod:`generator.terraform.schema`, so Terraform 
 rejects unknown arguments ("Did you mean"), missing required arguments, wrong types,
 attribute-vs-block mistakes and unknown resource types. This provider adds the checks a
 real SDKv2 provider makes on its side: values on computed-only attributes and the
-number of items in nested blocks. Plans work (computed attributes become unknown);
-apply is refused, because nothing here talks to an OpenStack API.
+number of items in nested blocks. Plans work (computed attributes become unknown), and a
+change of a top-level argument the real provider marks `ForceNew` is answered with "requires
+replace" (generator/data/openstack_force_new.json, read from the provider's source with the
+file and line of each), so Terraform core plans replace or update in place as it will against
+Safespring. ForceNew arguments inside nested blocks (e.g. `block_device.volume_size`) are not
+modelled: a change there plans as an update in place.
+
+Apply is an offline rehearsal: nothing talks to an OpenStack API; a created or updated resource
+is recorded as planned, every value known only after apply given a generated placeholder (`id`
+a UUID derived from the address-free configuration and a counter), so a local state exists to
+plan the next change against.
 
 Run as ``python -m generator.terraform.provider`` (Terraform starts it from the mirror).
 """
@@ -36,7 +45,7 @@ from tf.schema import Attribute, Block, NestedBlock, NestMode, Schema, TextForma
 from tf.types import TfType, Unknown
 from tf.utils import AttributePath, Diagnostics
 
-from generator.terraform.schema import PROVIDER_ADDRESS, PROVIDER_VERSION, load_schema
+from generator.terraform.schema import PROVIDER_ADDRESS, load_schema
 
 SCHEMA_ENV = "SAFESPRING_BLUEPRINTS_OPENSTACK_SCHEMA"
 """Path of a cached schema JSON; without it the schema is derived at start-up (~0.3 s)."""
@@ -95,7 +104,13 @@ class SchemaNestedBlock(NestedBlock):
         return a_decoded == b_decoded
 
 
-def _attributes(block: dict[str, Any]) -> list[Attribute]:
+def force_new() -> dict[str, dict[str, str]]:
+    """Resource type -> {argument: where the provider's source marks it ForceNew}."""
+    path = Path(__file__).resolve().parents[1] / "data" / "openstack_force_new.json"
+    return json.loads(path.read_text("utf-8"))["resources"]
+
+
+def _attributes(block: dict[str, Any], replacing: frozenset[str] = frozenset()) -> list[Attribute]:
     return [
         Attribute(
             name,
@@ -106,6 +121,7 @@ def _attributes(block: dict[str, Any]) -> list[Attribute]:
             computed=spec.get("computed", False),
             sensitive=spec.get("sensitive", False),
             description_kind=TextFormat.Plain,
+            requires_replace=name in replacing or None,
         )
         for name, spec in block.get("attributes", {}).items()
     ]
@@ -124,12 +140,13 @@ def _nested(block: dict[str, Any]) -> list[NestedBlock]:
     ]
 
 
-def to_tf_schema(entry: dict[str, Any]) -> Schema:
-    """Turn one ``providers schema -json`` entry into a ``tf`` Schema."""
+def to_tf_schema(entry: dict[str, Any], replacing: frozenset[str] = frozenset()) -> Schema:
+    """Turn one ``providers schema -json`` entry into a ``tf`` Schema (`replacing`: the
+    top-level attributes whose change requires a new resource)."""
     block = entry["block"]
     return Schema(
         version=entry.get("version", 0),
-        attributes=_attributes(block),
+        attributes=_attributes(block, replacing),
         block_types=_nested(block),
         description=block.get("description"),
         description_kind=TextFormat.Plain,
@@ -199,23 +216,55 @@ class _SchemaBacked:
         check_config(diags, self.entry["block"], config, [])
 
 
+def _placeholder(cty: Any, seed: str) -> Any:
+    """A value for an attribute known only after apply, of its cty type."""
+    if cty == "string":
+        return str(uuid.uuid5(_PLACEHOLDER_NAMESPACE, seed))
+    if cty == "number":
+        return 0
+    if cty == "bool":
+        return False
+    if isinstance(cty, list) and cty and cty[0] in ("list", "set"):
+        return []
+    if isinstance(cty, list) and cty and cty[0] == "map":
+        return {}
+    return None
+
+
+def known(block: dict[str, Any], value: Any, seed: str) -> Any:
+    """`value` with every Unknown replaced by a placeholder (recursively through blocks)."""
+    if value is Unknown:
+        return None
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for name, spec in block.get("attributes", {}).items():
+        if out.get(name) is Unknown:
+            out[name] = _placeholder(spec["type"], f"{seed}/{name}")
+    for name, spec in block.get("block_types", {}).items():
+        nested = out.get(name)
+        if nested is Unknown:
+            out[name] = None if spec["nesting_mode"] in ("single", "group") else []
+        elif isinstance(nested, list):
+            out[name] = [known(spec["block"], item, f"{seed}/{name}/{i}") for i, item in enumerate(nested)]
+        elif isinstance(nested, dict) and spec["nesting_mode"] in ("single", "group"):
+            out[name] = known(spec["block"], nested, f"{seed}/{name}")
+    return out
+
+
 class OfflineResource(_SchemaBacked, Resource):
-    """Plans like the real resource; refuses to create, update or delete anything."""
+    """Plans like the real resource; applies by recording the planned values (a rehearsal)."""
 
     def create(self, ctx: CreateContext, planned: State) -> State | None:
-        ctx.diagnostics.add_error(
-            "The offline OpenStack provider cannot apply",
-            "This provider only knows the schema of terraform-provider-openstack "
-            f"{PROVIDER_VERSION}; use the real provider to create resources.",
-        )
-        return None
+        seed = json.dumps([ctx.type_name, planned, str(uuid.uuid4())], sort_keys=True, default=str)
+        return known(self.entry["block"], planned, seed)
 
     def read(self, ctx: ReadContext, current: State) -> State | None:
         return current
 
     def update(self, ctx: UpdateContext, current: State, planned: State) -> State | None:
-        self.create(ctx, planned)
-        return current
+        seed = json.dumps([ctx.type_name, current.get("id") if isinstance(current, dict) else None])
+        return known(self.entry["block"], planned, seed)
 
     def delete(self, ctx: DeleteContext, current: State) -> None:
         return None
@@ -232,11 +281,12 @@ class OfflineDataSource(_SchemaBacked, DataSource):
         return state
 
 
-def _make_class(base: type, type_name: str, entry: dict[str, Any]) -> type:
+def _make_class(base: type, type_name: str, entry: dict[str, Any],
+                replacing: frozenset[str] = frozenset()) -> type:
     return type(
         "".join(part.title() for part in type_name.split("_")),
         (base,),
-        {"type_name": type_name, "entry": entry, "tf_schema": to_tf_schema(entry)},
+        {"type_name": type_name, "entry": entry, "tf_schema": to_tf_schema(entry, replacing)},
     )
 
 
@@ -247,7 +297,9 @@ class OfflineOpenStackProvider:
         schemas = document["provider_schemas"][PROVIDER_ADDRESS]
         self.provider_entry = schemas["provider"]
         resources, data_sources = schemas["resource_schemas"], schemas["data_source_schemas"]
-        self.resources = [_make_class(OfflineResource, name, entry) for name, entry in resources.items()]
+        replacing = force_new()
+        self.resources = [_make_class(OfflineResource, name, entry, frozenset(replacing.get(name, ())))
+                          for name, entry in resources.items()]
         self.data_sources = [
             _make_class(OfflineDataSource, name, entry) for name, entry in data_sources.items()
         ]

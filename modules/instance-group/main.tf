@@ -98,7 +98,11 @@ resource "openstack_compute_instance_v2" "this" {
     # A new upstream image (most_recent) must not silently replace running instances; roll
     # instances onto a new image deliberately with `terraform apply -replace=...`. Security
     # updates inside running instances come from unattended upgrades.
-    ignore_changes = [image_id, block_device[0].uuid]
+    # user_data forces a new server in the OpenStack provider, and the boot volume is deleted
+    # with it: a new guest configuration (a spec edit, a generator upgrade) must never replace
+    # instances by itself. `update` names the groups whose configuration changed; replace their
+    # instances one at a time, after a backup (the blueprint README says how).
+    ignore_changes = [image_id, block_device[0].uuid, user_data]
   }
 
   # Caller metadata first so the module's evidence keys always win (the caller may not set

@@ -144,15 +144,23 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             for name, directory in jobs.items()}
 
 
+# Controls judged on what a plan changes against a state, not on a spec: no spec edit turns
+# their measure off. Their mutations are changes to an applied deployment (a deleted volume, a
+# replaced instance: tests/policies/test_data_at_risk.py); the HCL scan skips their check with
+# that reason, so the report calls them NOT EVIDENCED.
+PLAN_ONLY = {"GDPR-CHG-1"}
+
+
 def test_every_control_has_a_spec_mutation() -> None:
-    assert {c.id for c in controls()} <= {m.control for m in MUTATIONS}
+    assert {c.id for c in controls()} - PLAN_ONLY <= {m.control for m in MUTATIONS}
 
 
 def test_the_unmutated_example_passes_every_control_it_can(portal_scan: ScanResult) -> None:
     """The mutations start from PASS (a control without checks is at best NOT EVIDENCED)."""
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
     for c in report.controls:
-        assert c.status == (PASS if c.checks else "NOT EVIDENCED"), c.id
+        evidenced = c.checks and c.id not in PLAN_ONLY
+        assert c.status == (PASS if evidenced else "NOT EVIDENCED"), c.id
     assert not report.off_in_spec
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -147,13 +148,39 @@ def test_aws_and_openstack_mirrors_together(offline_toolchain: Toolchain, fixtur
     assert validate.code == 0, validate.text
 
 
-def test_apply_is_refused(offline_toolchain: Toolchain, fixture_copy) -> None:
+def test_apply_records_the_plan_and_force_new_arguments_replace(offline_toolchain: Toolchain,
+                                                                  fixture_copy) -> None:
+    """Offline apply is a rehearsal: the planned values go into a local state with generated IDs;
+    a changed user_data (ForceNew in the provider's source) then plans a replacement, a changed
+    name an update in place, as Terraform plans them against Safespring."""
     workdir = fixture_copy("invalid")
     for tf in workdir.glob("*.tf"):
         tf.unlink()
     (workdir / "versions.tf.template").rename(workdir / "versions.tf")
-    (workdir / "main.tf").write_text('resource "openstack_compute_keypair_v2" "this" {\n  name = "k"\n}\n')
+
+    def write(name: str, user_data: str) -> None:
+        (workdir / "main.tf").write_text(
+            'resource "openstack_compute_instance_v2" "this" {\n'
+            f'  name      = "{name}"\n  user_data = "{user_data}"\n'
+            '  network {\n    name = "public"\n  }\n}\n')
+
+    write("a", "one")
     assert run_terraform(offline_toolchain, workdir, "init", "-input=false").code == 0
-    result = run_terraform(offline_toolchain, workdir, "apply", "-auto-approve", "-input=false")
-    assert result.code == 1
-    assert "The offline OpenStack provider cannot apply" in result.text
+    applied = run_terraform(offline_toolchain, workdir, "apply", "-auto-approve", "-input=false")
+    assert applied.code == 0, applied.text
+    state = json.loads((workdir / "terraform.tfstate").read_text())
+    attributes = state["resources"][0]["instances"][0]["attributes"]
+    assert uuid.UUID(attributes["id"]) and attributes["name"] == "a"
+
+    def actions() -> list[str]:
+        planned = run_terraform(offline_toolchain, workdir, "plan", "-refresh=false", "-out=p.tfplan")
+        assert planned.code == 0, planned.text
+        shown = run_terraform(offline_toolchain, workdir, "show", "-json", "p.tfplan")
+        change = json.loads(shown.out)["resource_changes"][0]
+        paths = change["change"].get("replace_paths") or []
+        return [*change["change"]["actions"], *(".".join(p) for p in paths)]
+
+    write("b", "one")
+    assert actions() == ["update"]
+    write("a", "two")
+    assert actions() == ["delete", "create", "user_data"]

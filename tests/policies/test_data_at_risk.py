@@ -1,0 +1,156 @@
+"""CKV_GDPR_23 and `apply`'s gate on real plans: a small deployment is applied offline (the
+schema-only OpenStack provider records it into a local state), then changed and planned by real
+Terraform, which decides delete, replace or update in place."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import api
+from generator.policies.evidence_change import HCL_REASON
+from generator.scan import ScanResult, scan, to_sarif
+
+from ..conftest import run_cli
+
+ID = "CKV_GDPR_23"
+VERSIONS = """terraform {
+  required_providers {
+    openstack = {
+      source = "terraform-provider-openstack/openstack"
+    }
+  }
+}
+"""
+INSTANCE = """variable "user_data" {
+  type    = string
+  default = "#cloud-config\\n"
+}
+
+resource "openstack_compute_instance_v2" "app" {
+  name        = "app"
+  flavor_name = "b2.c1r2"
+  user_data   = var.user_data
+  metadata = {
+    ssb_classification = "personal"
+  }
+  network {
+    name = "public"
+  }
+}
+"""
+
+
+def volume(name: str, label: str, classification: str) -> str:
+    return (f'resource "openstack_blockstorage_volume_v3" "{name}" {{\n  name = "{label}"\n  size = 10\n'
+            f'  metadata = {{\n    ssb_classification = "{classification}"\n  }}\n}}\n')
+
+
+def write(directory: Path, *, records: str | None = "records") -> None:
+    """The deployment: an instance, a personal-data volume (label `records`, or none) and a
+    non-personal one."""
+    text = INSTANCE + volume("scratch", "scratch", "non-personal")
+    if records is not None:
+        text += volume("records", records, "personal")
+    (directory / "main.tf").write_text(text)
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deployment, applied offline through the CLI: a terraform.tfstate next to the .tf."""
+    directory = tmp_path_factory.mktemp("deployed") / "app"
+    directory.mkdir()
+    (directory / "versions.tf").write_text(VERSIONS)
+    write(directory)
+    run = run_cli("apply", str(directory), "--offline", "--auto-approve")
+    assert run.code == 0, run.err + run.out
+    assert (directory / "terraform.tfstate").is_file()
+    return directory
+
+
+@pytest.fixture
+def copy(deployed: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "app"
+    shutil.copytree(deployed, target)
+    return target
+
+
+def plan_scan(directory: Path, variables: dict[str, str] | None = None) -> tuple[Path, ScanResult]:
+    """Plan the directory against its state offline; scan the plan JSON written next to it."""
+    checks, data = api.plan_data(directory, offline=True, variables=variables)
+    assert checks.ok, [s.output[-2000:] for s in checks.steps if not s.ok]
+    plan_file = directory / "plan.json"
+    plan_file.write_text(json.dumps(data))
+    return plan_file, scan(plan_file)
+
+
+def at_risk(result: ScanResult) -> dict[str, str]:
+    return {f.resource: " ".join(f.details) for f in result.findings
+            if f.check_id == ID and f.status == "failed"}
+
+
+def test_an_update_in_place_raises_no_finding(copy: Path) -> None:
+    write(copy, records="records-renamed-label")  # the volume's name changes in place
+    _, result = plan_scan(copy)
+    assert at_risk(result) == {}
+    passed = {f.resource for f in result.findings if f.check_id == ID and f.status == "passed"}
+    assert passed == {"openstack_blockstorage_volume_v3.records", "openstack_blockstorage_volume_v3.scratch",
+                      "openstack_compute_instance_v2.app"}
+
+
+def test_a_deleted_volume_fails_the_scan(copy: Path) -> None:
+    write(copy, records=None)  # the block is gone: Terraform deletes the volume
+    plan_file, result = plan_scan(copy)
+    risk = at_risk(result)
+    assert list(risk) == ["openstack_blockstorage_volume_v3.records"]
+    assert "deletes a volume holding personal data" in risk["openstack_blockstorage_volume_v3.records"]
+    finding = next(f for f in result.failed if f.check_id == ID)
+    assert finding.articles == ("5(1)(f)", "32(1)(b)", "32(1)(c)")
+    assert "openstack_blockstorage_volume_v3.records" in to_sarif(result)
+    # The user's command: a failed scan naming the resource.
+    run = run_cli("scan", str(plan_file))
+    assert run.code == 1
+    assert f"FAIL {ID} openstack_blockstorage_volume_v3.records" in run.out
+
+
+def test_a_changed_user_data_replacing_the_instance_fails_the_scan(copy: Path) -> None:
+    _, result = plan_scan(copy, {"user_data": "#cloud-config\nruncmd: [true]\n"})
+    risk = at_risk(result)
+    assert list(risk) == ["openstack_compute_instance_v2.app"]
+    assert "forced by a change of user_data" in risk["openstack_compute_instance_v2.app"]
+    assert "boot volume is deleted" in risk["openstack_compute_instance_v2.app"]
+
+
+def test_hcl_mode_has_no_plan_to_judge(deployed: Path) -> None:
+    found = [f for f in scan(deployed).findings if f.check_id == ID]
+    assert found and {(f.status, f.skip_reason) for f in found} == {("skipped", HCL_REASON)}
+
+
+def test_plan_shows_and_apply_refuses_data_at_risk_until_allowed(copy: Path) -> None:
+    write(copy, records=None)
+    planned = run_cli("plan", str(copy), "--offline")
+    assert planned.code == 0, planned.err
+    assert "DATA AT RISK" in planned.out
+    assert "delete  openstack_blockstorage_volume_v3.records" in planned.out
+    state_before = (copy / "terraform.tfstate").read_text()
+
+    refused = run_cli("apply", str(copy), "--offline", "--auto-approve")
+    assert refused.code == 4
+    assert "apply refused" in refused.err and "openstack_blockstorage_volume_v3.records" in refused.err
+    assert (copy / "terraform.tfstate").read_text() == state_before
+    assert not (copy / "allowed-replacements.jsonl").exists()
+
+    allowed = run_cli("apply", str(copy), "--offline", "--auto-approve",
+                      "--allow-replace", "openstack_blockstorage_volume_v3.records",
+                      env={"GITHUB_ACTOR": "anna"})
+    assert allowed.code == 0, allowed.err
+    assert "ALLOWED DATA LOSS" in allowed.out and "anna ($GITHUB_ACTOR)" in allowed.out
+    entry = json.loads((copy / "allowed-replacements.jsonl").read_text().splitlines()[-1])
+    assert entry["who"] == "anna ($GITHUB_ACTOR)" and entry["when"]
+    assert [a["address"] for a in entry["allowed"]] == ["openstack_blockstorage_volume_v3.records"]
+    assert entry["allowed"][0]["holds"] == "personal"
+    state = json.loads((copy / "terraform.tfstate").read_text())
+    assert "records" not in {r["name"] for r in state["resources"]}

@@ -30,7 +30,7 @@ def risks(plan: Mapping[str, Any]) -> list[AtRisk]:
     return at_risk(dict(plan))
 
 
-def section(found: Iterable[AtRisk]) -> str:
+def section(found: Iterable[AtRisk], directory: str = "DIR") -> str:
     """The DATA AT RISK section of `plan` ("" when nothing is at risk)."""
     found = list(found)
     if not found:
@@ -46,7 +46,8 @@ def section(found: Iterable[AtRisk]) -> str:
         if r.reason:
             lines.append(f"          why: {r.reason}")
     lines.append("`apply` refuses this plan unless each is allowed by name, after a backup:")
-    lines.append("  apply DIR " + " ".join(f"--allow-replace '{r.address}'" for r in found))
+    allowances = " ".join(f"--allow-replace '{r.address}'" for r in found)
+    lines.append(f"  safespring-blueprints apply {directory} {allowances}")
     return "\n".join(lines) + "\n"
 
 

@@ -374,7 +374,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.offline:
         for change in data.get("resource_changes", []):
             print(f"{'+'.join(change['change']['actions'])} {change['address']}")
-    print(allow.section(allow.risks(data)), end="")
+    print(allow.section(allow.risks(data), args.directory), end="")
     return 0 if checks.ok else 1
 
 
@@ -397,6 +397,10 @@ def _apply(args: argparse.Namespace) -> int:
         for step in done.checks.steps:
             if not step.ok:
                 print(step.output[-4000:], file=sys.stderr)
+            elif step.name == "apply":
+                summary = [line for line in step.output.splitlines() if "Apply complete" in line]
+                print(*(summary or ["applied"]), f"(offline rehearsal: state in {args.directory}/"
+                      f"{api.STATE_FILE})")
     decision = done.decision
     if decision is not None:
         for address in decision.unused:

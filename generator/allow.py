@@ -21,6 +21,8 @@ from generator.policies.evidence_change import AtRisk, at_risk
 
 RECORD_FILE = "allowed-replacements.jsonl"
 """Where `apply` appends what was allowed (in the blueprint directory unless --record says)."""
+ALLOW_ENV = "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE"
+"""Addresses (separated by spaces) the CI apply step allows to be deleted or replaced."""
 # Who ran apply: the CI systems' own variables first, then the login.
 _WHO = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILD_REQUESTEDFOREMAIL", "USER", "LOGNAME")
 

@@ -8,7 +8,9 @@ is ever pasted into YAML text.
 Two rules shape the plan and apply jobs. A plan file holds sensitive values in clear (the
 application credentials' secrets, sensitive variables), so it is never uploaded: the plan job
 publishes `safespring-blueprints show-plan`'s redacted document for review, and the apply job
-plans again and applies only if that plan's document equals the reviewed one. And the tool is
+plans again and applies only if that plan's document equals the reviewed one and deletes or
+replaces no volume, bucket or instance that the run does not allow by address (show-plan
+--same-as; the record of allowances is kept as an artifact). And the tool is
 installed from where the CI variable SAFESPRING_BLUEPRINTS_FROM says (a wheel, a git URL, a
 requirement on your own index): it is on no public index.
 
@@ -22,9 +24,11 @@ from typing import Any
 import yaml
 
 from generator import __version__
+from generator.allow import ALLOW_ENV, RECORD_FILE
 from generator.spec.model import Spec
 
 TERRAFORM_VERSION = "1.11.4"
+ALLOW = ALLOW_ENV
 FROM = "SAFESPRING_BLUEPRINTS_FROM"
 INSTALL = "\n".join([
     f': "${{{FROM}:?set the CI variable {FROM} to what pip installs safespring-blueprints '
@@ -100,7 +104,11 @@ def github(spec: Spec, directory: str) -> bytes:
         "name": f"blueprint {spec.name}",
         "on": {"push": {"paths": [f"{directory}/**"]},
                "pull_request": {"paths": [f"{directory}/**"]},
-               "workflow_dispatch": {}},
+               "workflow_dispatch": {"inputs": {"allow_replace": {
+                   "description": "Addresses the apply may delete or replace (space-separated; "
+                                  "back them up first). Empty: a plan that deletes or replaces "
+                                  "a volume, bucket or instance is refused.",
+                   "required": False, "type": "string", "default": ""}}}},
         "permissions": {"contents": "read"},
         "env": {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
                 FROM: f"${{{{ vars.{FROM} }}}}"},
@@ -147,7 +155,11 @@ def github(spec: Spec, directory: str) -> bytes:
                           {"uses": "actions/download-artifact@v4",
                            "with": {"name": "plan-review", "path": f"{directory}/reviewed"}},
                           {"name": "Plan again; apply only if it is the reviewed plan",
-                           "env": cloud, "run": APPLY}],
+                           "env": {**cloud, ALLOW: "${{ inputs.allow_replace }}"}, "run": APPLY},
+                          {"name": "Keep the record of allowed data loss",
+                           "if": "always()", "uses": "actions/upload-artifact@v4",
+                           "with": {"name": "allowed-replacements",
+                                    "path": f"{directory}/{RECORD_FILE}"}}],
             },
         },
     }
@@ -157,7 +169,9 @@ def github(spec: Spec, directory: str) -> bytes:
               "# SAFESPRING_S3_ACCESS_KEY, SAFESPRING_S3_SECRET_KEY. An environment 'production'\n"
               "# with required reviewers gates apply. No plan file is ever uploaded: the plan\n"
               "# job publishes plan.json with sensitive values redacted, and apply plans again\n"
-              "# and applies only if the plan is the one reviewed.\n")
+              "# and applies only if the plan is the one reviewed. A plan that deletes or\n"
+              "# replaces a volume, bucket or instance is refused unless the run's input\n"
+              "# allow_replace names each address; allowances are kept as an artifact.\n")
     return _dump(header, body)
 
 
@@ -204,6 +218,8 @@ def gitlab(spec: Spec, directory: str) -> bytes:
             "before_script": [*before, CREDENTIALS_FILE],
             "script": ["mkdir -p reviewed && mv plan.json reviewed/plan.json",
                        *APPLY.split("\n")],
+            # Who allowed which deletion, and when (show-plan writes it, empty if none).
+            "artifacts": {"when": "always", "paths": [f"{directory}/{RECORD_FILE}"]},
             "when": "manual", "environment": {"name": "production"},
         },
     }
@@ -214,5 +230,7 @@ def gitlab(spec: Spec, directory: str) -> bytes:
               "# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (Safespring Storage keys). Apply is\n"
               "# manual. No plan file is ever an artifact: the plan job publishes plan.json\n"
               "# with sensitive values redacted, and apply plans again and applies only if\n"
-              "# the plan is the one reviewed.\n")
+              f"# the plan is the one reviewed. A plan that deletes or replaces a volume,\n"
+              f"# bucket or instance is refused unless {ALLOW} (set it\n"
+              "# when running the manual job) names each address; allowances are an artifact.\n")
     return _dump(header, body)

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import __version__, api
-from generator.allow import RECORD_FILE
+from generator import __version__, allow, api
+from generator.allow import ALLOW_ENV, RECORD_FILE
 from generator.errors import MissingPrerequisite
 from generator.spec import SpecError
 from generator.write import OutputError
@@ -139,7 +139,15 @@ def _parser() -> argparse.ArgumentParser:
     show_plan.add_argument("plan", metavar="PLAN", help="a plan file from `terraform plan -out`")
     show_plan.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
     show_plan.add_argument("--same-as", metavar="FILE",
-                           help="the reviewed document this plan must equal (exit 1 if not)")
+                           help="the reviewed document this plan must equal (exit 1 if not); "
+                                "then a plan that deletes or replaces data is refused (exit 4) "
+                                "unless each address is allowed")
+    show_plan.add_argument("--allow-replace", dest="allow_replace", action="append", default=[],
+                           metavar="ADDRESS",
+                           help="with --same-as: allow the plan to delete or replace this "
+                                f"resource (also ${ALLOW_ENV}, addresses separated by spaces)")
+    show_plan.add_argument("--record", metavar="FILE",
+                           help=f"with --same-as: append allowances here (default DIR/{RECORD_FILE})")
     scan = commands.add_parser(
         "scan", help="scan Terraform with the GDPR policy pack (Checkov, in-process)",
         description="Scan PATH with the GDPR policy pack and Checkov's built-in Terraform checks "
@@ -367,8 +375,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from generator import allow
-
     checks, data = api.plan(args.directory, offline=args.offline,
                             variables=_variables(args.variables), progress=_Progress())
     if args.offline:
@@ -385,8 +391,6 @@ def _confirm() -> bool:
 
 def _apply(args: argparse.Namespace) -> int:
     import json
-
-    from generator import allow
 
     done = api.apply(args.directory, auto_approve=args.auto_approve,
                      variables=_variables(args.variables), offline=args.offline,
@@ -449,6 +453,34 @@ def _show_plan(args: argparse.Namespace) -> int:
                   + ". Plan and review again.", file=sys.stderr)
             return 1
         print(f"the plan is the reviewed one ({args.same_as})", file=sys.stderr)
+        return _gate(args, doc)
+    print(allow.section(allow.risks(doc), args.directory), end="", file=sys.stderr)
+    return 0
+
+
+def _gate(args: argparse.Namespace, doc: dict) -> int:
+    """show-plan --same-as is the last step before `terraform apply PLAN` in the CI templates:
+    the reviewed plan is refused (exit 4) while it deletes or replaces data not allowed by name
+    (--allow-replace, or the CI variable SAFESPRING_BLUEPRINTS_ALLOW_REPLACE: addresses separated
+    by spaces); an allowance is printed and recorded."""
+    import json
+
+    allowed = [*args.allow_replace, *os.environ.get(ALLOW_ENV, "").split()]
+    decision = allow.decide(doc, allowed)
+    where = Path(args.record or Path(args.directory) / allow.RECORD_FILE)
+    where.touch()  # the CI keeps it as an artifact: present, if empty, when nothing was allowed
+    for address in decision.unused:
+        print(f"warning: allowed {address}, but the plan does not delete or replace it", file=sys.stderr)
+    if decision.refused:
+        print(allow.refusal(decision).replace(
+            "allow each by name:", f"allow each by name (or list them in ${ALLOW_ENV}):"),
+            end="", file=sys.stderr)
+        return 4
+    if any(r.address in decision.allowed for r in decision.found):
+        entry = allow.record(decision, Path(args.directory))
+        allow.write_record(entry, where)
+        print(f"ALLOWED DATA LOSS (recorded in {where}):")
+        print(json.dumps(entry, indent=2, sort_keys=True))
     return 0
 
 

@@ -169,6 +169,8 @@ def github_value(text: Any, context: dict[str, Any]) -> Any:
             return context[found[1]].get(found[2], "")
         if match[1] == "github.event_name":
             return context["event"]
+        if match[1] == "inputs.allow_replace":  # a workflow_dispatch input, empty by default
+            return context.get("inputs", {}).get("allow_replace", "")
         raise AssertionError(f"the harness does not evaluate ${{{{ {match[1]} }}}}")
 
     return EXPRESSION.sub(one, text)

@@ -136,7 +136,8 @@ def at_risk(doc: dict[str, Any]) -> list[AtRisk]:
     for change in doc.get("resource_changes") or []:
         if change.get("mode", "managed") != "managed" or change.get("type") not in DATA_HOLDERS:
             continue
-        body = change.get("change") or {}
+        # A `terraform show -json` plan nests the change; a review document (show-plan) does not.
+        body = change.get("change") if isinstance(change.get("change"), dict) else change
         actions = list(body.get("actions") or [])
         if "delete" not in actions:
             continue
@@ -162,7 +163,8 @@ def kept(doc: dict[str, Any]) -> list[str]:
     """Addresses of the data-holding resources the plan keeps (creates, updates or leaves)."""
     return [str(c.get("address")) for c in doc.get("resource_changes") or []
             if c.get("mode", "managed") == "managed" and c.get("type") in DATA_HOLDERS
-            and "delete" not in ((c.get("change") or {}).get("actions") or [])]
+            and "delete" not in ((c.get("change") if isinstance(c.get("change"), dict) else c)
+                                 .get("actions") or [])]
 
 
 HCL_REASON = ("no plan to judge: whether a change deletes or replaces this resource is decided by "

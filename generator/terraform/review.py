@@ -108,6 +108,8 @@ def _change(rc: dict[str, Any]) -> dict[str, Any]:
     out = {key: rc[key] for key in ("address", "mode", "type", "name", "index", "provider_name",
                                     "action_reason") if key in rc}
     out["actions"] = change.get("actions", [])
+    if change.get("replace_paths"):
+        out["replace_paths"] = change["replace_paths"]  # what forces a replacement
     out["before"] = _mask(change.get("before"), change.get("before_sensitive", False))
     out["after"] = _mask(change.get("after"), change.get("after_sensitive", False))
     out["after_unknown"] = change.get("after_unknown", False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from generator.scan import ScanResult, scan, to_sarif
 from ..conftest import run_cli
 
 ID = "CKV_GDPR_23"
+VOLUME = "openstack_blockstorage_volume_v3.records"
 VERSIONS = """terraform {
   required_providers {
     openstack = {
@@ -154,3 +156,33 @@ def test_plan_shows_and_apply_refuses_data_at_risk_until_allowed(copy: Path) -> 
     assert entry["allowed"][0]["holds"] == "personal"
     state = json.loads((copy / "terraform.tfstate").read_text())
     assert "records" not in {r["name"] for r in state["resources"]}
+
+
+def test_ci_apply_gate_refuses_the_reviewed_plan_until_the_run_allows(copy: Path) -> None:
+    """The CI templates' apply: `show-plan --same-as` on the saved plan is the last step before
+    `terraform apply PLAN`; it refuses a plan that deletes data the run does not allow, and keeps
+    the record as the artifact the templates upload."""
+    from generator.terraform.offline import prepare
+
+    write(copy, records=None)
+    toolchain = prepare()
+    env = toolchain.environ()
+    for args in (["init", "-input=false"], ["plan", "-refresh=false", "-input=false", "-out=plan.tfplan"]):
+        done = subprocess.run([str(toolchain.terraform), f"-chdir={copy}", *args], env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    cli_env = {"TF_CLI_CONFIG_FILE": env["TF_CLI_CONFIG_FILE"], "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE": None}
+    review = run_cli("show-plan", str(copy), str(copy / "plan.tfplan"), "-o", str(copy / "plan.json"),
+                     env=cli_env)
+    assert review.code == 0 and "DATA AT RISK" in review.err
+    gate = ["show-plan", str(copy), str(copy / "plan.tfplan"), "-o", str(copy / "now.json"),
+            "--same-as", str(copy / "plan.json")]
+    refused = run_cli(*gate, env=cli_env)
+    assert refused.code == 4 and "openstack_blockstorage_volume_v3.records" in refused.err
+    assert (copy / "allowed-replacements.jsonl").read_text() == ""
+    allowed = run_cli(*gate, env={**cli_env, "GITHUB_ACTOR": None, "GITLAB_USER_LOGIN": "erik",
+                                  "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE": VOLUME})
+    assert allowed.code == 0, allowed.err
+    entry = json.loads((copy / "allowed-replacements.jsonl").read_text())
+    assert entry["who"] == "erik ($GITLAB_USER_LOGIN)"
+    assert [a["address"] for a in entry["allowed"]] == ["openstack_blockstorage_volume_v3.records"]

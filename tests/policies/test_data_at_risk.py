@@ -186,3 +186,50 @@ def test_ci_apply_gate_refuses_the_reviewed_plan_until_the_run_allows(copy: Path
     entry = json.loads((copy / "allowed-replacements.jsonl").read_text())
     assert entry["who"] == "erik ($GITLAB_USER_LOGIN)"
     assert [a["address"] for a in entry["allowed"]] == ["openstack_blockstorage_volume_v3.records"]
+
+
+def test_replace_asks_for_one_instance_and_records_it(copy: Path) -> None:
+    """The README's reprovisioning step: `apply --replace ADDRESS` has Terraform replace that
+    instance (user_data changes alone never do) and counts as allowing it."""
+    instance = "openstack_compute_instance_v2.app"
+    done = run_cli("apply", str(copy), "--offline", "--auto-approve", "--replace", instance,
+                   env={"GITHUB_ACTOR": None, "GITLAB_USER_LOGIN": None, "USER": "ops"})
+    assert done.code == 0, done.err
+    entry = json.loads((copy / "allowed-replacements.jsonl").read_text())
+    assert entry["who"] == "ops ($USER)"
+    assert [(a["address"], a["action"], a["reason"]) for a in entry["allowed"]] == [
+        (instance, "replace", "-replace asked for it")]
+
+
+def bucket_state(name: str, tags: dict[str, str]) -> dict:
+    return {"mode": "managed", "type": "aws_s3_bucket", "name": name,
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
+                "id": f"app-{name}", "bucket": f"app-{name}", "tags": tags, "tags_all": tags,
+                "force_destroy": False}}]}
+
+
+def test_deleted_backup_and_state_buckets_fail_the_scan(tmp_path: Path) -> None:
+    """The real aws provider plans the deletion of two buckets a state holds (written here: the
+    buckets cannot be created offline) and the scan names each with its role."""
+    from generator.terraform.offline import prepare
+
+    directory = tmp_path / "buckets"
+    shutil.copytree(Path(__file__).parent / "data_at_risk_buckets", directory)
+    (directory / "terraform.tfstate").write_text(json.dumps({
+        "version": 4, "terraform_version": "1.11.4", "serial": 1,
+        "lineage": "3f0c8b8e-0000-4000-8000-000000000001", "outputs": {},
+        "resources": [bucket_state("backup", {"ssb_role": "backup", "ssb_classification": "personal"}),
+                      bucket_state("tfstate", {"ssb_role": "state"})]}))
+    toolchain = prepare()
+    for args in (["init", "-input=false"], ["plan", "-refresh=false", "-input=false", "-out=p.tfplan"],
+                 ["show", "-json", "p.tfplan"]):
+        done = subprocess.run([str(toolchain.terraform), f"-chdir={directory}", *args],
+                              env=toolchain.environ(), capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    (directory / "plan.json").write_text(done.stdout)
+    risk = at_risk(scan(directory / "plan.json"))
+    assert sorted(risk) == ["aws_s3_bucket.backup", "aws_s3_bucket.tfstate"]
+    assert "deletes the backup bucket (the only copy to restore personal data from)" in risk[
+        "aws_s3_bucket.backup"]
+    assert "deletes the Terraform state bucket" in risk["aws_s3_bucket.tfstate"]

@@ -206,7 +206,7 @@ def render(spec: Spec) -> dict[str, bytes]:
     }
     names = ["versions.tf", "providers.tf"]
     if spec.groups:
-        names += ["main.tf", "variables.tf", "outputs.tf"]
+        names += ["main.tf", "moved.tf", "variables.tf", "outputs.tf"]
     if spec.buckets or backup_site:
         names.append("storage.tf")
     if backup_site:

@@ -102,4 +102,7 @@ def test_an_earlier_generators_blueprint_updates_without_loss(snapshot: str, tmp
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
     cli("update", str(bp), str(ROOT / "blueprints" / "minimal.yaml"))
     assert at_risk(bp) == ([], set())
+    # moved.tf carries the old addresses over: the upgrade deletes nothing at all.
+    planned = cli("plan", str(bp), "--offline", *KEY)
+    assert not [line for line in planned.splitlines() if line.startswith("delete")], planned
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)

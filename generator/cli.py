@@ -385,7 +385,13 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _confirm() -> bool:
-    answer = input("Apply this plan? Only 'yes' will be accepted: ")
+    """Terraform's own question, asked of the saved plan (no terminal: not approved)."""
+    try:
+        answer = input("Apply this plan? Only 'yes' will be accepted: ")
+    except EOFError:
+        print("\nno answer (stdin closed): not applied; use --auto-approve in pipelines",
+              file=sys.stderr)
+        return False
     return answer.strip() == "yes"
 
 

@@ -64,18 +64,6 @@ moved {
   to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["web/ingress-tcp-443-world-ipv6"]
 }
 
-# volume data: attached by the volume module (before the instance group attached it)
-moved {
-  from = module.volume_web_data.openstack_compute_volume_attach_v2.this[0]
-  to   = module.instances_web.openstack_compute_volume_attach_v2.this["data-1"]
-}
-
-# volume data: attached by the volume module (before the instance group attached it)
-moved {
-  from = module.volume_web_data.openstack_compute_volume_attach_v2.this[1]
-  to   = module.instances_web.openstack_compute_volume_attach_v2.this["data-2"]
-}
-
 # ---- instance group db: its own security-group module (earlier generators)
 
 moved {
@@ -126,12 +114,6 @@ moved {
 moved {
   from = module.sg_db.openstack_networking_secgroup_rule_v2.this["ingress-ssh-192.0.2.0/24"]
   to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/ingress-ssh-192.0.2.0/24"]
-}
-
-# volume pgdata: attached by the volume module (before the instance group attached it)
-moved {
-  from = module.volume_db_pgdata.openstack_compute_volume_attach_v2.this[0]
-  to   = module.instances_db.openstack_compute_volume_attach_v2.this["pgdata-1"]
 }
 
 # ---- instance group log-collector: its own security-group module (earlier generators)

@@ -257,9 +257,10 @@ class EgressProxy:
     """The deployment's egress proxy, run on the host: the real squid on the squid.conf the
     generator wrote for the `egress-proxy` group, with only what running it on a shared host
     needs changed (a free port on 127.0.0.1, the access log in a file instead of syslog, logs
-    and pid under `workdir`) and a hosts file that sends the allowed names to the host's
-    services. squid connects to the standard ports the guest asked for (80, 443), so each
-    service gets its own loopback address where socat relays those ports to it.
+    and pid in a directory of its own, no kept-alive upstream connections) and a hosts file
+    that sends the allowed names to the host's services. squid connects to the standard ports
+    the guest asked for (80, 443), so each service gets its own loopback address where socat
+    relays those ports to it.
 
     The guest of a private group reaches only this proxy (and the deployment's flows): the
     names on the allow-list pass, everything else is refused and logged."""
@@ -292,7 +293,10 @@ class EgressProxy:
             conf.append(line)
         conf += [f"http_port 127.0.0.1:{self.port}", f"access_log stdio:{self.access_log}",
                  f"cache_log {self.dir}/cache.log", f"pid_filename {self.dir}/squid.pid",
-                 f"hosts_file {self.dir}/hosts"]
+                 f"hosts_file {self.dir}/hosts",
+                 # The harness's Tang runs one tangd per connection for at most 30 s
+                 # (tests/guest/guest_harness.py): a kept-alive upstream connection outlives it.
+                 "server_persistent_connections off"]
         (self.dir / "squid.conf").write_text("\n".join(conf) + "\n")
         log = self.dir / "squid.out"
         with log.open("wb") as out:

@@ -14,14 +14,15 @@ from typing import Any
 import yaml
 
 from generator import __version__, ci
-from generator.capabilities import CAPABILITIES, backup, endpoints, network
+from generator.capabilities import CAPABILITIES, backup, egress, endpoints, network
 from generator.guest.backup import restore_instructions
+from generator.guest.egress import METADATA_KEY, REASONS
 from generator.guest.proxy import tls_paths
 from generator.platform import platform
 from generator.render import cloudinit
 from generator.render.engine import render_hcl, render_markdown
-from generator.render.hcl import ref
-from generator.spec.model import COLLECTOR_GROUP, Bucket, InstanceGroup, Spec
+from generator.render.hcl import call, ref
+from generator.spec.model import COLLECTOR_GROUP, EGRESS_GROUP, Bucket, InstanceGroup, Spec
 from generator.terraform import TERRAFORM_MIN
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
@@ -42,13 +43,25 @@ class GroupView:
     world_ports: tuple[int, ...]
 
 
-def _metadata(spec: Spec, measures: tuple[str, ...]) -> dict[str, Any]:
-    """Evidence every instance carries (literal values only, so scanners can read them)."""
-    return {
+def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...]) -> dict[str, Any]:
+    """Evidence every instance carries (literal values, so scanners can read them), and on the
+    private network the egress proxy's addresses, known only once Terraform created it."""
+    metadata: dict[str, Any] = {
         "ssb_deployment": spec.name,
         "ssb_classification": spec.classification,
         "ssb_measures": ",".join(measures),
     }
+    if spec.egress_proxied and group.network == "private":
+        metadata[METADATA_KEY] = call(
+            "join", " ", ref("module", _module_name(EGRESS_GROUP), "access_ip_v4"))
+    return metadata
+
+
+def _module_name(group: str) -> str:
+    """The group's module call; the generator's own groups get names without a hyphen (a
+    reference such as `module.egress_proxy.access_ip_v4` must read as one in every tool)."""
+    return {COLLECTOR_GROUP: "log_collector", EGRESS_GROUP: "egress_proxy"}.get(
+        group, f"instances_{group}")
 
 
 def modules_root() -> Traversable:
@@ -76,10 +89,10 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
     view = GroupView(
         group=group,
         resource_name=f"{spec.name}-{group.name}",
-        module="log_collector" if group.name == COLLECTOR_GROUP else f"instances_{group.name}",
+        module=_module_name(group.name),
         cloud_init_path=f"cloud-init/{group.name}.yaml",
         rules=network.rules(spec, group, world_ports),
-        metadata=_metadata(spec, measures),
+        metadata=_metadata(spec, group, measures),
         measures=measures,
         volumes=tuple((f"volume_{group.name}_{v.name}", v, f"{spec.name}-{group.name}-{v.name}")
                       for v in group.volumes),
@@ -201,6 +214,9 @@ def render(spec: Spec) -> dict[str, bytes]:
         "terraform_min": TERRAFORM_MIN,
         "tls_paths": lambda endpoint: tls_paths(endpoint.name),
         "collector": COLLECTOR_GROUP,
+        "egress_group": EGRESS_GROUP,
+        "egress_allow": egress.allowed(spec),
+        "egress_reasons": REASONS,
         "booted_images": platform().guest_images_booted,
         "volume_ids": lambda view: {v.name: ref("module", m, "ids") for m, v, _ in view.volumes},
     }

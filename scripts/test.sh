@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog rsyslog-gnutls aide auditd
                  cryptsetup-bin e2fsprogs curl chromium
-                 openssl socat pebble systemd util-linux
+                 openssl socat pebble systemd util-linux squid
                  qemu-system-x86 qemu-utils mmdebstrap genisoimage openssh-client)
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -810,7 +810,28 @@ def cmd_adopt_key(args: argparse.Namespace) -> int:
     return 0
 
 
+# On the private network ssb-egress-proxy writes the egress proxy's settings here at boot. The
+# units read it through a drop-in; this is for an operator's `sudo ssb-restore` in a session
+# that set no proxy (a non-login SSH command, sudo without the login shell's environment).
+PROXY_ENV = "/run/safespring-blueprints/egress-proxy.env"
+_PROXY_NAMES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+
+
+def load_proxy_env(path: str) -> None:
+    """Take the egress proxy settings from `path` for those the environment does not set."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if sep and name in _PROXY_NAMES:
+            os.environ.setdefault(name, value)
+
+
 def main(argv: list[str] | None = None) -> int:
+    load_proxy_env(guest_path(PROXY_ENV))
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n", 1)[0])
     parser.add_argument("--config", default=None, help="configuration file")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -37,10 +37,11 @@ def test_user_data_fits_novas_limit_once_compressed(path: Path) -> None:
 def _metadata_measures(main_tf: str) -> dict[str, set[str]]:
     """Instance group -> the measures its metadata claims (from main.tf)."""
     out = {}
-    for block in re.finditer(r'module "(?:instances_([a-z0-9-]+)|(log_collector))" \{(.*?)\n\}',
-                             main_tf, re.S):
-        group = block.group(1) or "log-collector"
-        claimed = re.search(r'ssb_measures\s*=\s*"([^"]*)"', block.group(3))
+    for block in re.finditer(
+            r'module "(?:instances_([a-z0-9-]+)|(log_collector)|(egress_proxy))" \{(.*?)\n\}',
+            main_tf, re.S):
+        group = block.group(1) or ("log-collector" if block.group(2) else "egress-proxy")
+        claimed = re.search(r'ssb_measures\s*=\s*"([^"]*)"', block.group(4))
         assert claimed, f"no ssb_measures for {group}"
         out[group] = set(claimed.group(1).split(","))
     return out
@@ -83,11 +84,22 @@ def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: 
         if "backup-restic" in measures:
             backup = json.loads(files["/etc/safespring-blueprints/backup/config.json"])
             assert backup["endpoint"].startswith("https://s3.") and backup["bucket"]
+        if "egress-proxy-client" in measures:
+            assert "Proxy-Auto-Detect" in files["/etc/apt/apt.conf.d/90ssb-egress-proxy"]
+            assert "systemctl enable --now ssb-egress-proxy.service" in commands
+        if "egress-allow-list" in measures:
+            squid = files["/etc/safespring-blueprints/egress/squid.conf"]
+            assert "acl ssb_allowed dstdomain -n " in squid and "http_access deny all" in squid
+        if "egress-log" in measures:
+            assert "access_log syslog:" in files["/etc/safespring-blueprints/egress/squid.conf"]
+        if "time-server" in measures:
+            assert "allow 10.0.0.0/8" in files["/etc/chrony/conf.d/ssb-egress-serve.conf"]
         # and nothing is claimed that no capability produced
         known = {"anti-affinity", "central-storage", "security-group-explicit", "ssh-keys-only",
                  "luks-tang", "tls-endpoint", "local-logs", "log-shipping-tls",
                  "log-collector-tls", "audit", "file-integrity", "backup-restic",
-                 "backup-cross-site", "backup-client-side-encryption", "backup-freshness-check"}
+                 "backup-cross-site", "backup-client-side-encryption", "backup-freshness-check",
+                 "egress-proxy-client", "egress-allow-list", "egress-log", "time-server"}
         assert measures <= known, measures - known
 
 

@@ -126,6 +126,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(PP, "web log forwarding without TLS", "cloud-init/web.yaml",
              'StreamDriverMode="1"', 'StreamDriverMode="0"', "GDPR-LOG-1"),
     Mutation(PP, "db without AIDE", "cloud-init/db.yaml", "- aide\n", "", "GDPR-LOG-1"),
+    # GDPR-EGR-1: out of the private network only through the allow-list proxy
+    Mutation(PP, "db's apt not sent through the proxy", "cloud-init/db.yaml",
+             '    Acquire::http::Proxy-Auto-Detect "/usr/local/sbin/ssb-egress-proxy";\n'
+             '    Acquire::https::Proxy-Auto-Detect "/usr/local/sbin/ssb-egress-proxy";\n',
+             "", "GDPR-EGR-1"),
+    Mutation(PP, "the proxy lets everything through", "cloud-init/egress-proxy.yaml",
+             "    http_access deny all\n", "    http_access allow all\n", "GDPR-EGR-1"),
     Mutation(PP, "collector accepts unauthenticated clients", "cloud-init/log-collector.yaml",
              'streamDriver.authMode="x509/certvalid"', 'streamDriver.authMode="anon"', "GDPR-LOG-1"),
     Mutation(MIN, "journal not persistent", "cloud-init/app.yaml",

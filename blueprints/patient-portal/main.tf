@@ -20,6 +20,7 @@ module "security_groups" {
   groups = {
     web           = "Instance group web of patient-portal: only what the spec opens"
     db            = "Instance group db of patient-portal: only what the spec opens"
+    egress-proxy  = "Instance group egress-proxy of patient-portal: only what the spec opens"
     log-collector = "Instance group log-collector of patient-portal: only what the spec opens"
   }
   cidr_rules = {
@@ -133,88 +134,108 @@ module "security_groups" {
       remote_ip_prefix = "::/0"
       description      = "TLS endpoint"
     }
-    "db/egress-tcp-443-world-ipv4" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "tcp"
-      port_range_min   = 443
-      port_range_max   = 443
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "HTTPS: packages, ACME, S3, Tang"
-    }
-    "db/egress-tcp-443-world-ipv6" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "tcp"
-      port_range_min   = 443
-      port_range_max   = 443
-      remote_ip_prefix = "::/0"
-      description      = "HTTPS: packages, ACME, S3, Tang"
-    }
-    "db/egress-tcp-80-world-ipv4" = {
+    "db/egress-tcp-80-metadata-ipv4" = {
       group            = "db"
       direction        = "egress"
       ethertype        = "IPv4"
       protocol         = "tcp"
       port_range_min   = 80
       port_range_max   = 80
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "package mirrors"
-    }
-    "db/egress-tcp-80-world-ipv6" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "tcp"
-      port_range_min   = 80
-      port_range_max   = 80
-      remote_ip_prefix = "::/0"
-      description      = "package mirrors"
-    }
-    "db/egress-udp-123-world-ipv4" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "udp"
-      port_range_min   = 123
-      port_range_max   = 123
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "NTP"
-    }
-    "db/egress-udp-123-world-ipv6" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "udp"
-      port_range_min   = 123
-      port_range_max   = 123
-      remote_ip_prefix = "::/0"
-      description      = "NTP"
-    }
-    "db/egress-udp-53-world-ipv4" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv4"
-      protocol         = "udp"
-      port_range_min   = 53
-      port_range_max   = 53
-      remote_ip_prefix = "0.0.0.0/0"
-      description      = "DNS"
-    }
-    "db/egress-udp-53-world-ipv6" = {
-      group            = "db"
-      direction        = "egress"
-      ethertype        = "IPv6"
-      protocol         = "udp"
-      port_range_min   = 53
-      port_range_max   = 53
-      remote_ip_prefix = "::/0"
-      description      = "DNS"
+      remote_ip_prefix = "169.254.169.254/32"
+      description      = "OpenStack metadata service"
     }
     "db/ingress-ssh-192.0.2.0/24" = {
       group            = "db"
+      direction        = "ingress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 22
+      port_range_max   = 22
+      remote_ip_prefix = "192.0.2.0/24"
+      description      = "SSH from an admin network"
+    }
+    "egress-proxy/egress-tcp-443-world-ipv4" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "egress-proxy/egress-tcp-443-world-ipv6" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 443
+      port_range_max   = 443
+      remote_ip_prefix = "::/0"
+      description      = "HTTPS: packages, ACME, S3, Tang"
+    }
+    "egress-proxy/egress-tcp-80-world-ipv4" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "package mirrors"
+    }
+    "egress-proxy/egress-tcp-80-world-ipv6" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "tcp"
+      port_range_min   = 80
+      port_range_max   = 80
+      remote_ip_prefix = "::/0"
+      description      = "package mirrors"
+    }
+    "egress-proxy/egress-udp-123-world-ipv4" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "NTP"
+    }
+    "egress-proxy/egress-udp-123-world-ipv6" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 123
+      port_range_max   = 123
+      remote_ip_prefix = "::/0"
+      description      = "NTP"
+    }
+    "egress-proxy/egress-udp-53-world-ipv4" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv4"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "0.0.0.0/0"
+      description      = "DNS"
+    }
+    "egress-proxy/egress-udp-53-world-ipv6" = {
+      group            = "egress-proxy"
+      direction        = "egress"
+      ethertype        = "IPv6"
+      protocol         = "udp"
+      port_range_min   = 53
+      port_range_max   = 53
+      remote_ip_prefix = "::/0"
+      description      = "DNS"
+    }
+    "egress-proxy/ingress-ssh-192.0.2.0/24" = {
+      group            = "egress-proxy"
       direction        = "ingress"
       ethertype        = "IPv4"
       protocol         = "tcp"
@@ -355,6 +376,26 @@ module "security_groups" {
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
+    "db/egress-tcp-3128-to-egress-proxy-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 3128
+      port_range_max = 3128
+      remote_group   = "egress-proxy"
+      description    = "to instance group egress-proxy"
+    }
+    "db/egress-tcp-3128-to-egress-proxy-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 3128
+      port_range_max = 3128
+      remote_group   = "egress-proxy"
+      description    = "to instance group egress-proxy"
+    }
     "db/egress-tcp-6514-to-log-collector-ipv4" = {
       group          = "db"
       direction      = "egress"
@@ -374,6 +415,26 @@ module "security_groups" {
       port_range_max = 6514
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
+    }
+    "db/egress-udp-123-to-egress-proxy-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "udp"
+      port_range_min = 123
+      port_range_max = 123
+      remote_group   = "egress-proxy"
+      description    = "to instance group egress-proxy"
+    }
+    "db/egress-udp-123-to-egress-proxy-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "udp"
+      port_range_min = 123
+      port_range_max = 123
+      remote_group   = "egress-proxy"
+      description    = "to instance group egress-proxy"
     }
     "db/ingress-tcp-5432-from-web-ipv4" = {
       group          = "db"
@@ -395,6 +456,66 @@ module "security_groups" {
       remote_group   = "web"
       description    = "from instance group web"
     }
+    "egress-proxy/egress-tcp-6514-to-log-collector-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6514-to-log-collector-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/ingress-tcp-3128-from-db-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 3128
+      port_range_max = 3128
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "egress-proxy/ingress-tcp-3128-from-db-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 3128
+      port_range_max = 3128
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "egress-proxy/ingress-udp-123-from-db-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "udp"
+      port_range_min = 123
+      port_range_max = 123
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "egress-proxy/ingress-udp-123-from-db-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "udp"
+      port_range_min = 123
+      port_range_max = 123
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
     "log-collector/ingress-tcp-6514-from-db-ipv4" = {
       group          = "log-collector"
       direction      = "ingress"
@@ -414,6 +535,26 @@ module "security_groups" {
       port_range_max = 6514
       remote_group   = "db"
       description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6514-from-egress-proxy-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6514-from-egress-proxy-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6514
+      port_range_max = 6514
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
     }
     "log-collector/ingress-tcp-6514-from-web-ipv4" = {
       group          = "log-collector"
@@ -436,6 +577,8 @@ module "security_groups" {
       description    = "from instance group web"
     }
   }
+  # On the private network, out only through the egress proxy: no world egress (checked).
+  private_groups = ["db"]
 }
 
 # ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
@@ -474,7 +617,7 @@ module "volume_web_data" {
   }
 }
 
-# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, egress-proxy-client, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only
 
 module "instances_db" {
   source               = "./modules/instance-group"
@@ -490,7 +633,8 @@ module "instances_db" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
     pgdata = module.volume_db_pgdata.ids
@@ -508,6 +652,27 @@ module "volume_db_pgdata" {
     ssb_classification = "personal-special"
     ssb_mountpoint     = "/srv/pgdata"
   }
+}
+
+# ---- instance group egress-proxy: anti-affinity, audit, central-storage, egress-allow-list, egress-log, file-integrity, local-logs, log-shipping-tls, security-group-explicit, ssh-keys-only, time-server
+
+module "egress_proxy" {
+  source               = "./modules/instance-group"
+  name                 = "patient-portal-egress-proxy"
+  instance_count       = 2
+  flavor               = "b2.c1r2"
+  image_name           = "debian-12"
+  network              = "default"
+  boot_volume_size     = 20
+  key_pair             = var.key_pair
+  security_group_names = [module.security_groups.names["egress-proxy"]]
+  user_data            = base64gzip(file("${path.module}/cloud-init/egress-proxy.yaml"))
+  metadata = {
+    ssb_deployment     = "patient-portal"
+    ssb_classification = "personal-special"
+    ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,security-group-explicit,ssh-keys-only,time-server"
+  }
+  volume_ids = {}
 }
 
 # ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, luks-tang, security-group-explicit, ssh-keys-only

@@ -72,43 +72,8 @@ moved {
 }
 
 moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-tcp-443-world-ipv4"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-tcp-443-world-ipv4"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-tcp-443-world-ipv6"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-tcp-443-world-ipv6"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-tcp-80-world-ipv4"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-tcp-80-world-ipv4"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-tcp-80-world-ipv6"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-tcp-80-world-ipv6"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-udp-123-world-ipv4"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-udp-123-world-ipv4"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-udp-123-world-ipv6"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-udp-123-world-ipv6"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-udp-53-world-ipv4"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-udp-53-world-ipv4"]
-}
-
-moved {
-  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-udp-53-world-ipv6"]
-  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-udp-53-world-ipv6"]
+  from = module.sg_db.openstack_networking_secgroup_rule_v2.this["egress-tcp-80-metadata-ipv4"]
+  to   = module.security_groups.openstack_networking_secgroup_rule_v2.cidr["db/egress-tcp-80-metadata-ipv4"]
 }
 
 moved {

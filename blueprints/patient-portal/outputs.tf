@@ -11,6 +11,11 @@ output "instances" {
       access_ip_v4 = module.instances_db.access_ip_v4
       access_ip_v6 = module.instances_db.access_ip_v6
     }
+    egress-proxy = {
+      ids          = module.egress_proxy.ids
+      access_ip_v4 = module.egress_proxy.access_ip_v4
+      access_ip_v6 = module.egress_proxy.access_ip_v6
+    }
     log-collector = {
       ids          = module.log_collector.ids
       access_ip_v4 = module.log_collector.access_ip_v4

@@ -7,8 +7,16 @@ so adding one is adding a module to `CAPABILITIES`.
 
 from __future__ import annotations
 
-from generator.capabilities import backup, base, disk_encryption, endpoints, logging, network
+from generator.capabilities import (
+    backup,
+    base,
+    disk_encryption,
+    egress,
+    endpoints,
+    logging,
+    network,
+)
 
-CAPABILITIES = (base, disk_encryption, endpoints, backup, logging)
+CAPABILITIES = (base, egress, disk_encryption, endpoints, backup, logging)
 
-__all__ = ["CAPABILITIES", "backup", "endpoints", "network"]
+__all__ = ["CAPABILITIES", "backup", "egress", "endpoints", "network"]

@@ -3,6 +3,8 @@
 Inbound is denied unless a rule opens it; every rule names a remote CIDR or a remote security
 group (Safespring's known issue: an empty `remote_ip_prefix` opened all ports). Egress is
 explicit too: web and DNS/NTP outward, and east-west only where `allow_from` asks for it.
+A group on the `private` network with the egress proxy has no world egress at all: only the
+proxy (and its time server), the flows the spec names, and the OpenStack metadata service.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from generator.spec.model import InstanceGroup, Spec
 WORLD = (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0"))
 OUTBOUND = (("tcp", 80, "package mirrors"), ("tcp", 443, "HTTPS: packages, ACME, S3, Tang"),
             ("udp", 53, "DNS"), ("udp", 123, "NTP"))
+# The metadata service (link-local, not the internet): cloud-init and the proxy's address.
+METADATA = ("IPv4", "169.254.169.254/32")
 
 
 def _rule(direction: str, ethertype: str, protocol: str, port: int, description: str,
@@ -57,6 +61,10 @@ def rules(spec: Spec, group: InstanceGroup, world_tcp_ports: tuple[int, ...] = (
             key = f"egress-{flow.protocol}-{flow.port}-to-{destination}-{ethertype.lower()}"
             out[key] = _rule("egress", ethertype, flow.protocol, flow.port,
                              f"to instance group {destination}", group=destination)
+    if spec.egress_proxied and group.network == "private":
+        out["egress-tcp-80-metadata-ipv4"] = _rule("egress", METADATA[0], "tcp", 80,
+                                                   "OpenStack metadata service", cidr=METADATA[1])
+        return dict(sorted(out.items()))
     for protocol, port, why in (*OUTBOUND, *_tang_ports(spec)):
         for ethertype, cidr in WORLD:
             out[f"egress-{protocol}-{port}-world-{ethertype.lower()}"] = _rule(

@@ -119,6 +119,12 @@ def index(base: HCL, key: str) -> HCL:
     return _make(f"{base}[{quote(key)}]")
 
 
+def call(function: str, *arguments: Any) -> HCL:
+    """`function(a, b)`: a function call whose arguments are HCL already or encoded here."""
+    args = ", ".join(a if isinstance(a, HCL) else encode(a) for a in arguments)
+    return _make(f"{ident(function)}({args})")
+
+
 def comment(text: str) -> HCL:
     """Text for a `#` comment: one line, so a value can never end the comment early."""
     return _make(" ".join(str(text).split()))

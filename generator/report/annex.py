@@ -141,6 +141,31 @@ def _network(d: Deployment) -> AnnexSection:
     return AnnexSection("Network access", tuple(text))
 
 
+def _egress(d: Deployment) -> AnnexSection | None:
+    e = d.egress
+    if e is None:
+        return None
+    groups = _list(list(e.private_groups))
+    if e.proxy_group is None:
+        return AnnexSection("Egress from the private network", (
+            f"{groups} {'is' if len(e.private_groups) == 1 else 'are'} on Safespring's private "
+            "network, and the spec turns the egress proxy off (egress.proxy: none): their "
+            "security groups allow outbound HTTP(S), DNS and NTP to any address, so nothing "
+            "limits where data from them can go.",))
+    hosts = _list([f"{host} ({why})" for host, why in e.allow])
+    return AnnexSection("Egress from the private network", (
+        f"{groups} {'is' if len(e.private_groups) == 1 else 'are'} on Safespring's private "
+        f"network. Their security groups allow no outbound traffic to the internet: only to the "
+        f"egress proxy {e.proxy_group} ({_n(e.proxy_instances, 'instance')} on the default "
+        f"network), to the other groups of this deployment as listed under network access, and "
+        f"to the OpenStack metadata service. Packages, the Tang servers, backups and the time "
+        f"reach them through the proxy.",
+        f"The proxy (Squid) lets requests through to these hosts only: {hosts}. It refuses "
+        f"every other destination, caches nothing, and logs every request, refused ones too, "
+        f"to the log collector.",
+    ))
+
+
 def _access(d: Deployment, today: dt.date) -> AnnexSection:
     limit = platform().max_access_days
     text = [f"Access is granted per person and per application, each with an expiry date at "
@@ -282,5 +307,7 @@ def _review(rev: Review) -> AnnexSection:
 
 def annex(d: Deployment, rev: Review, today: dt.date) -> tuple[AnnexSection, ...]:
     """The annex sections, in the order a record of processing lists measures."""
-    return (_purpose(d), _location(d), _encryption(d), _network(d), _access(d, today),
+    egress = _egress(d)
+    return (_purpose(d), _location(d), _encryption(d), _network(d),
+            *((egress,) if egress else ()), _access(d, today),
             _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev))

@@ -285,6 +285,17 @@ class AccessFacts:
 
 
 @dataclass(frozen=True)
+class EgressFacts:
+    """How the private network's groups reach the outside, and the proxy's allow-list."""
+
+    proxy: str  # auto | none
+    private_groups: tuple[str, ...]
+    proxy_group: str | None
+    proxy_instances: int
+    allow: tuple[tuple[str, str], ...]  # (host, why)
+
+
+@dataclass(frozen=True)
 class LoggingFacts:
     """Log management as the report describes it."""
 
@@ -329,6 +340,7 @@ class Deployment:
     backup: BackupFacts | None
     state_backend: str
     state_bucket: str | None
+    egress: EgressFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -560,7 +572,22 @@ def deployment(spec: Spec, today: dt.date) -> Deployment:
                              intrusion_detection=spec.logging.intrusion_detection,
                              collector=COLLECTOR_GROUP if spec.logging.central else None,
                              port=COLLECTOR_PORT if spec.logging.central else None),
-        backup=backup, state_backend=spec.state.backend, state_bucket=state_bucket)
+        backup=backup, state_backend=spec.state.backend, state_bucket=state_bucket,
+        egress=_egress(spec))
+
+
+def _egress(spec: Spec) -> EgressFacts | None:
+    """The private network's way out (None when no group is on it)."""
+    from generator.capabilities import egress
+    from generator.guest.egress import REASONS
+
+    if not spec.private_groups:
+        return None
+    proxy = spec.egress_proxy
+    return EgressFacts(
+        proxy=spec.egress.proxy, private_groups=tuple(g.name for g in spec.private_groups),
+        proxy_group=proxy.name if proxy else None, proxy_instances=proxy.count if proxy else 0,
+        allow=tuple((a.host, REASONS[a.reason]) for a in egress.allowed(spec)))
 
 
 def review(review_by: str | None, today: dt.date) -> Review:

@@ -88,6 +88,13 @@ def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
                 f"{group.flavor} keeps a single local copy on the host's disk: what group "
                 f"{group.name} stores is lost when that disk fails", ART_RESILIENCE)
 
+    if spec.private_groups and spec.egress.proxy == "none":
+        names = ", ".join(g.name for g in spec.private_groups)
+        off("GDPR-EGR-1", ("egress", "proxy"),
+            f"none: group(s) {names} on the private network get no egress proxy and keep "
+            "outbound HTTP(S), DNS and NTP to any address, so nothing limits where their data "
+            "can go", "GDPR Art. 32(1)(b), 44")
+
     if not spec.review_by:
         off("GDPR-REV-1", ("review_by",),
             "absent: nothing schedules the regular review of these measures", ART_REVIEW)

@@ -17,6 +17,9 @@ DEFAULT_B2_BOOT_GB = 20
 # The log collector the generator adds with `logging.central` (a reserved group name).
 COLLECTOR_GROUP = "log-collector"
 COLLECTOR_PORT = 6514
+# The egress proxy the generator adds for groups on the `private` network (a reserved name).
+EGRESS_GROUP = "egress-proxy"
+EGRESS_PORT = 3128
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,15 @@ class Backup:
 
 
 @dataclass(frozen=True)
+class Egress:
+    """How private groups reach the outside: through an allow-list proxy, or (none) directly."""
+
+    proxy: str
+    allow: tuple[str, ...]
+    instances: int
+
+
+@dataclass(frozen=True)
 class State:
     """Where Terraform keeps the deployment's state."""
 
@@ -154,6 +166,7 @@ class Spec:
     logging: Logging
     backup: Backup | None
     state: State
+    egress: Egress = Egress(proxy="auto", allow=(), instances=2)
 
     @property
     def classification(self) -> str:
@@ -163,10 +176,38 @@ class Spec:
         return "personal" if self.personal else "non-personal"
 
     @cached_property
+    def private_groups(self) -> tuple[InstanceGroup, ...]:
+        """The spec's groups on the `private` network, which reach the outside only by proxy."""
+        return tuple(g for g in self.instances if g.network == "private")
+
+    @property
+    def egress_proxied(self) -> bool:
+        """Whether the blueprint adds the egress proxy (private groups and `proxy: auto`)."""
+        return self.egress.proxy == "auto" and bool(self.private_groups)
+
+    @cached_property
+    def egress_proxy(self) -> InstanceGroup | None:
+        """The egress proxy group: on `default`, reached from the private groups only (the
+        proxy port and NTP), on the image the VM suite boots first, like the log collector."""
+        if not self.egress_proxied:
+            return None
+        admins = tuple(dict.fromkeys(c for g in self.instances for c in g.ssh_from))
+        return InstanceGroup(
+            name=EGRESS_GROUP, count=self.egress.instances, flavor="b2.c1r2",
+            image=platform().guest_images_booted[0], network="default",
+            boot_volume_size=DEFAULT_B2_BOOT_GB, volumes=(), ssh_from=admins,
+            allow_from=tuple(Flow(instance=g.name, port=port, protocol=protocol)
+                             for g in self.private_groups
+                             for port, protocol in ((EGRESS_PORT, "tcp"), (123, "udp"))),
+        )
+
+    @cached_property
     def groups(self) -> tuple[InstanceGroup, ...]:
-        """The spec's instance groups plus the log collector when logging is central."""
+        """The spec's instance groups, the egress proxy when private groups need one, and the
+        log collector when logging is central."""
+        proxy = (self.egress_proxy,) if self.egress_proxy is not None else ()
         if not self.logging.central:
-            return self.instances
+            return (*self.instances, *proxy)
         admins = tuple(dict.fromkeys(c for g in self.instances for c in g.ssh_from))
         collector = InstanceGroup(
             # The first image the VM suite boots the collector's configuration on.
@@ -178,9 +219,9 @@ class Spec:
                             mountpoint="/var/log/remote"),),
             ssh_from=admins,
             allow_from=tuple(Flow(instance=g.name, port=COLLECTOR_PORT, protocol="tcp")
-                             for g in self.instances),
+                             for g in (*self.instances, *proxy)),
         )
-        return (*self.instances, collector)
+        return (*self.instances, *proxy, collector)
 
     @cached_property
     def flows_from(self) -> dict[str, tuple[tuple[str, Flow], ...]]:
@@ -204,6 +245,7 @@ def build(data: dict[str, Any]) -> Spec:
     retention = section["retention_days"]
     logging = data.get("logging", {})
     backup = data.get("backup")
+    egress = data.get("egress", {})
     if backup is None and personal:
         backup = {"schedule": "daily", "keep": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}}
     return Spec(
@@ -236,6 +278,8 @@ def build(data: dict[str, Any]) -> Spec:
         backup=Backup(schedule=backup["schedule"],
                       keep=tuple((k, v) for k, v in backup["keep"].items() if v))
         if backup else None,
+        egress=Egress(proxy=egress.get("proxy", "auto"), allow=tuple(egress.get("allow", ())),
+                      instances=egress.get("instances", 2)),
         state=State(backend=data["state"]["backend"],
                     bucket=data["state"].get("bucket", f"tfstate-{data['name']}")),
     )

@@ -17,7 +17,7 @@ from typing import Any
 from generator.platform import Platform, platform
 from generator.spec.errors import Path, Problem
 from generator.spec.load import Positions
-from generator.spec.model import COLLECTOR_GROUP
+from generator.spec.model import COLLECTOR_GROUP, EGRESS_GROUP
 
 # GDPR provisions, numbered as the regulation numbers them (shared/reference/GDPR.md).
 ART_ENCRYPTION = "GDPR Art. 32(1)(a)"
@@ -373,6 +373,21 @@ def logging_collector(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         if group.get("name") == COLLECTOR_GROUP:
             yield ctx.problem(("instances", i, "name"), f"'{COLLECTOR_GROUP}' is the name of the "
                               "log collector logging.central adds; choose another name")
+
+
+@rule
+def egress_proxy(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """The egress proxy is a group of its own when private groups get one."""
+    section = data.get("egress")
+    proxy = section.get("proxy", "auto") if isinstance(section, dict) else "auto"
+    groups = list(_entries(data, "instances"))
+    if proxy != "auto" or not any(g.get("network") == "private" for _, g in groups):
+        return
+    for i, group in groups:
+        if group.get("name") == EGRESS_GROUP:
+            yield ctx.problem(("instances", i, "name"), f"'{EGRESS_GROUP}' is the name of the "
+                              "egress proxy the blueprint adds for groups on the private network; "
+                              "choose another name", ART_CONFIDENTIALITY)
 
 
 @rule

@@ -375,7 +375,18 @@ def test_the_annex_gives_the_site_of_every_resource(portal_scan: ScanResult) -> 
         assert bucket.site == site
         assert re.search(rf"{bucket.name} \([^)]*\) on {site} in Stockholm", text), bucket.name
     assert re.search(r"on Safespring's site sto2 in Stockholm \(SE\): web \(2 instances, with "
-                     r"volume data\), db \(1 instance, with volume pgdata\) and log-collector", text)
+                     r"volume data\), db \(1 instance, with volume pgdata\), egress-proxy "
+                     r"\(2 instances\) and log-collector", text)
+
+
+def test_the_annex_shows_the_egress_allow_list(portal_scan: ScanResult) -> None:
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    section = next(s for s in report.annex if s.title == "Egress from the private network")
+    text = " ".join(section.paragraphs)
+    assert "allow no outbound traffic to the internet" in text
+    for host in ("tang1.example.se", "tang2.example.se", "s3.sto1.safedc.net", "s3.sto2.safedc.net",
+                 "archive.ubuntu.com"):
+        assert host in text
 
 
 @pytest.mark.parametrize("name", ["patient-portal", "minimal"])

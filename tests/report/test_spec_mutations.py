@@ -94,6 +94,8 @@ MUTATIONS: tuple[SpecMutation, ...] = (
                  _set("instances", 0, "flavor", value="l2.c2r4.100"), rejected=True),
     SpecMutation("GDPR-RES-1", "a site outside Safespring", _set("site", value="eu-north-1"),
                  rejected=True),
+    SpecMutation("GDPR-EGR-1", "no egress proxy for the private group",
+                 _set("egress", value={"proxy": "none"}), rejected=False),
     SpecMutation("GDPR-LIM-1", "a bucket without an end date",
                  _set("buckets", 0, "retention_days", value=0), rejected=True),
 )

@@ -14,6 +14,10 @@ S3 = "10.0.2.101"
 ACME = "10.0.2.102"
 MIRROR = "10.0.2.103"
 COLLECTOR = "10.0.2.104"
+# The egress proxy a group on the private network goes out through (its only forward besides
+# the deployment's own flows): instance metadata ssb_egress_proxy names it.
+PROXY = "10.0.2.105"
+PROXY_PORT = 3128
 
 HOSTS: dict[str, tuple[str, ...]] = {
     TANG: (TANG_NAME,),

@@ -138,9 +138,9 @@ def _customize(rootfs: Path, ca_cert: Path) -> None:
 
 
 # cloud-init sets the locale en_US.UTF-8 at first boot, as on Debian's cloud images, where it
-# is generated. Periodic jobs that only compete for the emulated CPUs are masked. Caddy is in
-# the image for the TLS endpoint groups only: as on a real image, where it is not installed,
-# it runs only where the group's first boot enables it.
+# is generated. Periodic jobs that only compete for the emulated CPUs are masked. Caddy and
+# Squid are in the image for the TLS endpoint and egress proxy groups only: as on a real image,
+# where they are not installed, they run only where the group's first boot enables them.
 _HOOK = (
     "echo 'en_US.UTF-8 UTF-8' > \"$1/etc/locale.gen\" && "
     "chroot \"$1\" locale-gen >/dev/null && "
@@ -148,7 +148,7 @@ _HOOK = (
     "chroot \"$1\" update-initramfs -u -k all >/dev/null 2>&1 && "
     "chroot \"$1\" systemctl mask apt-daily.timer apt-daily-upgrade.timer man-db.timer "
     "e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1 && "
-    "chroot \"$1\" systemctl disable caddy.service >/dev/null 2>&1 && "
+    "chroot \"$1\" systemctl disable caddy.service squid.service >/dev/null 2>&1 && "
     "{ [ ! -x \"$1/usr/sbin/netplan\" ] || chroot \"$1\" systemctl enable systemd-networkd "
     ">/dev/null 2>&1; }"
 )
@@ -159,7 +159,11 @@ def build(name: str, packages: tuple[str, ...], log: Path | None = None) -> Imag
     missing = missing_tools()
     assert not missing, f"VM suite needs {', '.join(missing)} ({PACKAGES_HINT})"
     suite = SUITES[name]
-    every = tuple(sorted(set(BASE_PACKAGES) | set(NETWORK_PACKAGES[suite]) | set(packages)))
+    base = set(BASE_PACKAGES)
+    if "chrony" in packages:
+        # One time daemon: the two conflict (on a real image installing chrony removes it).
+        base.discard("systemd-timesyncd")
+    every = tuple(sorted(base | set(NETWORK_PACKAGES[suite]) | set(packages)))
     ca_cert, ca_key = shared_ca()
     target = cache_dir() / f"{name}-{_key(suite, every, ca_cert)}"
     with open(target.parent / f".{name}.lock", "w") as lock:

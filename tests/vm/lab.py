@@ -3,7 +3,10 @@
 Everything an instance of the group talks to runs on the host's loopback (services.py): Tang,
 the S3 API, the package mirror, and for some groups a log collector or an ACME server. The
 lab starts them before the first VM (QEMU's forwards are fixed at start), keeps them across
-reboots and replacements, and can take Tang down and bring it back.
+reboots and replacements, and can take Tang down and bring it back. A group on the `private`
+network gets a restricted QEMU network (no route out) with one forward besides the deployment's
+own flows: the egress proxy, the generated squid configuration run on the host, through which
+alone it reaches Tang, S3 and the mirror.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from generator.guest.egress import CLIENT_CONFIG, METADATA_KEY
+from generator.guest.egress import CONF as SQUID_CONF
+from generator.spec.model import EGRESS_GROUP
 from tests.vm import addresses, services
 from tests.vm.image import Image
 from tests.vm.machine import VM, Volume
@@ -44,6 +50,7 @@ class Lab:
     tang: services.TangServer | None = None
     s3_url: str = ""
     vms: list[VM] = field(default_factory=list)
+    proxy: services.EgressProxy | None = None
 
     @property
     def user_data(self) -> str:
@@ -68,9 +75,27 @@ class Lab:
         url, s3_port = self.stack.enter_context(
             services.s3_server(self.workdir, image.ca_cert, image.ca_key))
         self.s3_url = url
-        self.forwards += [services.Forward(addresses.TANG, 80, tang.port),
-                          services.Forward(addresses.MIRROR, 80, mirror.port),
-                          services.Forward(addresses.S3, 443, s3_port)]
+        if not self.private:
+            self.forwards += [services.Forward(addresses.TANG, 80, tang.port),
+                              services.Forward(addresses.MIRROR, 80, mirror.port),
+                              services.Forward(addresses.S3, 443, s3_port)]
+            return
+        proxy_group = yaml.safe_load(
+            (self.blueprint / "cloud-init" / f"{EGRESS_GROUP}.yaml").read_text())
+        (squid_conf,) = [f["content"] for f in proxy_group["write_files"]
+                         if f["path"] == SQUID_CONF]
+        self.proxy = services.EgressProxy(self.workdir, squid_conf, {
+            (addresses.TANG_NAME,): (80, tang.port),
+            (addresses.MIRROR_NAME,): (80, mirror.port),
+            addresses.HOSTS[addresses.S3]: (443, s3_port)})
+        self.stack.callback(self.proxy.close)
+        self.forwards.append(services.Forward(addresses.PROXY, addresses.PROXY_PORT,
+                                              self.proxy.port))
+
+    @property
+    def private(self) -> bool:
+        """The group is on the private network: it goes out through the egress proxy only."""
+        return any(f["path"] == CLIENT_CONFIG for f in self.cloud_config()["write_files"])
 
     def tang_down(self) -> None:
         assert self.tang is not None
@@ -102,13 +127,15 @@ class Lab:
             meta = {v["metadata_key"]: vol.id for v, vol in zip(config["volumes"], volumes,
                                                                 strict=True)}
         meta.update(ssb_storage="central-3-copy", ssb_anti_affinity="false")
+        if self.private:
+            meta[METADATA_KEY] = addresses.PROXY  # join(" ", <the proxy group's addresses>)
         return meta
 
     def new_vm(self, image: Image, name: str, *, hostname: str, volumes: list[Volume],
                host_ports: dict[int, int] | None = None) -> VM:
         vm = VM(image, self.workdir / name, hostname=hostname, user_data=self.user_data,
                 meta=self.metadata(volumes), volumes=volumes, forwards=self.forwards,
-                ssh_key=self.ssh_key, host_ports=host_ports)
+                ssh_key=self.ssh_key, host_ports=host_ports, restrict=self.private)
         self.vms.append(vm)
         return vm
 

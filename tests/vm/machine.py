@@ -62,7 +62,7 @@ class VM:
     def __init__(self, image: Image, workdir: Path, *, hostname: str, user_data: str,
                  meta: dict[str, str], volumes: list[Volume], forwards: list[Forward],
                  ssh_key: Path, host_ports: dict[int, int] | None = None,
-                 memory_mib: int = 1536) -> None:
+                 memory_mib: int = 1536, restrict: bool = False) -> None:
         self.image = image
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +71,8 @@ class VM:
         self.forwards = forwards
         self.ssh_key = ssh_key
         self.memory_mib = memory_mib
+        # restrict=on: no route out of QEMU's user network; only the forwards below reach out.
+        self.restrict = restrict
         self.ssh_port = free_port()
         self.host_ports = dict(host_ports or {})  # guest port -> port on the host's loopback
         self.instance_id = str(uuid.uuid4())
@@ -101,7 +103,8 @@ class VM:
     # ---------------------------------------------------------------- lifecycle
 
     def command(self) -> list[str]:
-        netdev = [f"user,id=net0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"]
+        restrict = ",restrict=on" if self.restrict else ""
+        netdev = [f"user,id=net0{restrict},hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"]
         netdev += [f"hostfwd=tcp:127.0.0.1:{host}-:{guest}"
                    for guest, host in sorted(self.host_ports.items())]
         netdev += [f.qemu() for f in self.forwards]

@@ -4,7 +4,8 @@ Tang (`tangd`, one process per connection as systemd's socket activation runs it
 (moto_server, over TLS with a certificate for Safespring's endpoint names), an ACME server
 (Debian's pebble, behind a small proxy that serves its directory at Let's Encrypt's path) and
 an empty package mirror. The guest reaches each through a fixed address on QEMU's user network
-(tests/vm/addresses.py); `Forward` is what QEMU runs per guest connection to join the two.
+(tests/vm/addresses.py); `Forward` is what QEMU runs per guest connection to join the two. A
+group on the private network reaches them only through the egress proxy (`EgressProxy`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -31,7 +33,7 @@ from tests.guest.guest_harness import TangServer, make_tang
 from tests.guest_backup.backup_harness import FAKE_AWS_ENV, free_port
 from tests.vm import addresses
 
-__all__ = ["FAKE_AWS_ENV", "Forward", "TangServer", "make_tang"]
+__all__ = ["FAKE_AWS_ENV", "EgressProxy", "Forward", "TangServer", "make_tang"]
 
 
 @dataclass(frozen=True)
@@ -249,3 +251,64 @@ class _AcmeProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class EgressProxy:
+    """The deployment's egress proxy, run on the host: the real squid on the squid.conf the
+    generator wrote for the `egress-proxy` group, with only what running it on a shared host
+    needs changed (a free port on 127.0.0.1, the access log in a file instead of syslog, logs
+    and pid in a directory of its own, no kept-alive upstream connections) and a hosts file
+    that sends the allowed names to the host's services. squid connects to the standard ports
+    the guest asked for (80, 443), so each service gets its own loopback address where socat
+    relays those ports to it.
+
+    The guest of a private group reaches only this proxy (and the deployment's flows): the
+    names on the allow-list pass, everything else is refused and logged."""
+
+    def __init__(self, workdir: Path, squid_conf: str,
+                 routes: dict[tuple[str, ...], tuple[int, int]]) -> None:
+        """`routes`: names -> (port the guest asks for, port of the service on 127.0.0.1)."""
+        binary = shutil.which("squid") or "/usr/sbin/squid"
+        assert os.path.exists(binary), "squid is not installed (apt-get install squid)"
+        # squid started as root works as the `proxy` user: a directory it can write.
+        self.dir = Path(tempfile.mkdtemp(prefix="ssb-vm-squid-"))
+        self.dir.chmod(0o777)
+        self.access_log = self.dir / "access.log"
+        self.relays: list[subprocess.Popen[bytes]] = []
+        hosts = []
+        for i, (names, (port, target)) in enumerate(routes.items(), start=2):
+            address = f"127.0.0.{i}"
+            hosts.append(f"{address} {' '.join(names)}")
+            self.relays.append(subprocess.Popen(
+                ["socat", f"TCP4-LISTEN:{port},bind={address},fork,reuseaddr",
+                 f"TCP4:127.0.0.1:{target}"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
+        (self.dir / "hosts").write_text("\n".join(hosts) + "\n")
+        self.port = free_port()
+        conf = []
+        for line in squid_conf.splitlines():
+            word = line.split()[0] if line.split() else ""
+            if word in ("http_port", "access_log", "cache_log", "pid_filename"):
+                continue
+            conf.append(line)
+        conf += [f"http_port 127.0.0.1:{self.port}", f"access_log stdio:{self.access_log}",
+                 f"cache_log {self.dir}/cache.log", f"pid_filename {self.dir}/squid.pid",
+                 f"hosts_file {self.dir}/hosts",
+                 # The harness's Tang runs one tangd per connection for at most 30 s
+                 # (tests/guest/guest_harness.py): a kept-alive upstream connection outlives it.
+                 "server_persistent_connections off"]
+        (self.dir / "squid.conf").write_text("\n".join(conf) + "\n")
+        log = self.dir / "squid.out"
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen([binary, "-N", "-f", str(self.dir / "squid.conf")],
+                                         stdout=out, stderr=subprocess.STDOUT)
+        _wait_port(self.port, self.proc, log)
+
+    def log_text(self) -> str:
+        return self.access_log.read_text() if self.access_log.exists() else ""
+
+    def close(self) -> None:
+        _stop(self.proc)
+        for relay in self.relays:
+            _stop(relay)
+        shutil.rmtree(self.dir, ignore_errors=True)

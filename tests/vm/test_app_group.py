@@ -2,10 +2,18 @@
 encrypted volume, backups to S3 on the other site, logs shipped to the collector, audit and
 file-integrity monitoring), booted from its generated user data in QEMU.
 
+The group is on the `private` network, as the bundled example's database: its VM has a
+restricted QEMU network with no route out, and reaches the outside only through the egress
+proxy (the generated squid configuration, run on the host: see tests/vm/services.py), besides
+the log collector (a flow inside the deployment). So apt, the Tang binding and unlock and the
+backups below all go through the proxy's allow-list.
+
 One instance's life, in order; each step starts from where the previous one left it:
-first boot with Tang down, Tang returns, a power cut in the middle of the first formatting,
-backups and a restore, log shipping, a reboot with Tang down, and a replacement instance (a new
-root disk on Debian 13, the same volume and bucket).
+first boot with Tang down, Tang returns and the volume is formatted, backups and a restore, a
+host not on the allow-list refused, log shipping, a reboot with Tang down, and a replacement
+instance (a new root disk on Debian 13, the same volume and bucket). A power cut in the middle
+of the first formatting is not booted here (it cost a boot the CI budget needed for the proxy):
+tests/guest crashes each formatting step on loop devices instead.
 """
 
 from __future__ import annotations
@@ -133,22 +141,13 @@ def test_first_boot_with_tang_down_leaves_the_volume_untouched(app: App) -> None
     assert app.vm.ssh("systemctl is-active auditd rsyslog ssh").stdout.split() == ["active"] * 3
 
 
-def test_tang_returns_power_cut_mid_format_then_the_volume_is_ready(app: App) -> None:
-    """Tang comes back: the next retry formats the volume. The power is cut while Clevis binds
-    it; at the next boot the interrupted formatting is finished, not destroyed or refused."""
+def test_tang_returns_then_the_volume_is_ready(app: App) -> None:
+    """Tang comes back: the next retry, through the proxy, formats, binds and mounts."""
     app.lab.tang_up()
-    began = time.monotonic()
-    app.vm.wait_until("journalctl -b -u ssb-volumes.service | grep -q 'run: clevis luks bind'",
-                      timeout=VOLUME_READY, interval=1)
-    timed("app: Tang back -> formatting reached the Tang binding", time.monotonic() - began)
-    app.vm.kill()  # power cut
-    status = boot(app.vm, "app boot after a power cut during formatting")
-    assert "status: done" in status, status
     took = app.vm.wait_until("systemctl is-active -q ssb-volumes.target", timeout=VOLUME_READY)
-    timed("app: after the power cut -> volume formatted, unlocked, mounted", took)
+    timed("app: Tang back -> volume formatted, unlocked, mounted (via the proxy)", took)
     journal = app.vm.journal("ssb-volumes.service")
-    assert ("formatting again" in journal or "never held a filesystem" in journal
-            or "got its filesystem in an interrupted run" in journal), journal
+    assert "run: clevis luks bind" in journal, journal
     dump = app.vm.ssh(f"cryptsetup luksDump {_device(app)}").stdout
     assert "clevis" in dump
     keyslots = dump.split("Keyslots:")[1].split("Tokens:")[0]
@@ -184,6 +183,32 @@ def test_backup_and_restore_through_the_s3_endpoint(app: App) -> None:
     for key in keys:
         body = s3.get_object(Bucket=BACKUP_BUCKET, Key=key)["Body"].read()
         assert b"journal entry 1" not in body, key
+
+
+def test_only_the_proxy_reaches_out_and_it_refuses_unlisted_hosts(app: App) -> None:
+    """Everything above went through the proxy: apt to the mirror, Clevis to Tang, restic to
+    S3. The guest has no other way out, and a host not on the allow-list is refused and
+    logged."""
+    proxy = app.lab.proxy
+    assert proxy is not None
+    log = proxy.log_text()
+    assert f"http://{addresses.MIRROR_NAME}/" in log  # apt
+    assert f"http://{addresses.TANG_NAME}/adv" in log  # Clevis
+    assert "CONNECT s3.sto1.safedc.net:443" in log  # restic, the key copy
+    # Not listed: refused by the proxy, and the refusal is logged.
+    probe = "set -a; . /run/safespring-blueprints/egress-proxy.env; set +a; curl -s -o /dev/null " \
+            "-w '%{http_code}' --max-time 30 http://refused.example.org/exfiltrate"
+    assert app.vm.ssh(probe, check=False).stdout == "403"
+    wait(lambda: "TCP_DENIED/403" in proxy.log_text()
+         and "refused.example.org/exfiltrate" in proxy.log_text(), 30)
+    tunnel = "set -a; . /run/safespring-blueprints/egress-proxy.env; set +a; curl -s -o /dev/null " \
+             "-w '%{http_code}' --max-time 30 https://refused.example.org/"
+    assert app.vm.ssh(tunnel, check=False).stdout in ("000", "403")
+    wait(lambda: "CONNECT refused.example.org:443" in proxy.log_text(), 30)
+    # No route around it: Tang's and S3's addresses on QEMU's network are not forwarded.
+    direct = app.vm.ssh(f"curl -s --noproxy '*' --max-time 10 http://{addresses.TANG}/adv",
+                        check=False)
+    assert direct.returncode != 0, direct
 
 
 def _issue_and_install(app: App) -> None:

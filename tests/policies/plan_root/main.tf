@@ -1,7 +1,8 @@
 # Plan mode of the per-check fixtures (tests/policies/test_checks.py): one root that calls the
 # fixtures of ../fixtures as modules, so one terraform init and one plan cover them all.
 # Fixtures whose check looks at a root module (providers, backend, the deployment's other
-# resources: CKV_GDPR_11, 12, 14, 16, 17, 22) are planned as roots of their own. Inputs a fixture
+# resources, user data files: CKV_GDPR_11, 12, 14, 16, 17, 22, 25, 26) are planned as roots of
+# their own. Inputs a fixture
 # leaves without a value (unresolved in HCL mode) get the insecure value here: the plan then
 # shows the problem by name instead.
 terraform {

@@ -25,6 +25,13 @@ resource "openstack_networking_secgroup_rule_v2" "cidr" {
   port_range_min    = each.value.port_range_min
   port_range_max    = each.value.port_range_max
   remote_ip_prefix  = each.value.remote_ip_prefix
+
+  lifecycle {
+    precondition {
+      condition     = !(contains(var.private_groups, each.value.group) && each.value.direction == "egress" && contains(["0.0.0.0/0", "::/0"], each.value.remote_ip_prefix))
+      error_message = "Group ${each.value.group} is on the private network and reaches the outside only through the egress proxy: rule ${each.key} would give it egress to the whole internet."
+    }
+  }
 }
 
 resource "openstack_networking_secgroup_rule_v2" "group" {

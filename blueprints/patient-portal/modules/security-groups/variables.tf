@@ -175,3 +175,9 @@ variable "group_rules" {
     error_message = "Every rule needs a non-empty description (at most 255 characters) saying why it exists."
   }
 }
+
+variable "private_groups" {
+  description = "Keys of the groups on the private network that reach the outside only through the egress proxy (GDPR Art. 32(1)(b), 44): a cidr rule giving one of them egress to 0.0.0.0/0 or ::/0 fails the plan."
+  type        = list(string)
+  default     = []
+}

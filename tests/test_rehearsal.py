@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import FIXTURES, ROOT, run_cli
-from .moto_s3 import moto_server
+from .moto_s3 import FAKE_AWS_ENV, moto_server
 
 SPEC = ROOT / "blueprints" / "patient-portal.yaml"
 EARLIER = FIXTURES / "earlier"
@@ -75,7 +75,18 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Dep
                 run = future.result()
                 assert run.code == 0, f"apply {d.directory}: {run.code}\n{run.err[-3000:]}"
                 assert (d.directory / "terraform.tfstate").is_file()
+        for d in (current, previous):  # the buckets are real ones, on the local S3 API
+            assert buckets(d.endpoint) == {"patient-portal-backup", "patient-portal-exports"}
         yield {"current": current, "previous": previous}
+
+
+def buckets(endpoint: str) -> set[str]:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id=FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"])
+    return {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
 
 def changed(deployed: Deployed, tmp_path: Path, edit: tuple[str, str]) -> tuple[Path, str]:
@@ -171,3 +182,10 @@ def test_the_first_generators_minimal_blueprint_updates_without_loss(tmp_path: P
     assert (listed, failed) == ([], set())
     assert not [line for line in planned.splitlines() if line.startswith("delete")], planned
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
+
+
+def test_s3_endpoint_is_for_the_offline_rehearsal_only() -> None:
+    """Online, providers.tf names Safespring Storage; the option must not silently redirect it."""
+    run = run_cli("apply", str(ROOT / "blueprints" / "patient-portal"), "--s3-endpoint",
+                  "http://127.0.0.1:9")
+    assert run.code == 2 and "--s3-endpoint applies with --offline only" in run.err

@@ -319,7 +319,7 @@ class Applied:
 def apply(directory: str | Path, *, auto_approve: bool = False,
           variables: dict[str, str] | None = None, offline: bool = False,
           allow_replace: tuple[str, ...] = (), replace: tuple[str, ...] = (),
-          record_file: str | Path | None = None,
+          record_file: str | Path | None = None, s3_endpoint: str | None = None,
           confirm: Callable[[], bool] | None = None, progress: Progress = _quiet) -> Applied:
     """Plan to a file, refuse it if it deletes or replaces data not allowed by name, else apply
     exactly that saved plan (after `confirm()` unless `auto_approve`). `replace` asks Terraform
@@ -328,8 +328,9 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     Online: `init`, `plan -out`, `apply PLAN` in the directory with the real providers.
     Offline (a rehearsal, no credentials): the same in a scratch copy against the schema-only
     OpenStack provider, which records the planned values; the state is read from and written
-    back to DIR/terraform.tfstate. An allowance is appended to `record_file` (default
-    DIR/allowed-replacements.jsonl)."""
+    back to DIR/terraform.tfstate; with `s3_endpoint`, the aws providers create the buckets on
+    that S3 API (a local MinIO or moto), since Safespring Storage is out of reach. An allowance
+    is appended to `record_file` (default DIR/allowed-replacements.jsonl)."""
     tf = _terraform()
     root = Path(directory)
     allow_replace = (*allow_replace, *replace)
@@ -343,6 +344,8 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     env = _offline_plan_env(terraform_env(True, progress))
     with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
         _carry_state(root, copy)
+        if s3_endpoint:
+            tf.point_s3_at(copy, s3_endpoint)
         done = _plan_then_apply(tf, copy, root, env, variables, allow_replace, record_file,
                                 auto_approve, confirm, stream=False, extra=extra)
         if done.checks.ok and not done.refused and (copy / STATE_FILE).is_file():

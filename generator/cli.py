@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
                          + ("; prints the planned resources" if name == "plan" else
                             "; records the planned values with generated IDs and writes the "
                             "state back to DIR/terraform.tfstate"))
+        if name == "plan":
+            sub.add_argument("-o", "--output", metavar="FILE",
+                             help="also write the plan as JSON (`terraform show -json`, "
+                                  "every sensitive string redacted), for `scan FILE` without "
+                                  "planning again")
         if name == "apply":
             sub.add_argument("--auto-approve", action="store_true",
                              help="apply without asking (for pipelines with a manual gate)")
@@ -128,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
                                   "one instance to give it a new guest configuration")
             sub.add_argument("--record", metavar="FILE",
                              help=f"append allowances here (default DIR/{RECORD_FILE})")
+            sub.add_argument("--s3-endpoint", metavar="URL",
+                             help="with --offline: create the buckets on this S3 API (e.g. a "
+                                  "MinIO or moto server on loopback) instead of Safespring "
+                                  "Storage, which an offline rehearsal cannot reach")
     show_plan = commands.add_parser(
         "show-plan", help="a saved plan as JSON with every sensitive value redacted",
         description="Run `terraform show -json PLAN` in DIR and write the planned changes with "
@@ -381,6 +390,15 @@ def _plan(args: argparse.Namespace) -> int:
         for change in data.get("resource_changes", []):
             print(f"{'+'.join(change['change']['actions'])} {change['address']}")
     print(allow.section(allow.risks(data), args.directory), end="")
+    if args.output and checks.ok:
+        import json
+
+        from generator.terraform import review
+
+        Path(args.output).write_text(json.dumps(review.redact_plan(data), ensure_ascii=False)
+                                     + "\n", encoding="utf-8")
+        print(f"wrote {args.output}: {review.summary(review.redact(data))} (sensitive values "
+              f"redacted; scan it with: safespring-blueprints scan {args.output})", file=sys.stderr)
     return 0 if checks.ok else 1
 
 
@@ -398,10 +416,13 @@ def _confirm() -> bool:
 def _apply(args: argparse.Namespace) -> int:
     import json
 
+    if args.s3_endpoint and not args.offline:
+        raise UsageError("--s3-endpoint applies with --offline only (online, the blueprint's "
+                         "providers.tf names Safespring Storage)")
     done = api.apply(args.directory, auto_approve=args.auto_approve,
                      variables=_variables(args.variables), offline=args.offline,
                      allow_replace=tuple(args.allow_replace), replace=tuple(args.replace),
-                     record_file=args.record,
+                     record_file=args.record, s3_endpoint=args.s3_endpoint,
                      confirm=_confirm, progress=_Progress())
     if args.offline:
         for step in done.checks.steps:

@@ -26,14 +26,15 @@ class Run:
     err: str
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str | None] | None = None) -> Run:
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str | None] | None = None,
+            timeout: float = 120) -> Run:
     """Run `safespring-blueprints` as a user would (a real process, real exit code); an `env`
     value of None unsets that variable (e.g. SOURCE_DATE_EPOCH, for the real clock)."""
     merged = {**os.environ, "SOURCE_DATE_EPOCH": TODAY_EPOCH, **(env or {})}
     environ = {key: value for key, value in merged.items() if value is not None}
     environ.pop("SAFESPRING_BLUEPRINTS_DEBUG", None)
     proc = subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd or ROOT,
-                          env=environ, capture_output=True, text=True, timeout=120)
+                          env=environ, capture_output=True, text=True, timeout=timeout)
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 

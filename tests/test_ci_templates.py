@@ -496,6 +496,11 @@ def test_show_plan_publishes_no_sensitive_value(tmp_path: Path, terraform_env: d
     assert doc["variables"] == {"plain": "visible", "token": REDACTED}
     assert doc["output_changes"]["secret"]["after"] == REDACTED
     assert "1 to create" in done.err
+    # `plan -o` writes the whole plan for `scan FILE`: scannable, and just as free of the secret.
+    planned = run_cli("plan", str(tmp_path), "-o", str(tmp_path / "whole.json"), env=cli_env)
+    assert planned.code == 0, planned.err
+    whole = (tmp_path / "whole.json").read_text()
+    assert SECRET not in whole and "planned_values" in json.loads(whole)
 
     same = run_cli("show-plan", str(tmp_path), str(tmp_path / "plan.tfplan"),
                    "--same-as", str(tmp_path / "plan.json"), env=cli_env)
@@ -543,3 +548,9 @@ def test_a_secret_the_provider_does_not_mark_is_caught_through_a_sensitive_outpu
     assert change["after"] == {"secret": REDACTED, "name": "ci-2"}
     assert doc["output_changes"]["application_credential_secrets"]["after"] == REDACTED
     assert doc["variables"] == {"key_pair": "anna"}
+    # What `plan -o` writes: the whole plan, the same secret gone from every part of it.
+    from generator.terraform.review import redact_plan
+
+    whole = redact_plan(plan)
+    assert secret not in json.dumps(whole) and whole.keys() == plan.keys()
+    assert whole["variables"] == plan["variables"]

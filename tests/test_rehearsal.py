@@ -1,108 +1,191 @@
-"""Offline rehearsal of day 2: a generated blueprint is applied offline (the schema-only
-OpenStack provider records the planned values into DIR/terraform.tfstate), the spec is changed,
-`update` regenerates it, and Terraform core plans against that state as it would against
-Safespring. `plan` and the plan scan flag exactly the changes that delete or replace data, and
-`apply` refuses those without --allow-replace."""
+"""Offline rehearsal of day 2 on the bundled example, blueprints/patient-portal.
+
+The blueprint is applied offline: its OpenStack side against the schema-only provider, which
+records the planned values into DIR/terraform.tfstate, and its buckets with the real aws
+provider against a real S3 API on loopback (moto_server, `apply --offline --s3-endpoint`).
+Then the spec is changed, `update` regenerates the blueprint, and Terraform core plans against
+that state as it would against Safespring. `plan` (its DATA AT RISK section) and the scan of the
+same plan (CKV_GDPR_23) flag exactly the changes that delete or replace data, and `apply`
+refuses those (exit 4) without --allow-replace.
+
+Cost: an offline apply of the example takes ~80 s, most of it the aws provider polling after
+each lifecycle PUT (TOOLCHAIN.md), so it is applied once per module and each test works on a
+copy of the result; a plan of it takes ~20 s, so each change is planned once (`plan -o`) and
+the scan reads that plan.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from .conftest import FIXTURES, ROOT, run_cli
+from .moto_s3 import FAKE_AWS_ENV, moto_server
 
-SPEC = FIXTURES / "specs" / "rehearsal.yaml"
+SPEC = ROOT / "blueprints" / "patient-portal.yaml"
 EARLIER = FIXTURES / "earlier"
+PREVIOUS = EARLIER / "patient-portal-de643fd"  # the generator before issue 13 (README there)
 KEY = ("-var", "key_pair=rehearsal")
-VOLUME = "module.volume_app_data.openstack_blockstorage_volume_v3.this"
-INSTANCE = "module.instances_app.openstack_compute_instance_v2.this"
+VOLUME = "module.volume_web_data.openstack_blockstorage_volume_v3.this"
+INSTANCE = "module.instances_web.openstack_compute_instance_v2.this"
+BUCKET = "module.bucket_exports.aws_s3_bucket.this"
+APPLY_TIMEOUT = 600  # an apply with buckets waits ~55 s on moto's lifecycle read-back
 
 
-def cli(*args: str) -> str:
-    run = run_cli(*args)
+def cli(*args: str, timeout: float = 180) -> str:
+    run = run_cli(*args, timeout=timeout)
     assert run.code == 0, f"{args}: {run.code}\n{run.err[-3000:]}\n{run.out[-3000:]}"
     return run.out
 
 
+class Deployed:
+    """An applied blueprint and the S3 API its buckets live on."""
+
+    def __init__(self, directory: Path, endpoint: str) -> None:
+        self.directory = directory
+        self.endpoint = endpoint
+
+    def apply(self, directory: Path, *extra: str) -> object:
+        return run_cli("apply", str(directory), "--offline", "--auto-approve", *KEY,
+                       "--s3-endpoint", self.endpoint, *extra, timeout=APPLY_TIMEOUT)
+
+
 @pytest.fixture(scope="module")
-def applied(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The rehearsal spec's blueprint, generated and applied offline."""
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Deployed]]:
+    """The bundled example as generated today, and as the previous generator wrote it, each
+    applied offline with its buckets on a moto_server of its own (bucket names are global per
+    server). The two applies run at once: each spends most of its time waiting."""
     work = tmp_path_factory.mktemp("rehearsal")
-    cli("generate", str(SPEC), "-o", str(work / "bp"))
-    cli("apply", str(work / "bp"), "--offline", "--auto-approve", *KEY)
-    assert (work / "bp" / "terraform.tfstate").is_file()
-    return work / "bp"
+    with ExitStack() as stack:
+        current = Deployed(work / "current", stack.enter_context(moto_server(work)))
+        (work / "previous-moto").mkdir()
+        previous = Deployed(work / "previous",
+                            stack.enter_context(moto_server(work / "previous-moto")))
+        cli("generate", str(SPEC), "-o", str(current.directory))
+        shutil.copytree(PREVIOUS, previous.directory)
+        with ThreadPoolExecutor(2) as pool:
+            runs = [pool.submit(d.apply, d.directory) for d in (current, previous)]
+            for d, future in zip((current, previous), runs, strict=True):
+                run = future.result()
+                assert run.code == 0, f"apply {d.directory}: {run.code}\n{run.err[-3000:]}"
+                assert (d.directory / "terraform.tfstate").is_file()
+        for d in (current, previous):  # the buckets are real ones, on the local S3 API
+            assert buckets(d.endpoint) == {"patient-portal-backup", "patient-portal-exports"}
+        yield {"current": current, "previous": previous}
 
 
-def changed(applied: Path, tmp_path: Path, edit: tuple[str, str]) -> tuple[Path, str]:
+def buckets(endpoint: str) -> set[str]:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id=FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"])
+    return {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def changed(deployed: Deployed, tmp_path: Path, edit: tuple[str, str]) -> tuple[Path, str]:
     """A copy of the applied blueprint (state included), its spec edited and `update` run."""
     bp = tmp_path / "bp"
-    shutil.copytree(applied, bp)
+    shutil.copytree(deployed.directory, bp)
     spec = tmp_path / "spec.yaml"
     text = SPEC.read_text("utf-8")
-    assert edit[0] in text
-    spec.write_text(text.replace(edit[0], edit[1], 1), "utf-8")
+    assert text.count(edit[0]) == 1, edit
+    spec.write_text(text.replace(edit[0], edit[1]), "utf-8")
     return bp, cli("update", str(bp), str(spec))
 
 
-def at_risk(bp: Path) -> tuple[list[str], set[str]]:
-    """What `plan` lists under DATA AT RISK, and the CKV_GDPR_23 failures of the plan's scan."""
-    out = cli("plan", str(bp), "--offline", *KEY)
+def at_risk(bp: Path, tmp_path: Path) -> tuple[list[str], set[str], str]:
+    """What `plan` lists under DATA AT RISK, the CKV_GDPR_23 failures of the scan of that same
+    plan (`plan -o`, then `scan PLAN.json`), and `plan`'s output."""
+    plan_json = tmp_path / "plan.json"
+    out = cli("plan", str(bp), "--offline", *KEY, "-o", str(plan_json))
     section = out.split("DATA AT RISK", 1)[1] if "DATA AT RISK" in out else ""
     listed = [line.split()[1] for line in section.splitlines()
               if line.startswith(("  delete ", "  replace "))]
-    scan = run_cli("scan", str(bp), "--plan", "--offline", *KEY, "--format", "json")
+    scan = run_cli("scan", str(plan_json), "--format", "json")
     assert scan.code in (0, 1), scan.err
     findings = json.loads(scan.out)["findings"]
-    failed = {f["resource"] for f in findings if f["check_id"] == "CKV_GDPR_23" and f["status"] == "failed"}
-    return listed, failed
+    failed = {f["resource"] for f in findings
+              if f["check_id"] == "CKV_GDPR_23" and f["status"] == "failed"}
+    return listed, failed, out
 
 
-def test_log_retention_changes_no_data(applied: Path, tmp_path: Path) -> None:
-    bp, update = changed(applied, tmp_path, ("retention_days: 180", "retention_days: 90"))
+def test_log_retention_changes_no_data(deployed: dict[str, Deployed], tmp_path: Path) -> None:
+    bp, update = changed(deployed["current"], tmp_path, ("retention_days: 180", "retention_days: 90"))
     # The guest configuration changed: running instances keep theirs, and update says so.
     assert "reprovision: group log-collector" in update
-    assert at_risk(bp) == ([], set())
-    cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
+    listed, failed, _ = at_risk(bp, tmp_path)
+    assert (listed, failed) == ([], set())
 
 
-def test_a_renamed_volume_is_flagged_and_refused(applied: Path, tmp_path: Path) -> None:
-    bp, _ = changed(applied, tmp_path, ("- name: data", "- name: files"))
+def test_a_renamed_volume_is_flagged_and_refused(deployed: dict[str, Deployed],
+                                                 tmp_path: Path) -> None:
+    bp, _ = changed(deployed["current"], tmp_path, ("- name: data", "- name: files"))
     expected = [f"{VOLUME}[0]", f"{VOLUME}[1]"]
-    listed, failed = at_risk(bp)
+    listed, failed, _ = at_risk(bp, tmp_path)
     assert listed == expected and failed == set(expected)
     state = (bp / "terraform.tfstate").read_text()
-    refused = run_cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
-    assert refused.code == 4 and all(a in refused.err for a in expected)
+    refused = deployed["current"].apply(bp)
+    assert refused.code == 4 and all(a in refused.err for a in expected), refused.err[-3000:]
     assert (bp / "terraform.tfstate").read_text() == state
 
 
-def test_a_lower_count_is_flagged_and_refused_unless_allowed(applied: Path, tmp_path: Path) -> None:
-    bp, _ = changed(applied, tmp_path, ("count: 2", "count: 1"))
+def test_a_lower_count_is_flagged_and_refused_unless_allowed(deployed: dict[str, Deployed],
+                                                             tmp_path: Path) -> None:
+    bp, _ = changed(deployed["current"], tmp_path, ("count: 2", "count: 1"))
     expected = [f"{INSTANCE}[1]", f"{VOLUME}[1]"]
-    listed, failed = at_risk(bp)
+    listed, failed, _ = at_risk(bp, tmp_path)
     assert listed == expected and failed == set(expected)
-    assert run_cli("apply", str(bp), "--offline", "--auto-approve", *KEY).code == 4
     # Allowing one of the two is not enough.
-    partly = run_cli("apply", str(bp), "--offline", "--auto-approve", *KEY, "--allow-replace", expected[0])
-    assert partly.code == 4 and expected[1] in partly.err and expected[0] not in partly.err.split("\n", 1)[1]
-    out = cli("apply", str(bp), "--offline", "--auto-approve", *KEY,
-              *[a for address in expected for a in ("--allow-replace", address)])
-    assert "ALLOWED DATA LOSS" in out
-    assert at_risk(bp) == ([], set())  # applied: the next plan has nothing left to delete
+    partly = deployed["current"].apply(bp, "--allow-replace", expected[0])
+    assert partly.code == 4 and expected[1] in partly.err, partly.err[-3000:]
+    assert expected[0] not in partly.err.split("\n", 1)[1]
+    allowed = deployed["current"].apply(bp, *[a for address in expected
+                                              for a in ("--allow-replace", address)])
+    assert allowed.code == 0 and "ALLOWED DATA LOSS" in allowed.out, allowed.err[-3000:]
+    record = [json.loads(line) for line in (bp / "allowed-replacements.jsonl").read_text().splitlines()]
+    assert [sorted(a["address"] for a in r["allowed"]) for r in record] == [sorted(expected)]
 
 
-@pytest.mark.parametrize("snapshot", sorted(p.name for p in EARLIER.iterdir() if p.is_dir()))
-def test_an_earlier_generators_blueprint_updates_without_loss(snapshot: str, tmp_path: Path) -> None:
+def test_a_renamed_bucket_is_flagged(deployed: dict[str, Deployed], tmp_path: Path) -> None:
+    bp, _ = changed(deployed["current"], tmp_path, ("- name: exports", "- name: archive"))
+    listed, failed, _ = at_risk(bp, tmp_path)
+    assert listed == [BUCKET] and failed == {BUCKET}
+
+
+def test_the_previous_generators_blueprint_updates_without_loss(deployed: dict[str, Deployed],
+                                                                tmp_path: Path) -> None:
+    bp = tmp_path / "bp"
+    shutil.copytree(deployed["previous"].directory, bp)
+    cli("update", str(bp), str(SPEC))
+    listed, failed, planned = at_risk(bp, tmp_path)
+    assert (listed, failed) == ([], set())
+    # moved.tf carries the old addresses over: the upgrade deletes nothing at all.
+    assert not [line for line in planned.splitlines() if line.startswith("delete")], planned
+
+
+def test_the_first_generators_minimal_blueprint_updates_without_loss(tmp_path: Path) -> None:
+    """The first generator's patient-portal is invalid under Terraform 1.11, its minimal example
+    is not: the moved blocks for its addresses (per-group security-group modules) are rehearsed
+    on that (OpenStack only, no buckets)."""
     bp = tmp_path / "minimal"
-    shutil.copytree(EARLIER / snapshot, bp)
+    shutil.copytree(EARLIER / "minimal-be6fc72", bp)
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
     cli("update", str(bp), str(ROOT / "blueprints" / "minimal.yaml"))
-    assert at_risk(bp) == ([], set())
-    # moved.tf carries the old addresses over: the upgrade deletes nothing at all.
-    planned = cli("plan", str(bp), "--offline", *KEY)
+    listed, failed, planned = at_risk(bp, tmp_path)
+    assert (listed, failed) == ([], set())
     assert not [line for line in planned.splitlines() if line.startswith("delete")], planned
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
+
+
+def test_s3_endpoint_is_for_the_offline_rehearsal_only() -> None:
+    """Online, providers.tf names Safespring Storage; the option must not silently redirect it."""
+    run = run_cli("apply", str(ROOT / "blueprints" / "patient-portal"), "--s3-endpoint",
+                  "http://127.0.0.1:9")
+    assert run.code == 2 and "--s3-endpoint applies with --offline only" in run.err

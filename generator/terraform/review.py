@@ -142,6 +142,16 @@ def redact(plan: dict[str, Any]) -> dict[str, Any]:
     return _scrub(doc, _all_secrets(plan, sensitive_vars))
 
 
+def redact_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """The whole `terraform show -json` plan, every sensitive string replaced wherever it appears:
+    what `plan -o` writes, so `scan FILE` judges the plan without planning again (a review
+    document has no planned_values to scan). Sensitive numbers and booleans stay as they are."""
+    declared = (((plan.get("configuration") or {}).get("root_module") or {})
+                .get("variables") or {})
+    sensitive_vars = {name for name, v in declared.items() if v.get("sensitive")}
+    return _scrub(plan, _all_secrets(plan, sensitive_vars))
+
+
 def summary(doc: dict[str, Any]) -> str:
     """`3 to create, 1 to update` style count of the planned resource changes."""
     counts: dict[str, int] = {}

@@ -229,6 +229,35 @@ def _pin_openstack(directory: Path, version: str) -> None:
         f"terraform {{\n  required_providers {{\n{entries}  }}\n}}\n")
 
 
+_AWS_PROVIDER = re.compile(r'^provider\s+"aws"\s*\{(.*?)^\}', re.M | re.S)
+_ALIAS = re.compile(r'^\s*alias\s*=\s*"([^"]+)"', re.M)
+
+
+def point_s3_at(directory: Path, endpoint: str) -> list[str]:
+    """Send every aws provider of a root module (a scratch copy) to `endpoint`: an override file
+    replaces each provider's `endpoints` block, so an offline rehearsal creates the buckets on a
+    local S3 API (MinIO, moto) instead of Safespring Storage. Returns the providers it pointed
+    (`aws`, `aws.backup`)."""
+    text = "\n".join(f.read_text("utf-8", errors="replace") for f in sorted(directory.glob("*.tf")))
+    aliases = [(_ALIAS.findall(body) or [None])[0] for body in _AWS_PROVIDER.findall(text)]
+    blocks = []
+    for alias in aliases:
+        head = f"  alias = {_hcl(alias)}\n" if alias else ""
+        blocks.append(f'provider "aws" {{\n{head}  endpoints {{\n    s3 = {_hcl(endpoint)}\n  }}\n}}\n')
+    if blocks:
+        (directory / "ssb_s3_endpoint_override.tf").write_text(
+            "# Offline rehearsal: buckets go to this S3 API, not Safespring Storage.\n"
+            + "\n".join(blocks))
+    return [f"aws.{a}" if a else "aws" for a in aliases]
+
+
+def _hcl(value: str) -> str:
+    """A quoted HCL string, through the one HCL encoder."""
+    from generator.render.hcl import quote
+
+    return quote(value)
+
+
 _BACKEND = re.compile(r'^\s*(backend\s+"[^"]+"|cloud)\s*\{', re.M)
 
 

@@ -10,14 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +25,12 @@ for helper_dir in (TESTS / "guest", TESTS / "storage"):
         sys.path.insert(0, str(helper_dir))
 
 from guest_harness import TangServer, make_tang  # noqa: E402
-from storage_harness import FAKE_AWS_ENV  # noqa: E402
 
 from generator.guest.backup import GuestConfig, backup_config  # noqa: E402
+from tests.moto_s3 import FAKE_AWS_ENV, free_port, moto_server  # noqa: E402
 
-__all__ = ["FAKE_AWS_ENV", "TIMINGS", "Instance", "TangServer", "make_tang", "require"]
+__all__ = ["FAKE_AWS_ENV", "TIMINGS", "Instance", "TangServer", "free_port", "make_tang", "moto_server",
+           "require"]
 
 SITE_ENDPOINT = "https://s3.sto2.safedc.net"
 # Step timings of this test directory, printed at the end of the run (conftest.py).
@@ -48,52 +44,6 @@ def require(tool: str) -> str:
     if not found:
         pytest.fail(f"{tool} is not installed (apt-get install -y {PACKAGES})")
     return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def moto_server(log_dir: Path) -> Iterator[str]:
-    """A real S3 API on loopback: moto_server from this venv, stopped afterwards."""
-    binary = Path(sys.executable).parent / "moto_server"
-    if not binary.exists():
-        found = shutil.which("moto_server")
-        if found is None:
-            pytest.fail("moto_server not found; install moto[server] into the test venv")
-        binary = Path(found)
-    port = free_port()
-    log = log_dir / "moto_server.log"
-    with log.open("wb") as log_fh:
-        proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=log_fh, stderr=subprocess.STDOUT,
-                                env={**os.environ, **FAKE_AWS_ENV})
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"moto_server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                    break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not answer:\n{log.read_text()}")
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def s3_client(endpoint: str):  # type: ignore[no-untyped-def]

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +21,8 @@ from storage_harness import (
     VENV_BIN,
     TerraformRunner,
 )
+
+from tests.moto_s3 import moto_server
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -70,59 +69,13 @@ def terraform(tmp_path_factory: pytest.TempPathFactory) -> TerraformRunner:
     return TerraformRunner(binary=binary, env=env)
 
 
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"moto_server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered, which is all we need
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"moto_server did not answer on {url} within {limit} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real S3 API on loopback: `moto_server` from this venv, stopped after the module."""
-    binary = VENV_BIN / "moto_server"
-    if not binary.exists():
-        found = shutil.which("moto_server")
-        if found is None:
-            pytest.fail("moto_server not found; install moto[server] into the test venv")
-        binary = Path(found)
-
-    port = _free_loopback_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with log.open("wb") as log_fh:
-        proc = subprocess.Popen(
-            [str(binary), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log_fh,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **FAKE_AWS_ENV},
-        )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        start = time.monotonic()
-        _wait_until_serving(f"{endpoint}/moto-api/", proc, log, limit=30)
+    """A real S3 API on loopback (tests/moto_s3.py), stopped after the module."""
+    start = time.monotonic()
+    with moto_server(tmp_path_factory.mktemp("moto")) as endpoint:
         TIMINGS.append(("moto_server start-up", time.monotonic() - start))
         yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

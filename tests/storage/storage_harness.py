@@ -17,18 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.moto_s3 import FAKE_AWS_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_MIRROR = Path(os.environ.get("SSB_TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
 VENV_BIN = Path(sys.executable).parent
 
-# Fake credentials for the local S3 server; moto accepts any key.
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "ssb-test-access-key",
-    "AWS_SECRET_ACCESS_KEY": "ssb-test-secret-key",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+__all__ = ["FAKE_AWS_ENV", "PLUGIN_MIRROR", "REPO_ROOT", "TIMINGS", "VENV_BIN", "TerraformRunner"]
 
 # Timings of the Terraform/Checkov steps, printed at the end of the run (conftest.py prints them).
 TIMINGS: list[tuple[str, float]] = []

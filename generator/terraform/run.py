@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import MissingPrerequisite
+from generator.render.hcl import quote
 from generator.terraform import TERRAFORM_MISSING
 
 
@@ -242,20 +243,13 @@ def point_s3_at(directory: Path, endpoint: str) -> list[str]:
     aliases = [(_ALIAS.findall(body) or [None])[0] for body in _AWS_PROVIDER.findall(text)]
     blocks = []
     for alias in aliases:
-        head = f"  alias = {_hcl(alias)}\n" if alias else ""
-        blocks.append(f'provider "aws" {{\n{head}  endpoints {{\n    s3 = {_hcl(endpoint)}\n  }}\n}}\n')
+        head = f"  alias = {quote(alias)}\n" if alias else ""
+        blocks.append(f'provider "aws" {{\n{head}  endpoints {{\n    s3 = {quote(endpoint)}\n  }}\n}}\n')
     if blocks:
         (directory / "ssb_s3_endpoint_override.tf").write_text(
             "# Offline rehearsal: buckets go to this S3 API, not Safespring Storage.\n"
             + "\n".join(blocks))
     return [f"aws.{a}" if a else "aws" for a in aliases]
-
-
-def _hcl(value: str) -> str:
-    """A quoted HCL string, through the one HCL encoder."""
-    from generator.render.hcl import quote
-
-    return quote(value)
 
 
 _BACKEND = re.compile(r'^\s*(backend\s+"[^"]+"|cloud)\s*\{', re.M)

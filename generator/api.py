@@ -275,7 +275,6 @@ def plan(directory: str | Path, *, offline: bool = False,
     """Offline: plan a scratch copy (local backend, with DIR/terraform.tfstate if there is one)
     and return the plan as data. Online: `init` + `plan` in the directory itself, streaming
     Terraform's output; the plan is returned as data too (for its DATA AT RISK section)."""
-    import json
     import tempfile
 
     tf = _terraform()
@@ -287,16 +286,28 @@ def plan(directory: str | Path, *, offline: bool = False,
     data: dict = {}
     if steps[-1].ok:
         with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
-            out = Path(tmp) / "plan.tfplan"
-            args = ["plan", "-input=false", f"-out={out}",
-                    *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-            steps.append(tf.run(args, root, env, stream=True))
-            if steps[-1].ok:
-                shown = tf.run(["show", "-json", str(out)], root, env, name="show")
-                steps.append(shown)
-                if shown.ok:
-                    data = json.loads(shown.output[shown.output.index("{"):])
+            made, data = _plan_to(tf, Path(tmp) / "plan.tfplan", root, env, variables, stream=True)
+            steps += made
     return TerraformChecks(tuple(steps)), data
+
+
+def _plan_to(tf: ModuleType, out: Path, workdir: Path, env: dict[str, str],
+             variables: dict[str, str] | None, *, stream: bool,
+             extra: tuple[str, ...] = ()) -> tuple[list, dict]:
+    """`plan -out=OUT` then `show -json OUT`: the steps run and the plan as data ({} unless
+    both succeeded). Streamed (online) plans refresh; the others are offline, with nothing to
+    refresh from."""
+    import json
+
+    args = ["plan", "-input=false", *([] if stream else ["-refresh=false"]), f"-out={out}",
+            *extra, *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
+    steps = [tf.run(args, workdir, env, stream=stream, name="plan")]
+    if not steps[-1].ok:
+        return steps, {}
+    steps.append(tf.run(["show", "-json", str(out)], workdir, env, name="show"))
+    if not steps[-1].ok:
+        return steps, {}
+    return steps, json.loads(steps[-1].output[steps[-1].output.index("{"):])
 
 
 @dataclass(frozen=True)
@@ -360,7 +371,6 @@ def _plan_then_apply(tf: ModuleType, workdir: Path, root: Path, env: dict[str, s
                      record_file: str | Path | None, auto_approve: bool,
                      confirm: Callable[[], bool] | None, *, stream: bool,
                      extra: tuple[str, ...] = ()) -> Applied:
-    import json
     import tempfile
 
     from generator import allow
@@ -370,18 +380,10 @@ def _plan_then_apply(tf: ModuleType, workdir: Path, root: Path, env: dict[str, s
         return Applied(TerraformChecks(tuple(steps)))
     with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
         out = Path(tmp) / "plan.tfplan"
-        args = ["plan", "-input=false", f"-out={out}", *extra,
-                *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-        if not stream:
-            args.insert(2, "-refresh=false")  # offline: nothing to refresh from
-        steps.append(tf.run(args, workdir, env, stream=stream, name="plan"))
-        if not steps[-1].ok:
+        made, data = _plan_to(tf, out, workdir, env, variables, stream=stream, extra=extra)
+        steps += made
+        if not all(s.ok for s in made):
             return Applied(TerraformChecks(tuple(steps)))
-        shown = tf.run(["show", "-json", str(out)], workdir, env, name="show")
-        steps.append(shown)
-        if not shown.ok:
-            return Applied(TerraformChecks(tuple(steps)))
-        data = json.loads(shown.output[shown.output.index("{"):])
         decision = allow.decide(data, allow_replace)
         if decision.refused:
             return Applied(TerraformChecks(tuple(steps)), decision)

@@ -24,7 +24,8 @@ import pytest
 
 from generator.guest.egress import Allowed, squid_conf
 
-TIMEOUT = 15.0
+# Hang guard for squid's start and each request through it (both well under a second here).
+TIMEOUT = 60.0
 
 
 def _free_port() -> int:

@@ -253,11 +253,34 @@ def test_cloud_init_instance_data_wins_over_the_service(
         "/run/cloud-init/instance-data.json")
 
 
-def test_metadata_wait_is_bounded(script: ModuleType, tmp_path: Path) -> None:
-    started = time.monotonic()
-    with pytest.raises(script.SetupError, match="no instance metadata source answered"):
+class FakeClock:
+    """Time that passes only when the code under test sleeps: a wait's bound is asserted on
+    what the code does, not on how fast this machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert len(self.sleeps) < 10_000, "the wait never ends (hang guard)"
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_metadata_wait_is_bounded(
+    script: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no source answering, the wait gives up once its timeout has passed, polling every
+    interval: 0.5 s at 0.1 s is at most 6 tries, and no sleep after the deadline."""
+    clock = FakeClock()
+    monkeypatch.setattr(script, "time", clock)  # the script's own `time`, not the process's
+    with pytest.raises(script.SetupError, match=r"no instance metadata source answered within 0\.5 s"):
         script.read_metadata([str(tmp_path / "absent.json"), "http://127.0.0.1:9/x"], 0.5, 0.1)
-    assert time.monotonic() - started < 5
+    assert clock.sleeps and set(clock.sleeps) == {0.1}
+    assert 0.5 <= sum(clock.sleeps) < 0.5 + 0.1 + 1e-9
 
 
 def test_volume_id_must_be_a_uuid(script: ModuleType) -> None:

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from generator.guest.logging import GuestConfig
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
+# Hang guards, not speed claims: rsyslogd listens and stops in well under a second here; the
+# bounds only end a run that hangs, with room for a machine that also boots VMs beside it.
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
 
 
 def need(tool: str) -> str:

@@ -39,6 +39,8 @@ from tests.vm.services import FAKE_AWS_ENV, Forward
 
 HOST = "vmtest-app-1"
 DATA = "/srv/data"
+# Hang guard, not a speed claim: shutdown takes 5-10 s here; a unit that hangs on stop (the
+# LUKS volumes once did) holds it until systemd's 90 s stop timeout kills it, far above that.
 SHUTDOWN_LIMIT = 90.0  # seconds from `systemctl reboot` to the reset
 VOLUME_READY = 900.0  # Tang back -> formatted/unlocked and mounted (retried every minute)
 

@@ -435,11 +435,65 @@ def build_report(directory: str | Path, *, spec_path: str | Path | None = None,
 def report(directory: str | Path, out_dir: str | Path, *, spec_path: str | Path | None = None,
            on: dt.date | None = None, result: object = None) -> tuple[Report, tuple[str, ...]]:
     """Write the report as HTML, Markdown and JSON into `out_dir`; returns it and the files."""
-    from generator.report import FORMATS
 
     built = build_report(directory, spec_path=spec_path, on=on, result=result)
+    return built, write_report(built, out_dir)
+
+
+def write_report(built: Report, out_dir: str | Path) -> tuple[str, ...]:
+    """Write a built report as HTML, Markdown and JSON into `out_dir`; returns the file names."""
+    from generator.report import FORMATS
+
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     for fmt, name in REPORT_FILES.items():
         (target / name).write_text(FORMATS[fmt](built), encoding="utf-8")
-    return built, tuple(REPORT_FILES.values())
+    return tuple(REPORT_FILES.values())
+
+
+def bundle(directory: str | Path, out_file: str | Path, built: Report, result: object, *,
+           spec_path: str | Path | None = None, plan: dict | None = None,
+           record_file: str | Path | None = None, sign_key: str | Path | None = None,
+           created: dt.datetime | None = None) -> str:
+    """Write the evidence bundle of a blueprint (generator/bundle.py): its spec, the hashes of
+    its files, the report, the scan (JSON and SARIF), the plan with every sensitive value
+    redacted when given, and the allowance record when there is one; signed with `sign_key`.
+    Returns the manifest's SHA-256."""
+    from generator import allow
+    from generator import bundle as bundles
+    from generator import scan as scanner
+    from generator.report import FORMATS
+    from generator.write import find_spec
+
+    root = Path(directory)
+    members = [bundles.blueprint_member(root)]
+    spec = Path(spec_path) if spec_path else find_spec(root)[0]
+    if spec is not None and spec.is_file():
+        members.append(bundles.Member(f"spec/{spec.name}", spec.read_bytes(),
+                                      "the spec the blueprint was generated from"))
+    for fmt, name in REPORT_FILES.items():
+        members.append(bundles.Member(f"report/{name}", FORMATS[fmt](built).encode("utf-8"),
+                                      f"the compliance report ({fmt})"))
+    members.append(bundles.Member("scan/findings.json", scanner.to_json(result).encode("utf-8"),
+                                  "every finding of the GDPR pack: passed, failed, skipped"))
+    members.append(bundles.Member("scan/gdpr.sarif", scanner.to_sarif(result).encode("utf-8"),
+                                  "the failed findings as SARIF 2.1.0"))
+    if plan is not None:
+        import json
+
+        from generator.terraform import review
+
+        members.append(bundles.Member(
+            "plan/plan.json", (json.dumps(review.redact(plan), indent=2, sort_keys=True) + "\n").encode(),
+            "the plan (terraform show -json) with every sensitive value redacted"))
+    record = Path(record_file) if record_file else root / allow.RECORD_FILE
+    if record.is_file():
+        members.append(bundles.Member(f"record/{record.name}", record.read_bytes(),
+                                      "what apply was allowed to delete or replace, by whom, when"))
+    when = created
+    if when is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        when = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch
+                else dt.datetime.now(dt.UTC))
+    return bundles.write(Path(out_file), members, created=when,
+                         sign_key=Path(sign_key) if sign_key else None)

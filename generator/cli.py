@@ -200,6 +200,29 @@ def _parser() -> argparse.ArgumentParser:
                         help="the spec (default: where the manifest records it, relative to DIR; "
                              "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
+    report.add_argument("--bundle", metavar="FILE",
+                        help="also write the evidence bundle for auditors (a .tar.gz): the spec, "
+                             "the blueprint's file hashes, this report, the scan (JSON, SARIF) "
+                             "and the allowance record, listed with their SHA-256 in "
+                             "MANIFEST.json")
+    report.add_argument("--sign-key", metavar="KEY",
+                        help="with --bundle: sign the manifest with this SSH private key "
+                             "(ssh-keygen -Y sign, namespace safespring-blueprints-bundle)")
+    verify_bundle = commands.add_parser(
+        "verify-bundle", help="check an evidence bundle: hashes, signature, blueprint drift",
+        description="Check every member of an evidence bundle against its manifest and name each "
+                    "one missing, unlisted or changed; check the signature (and, with --signers, "
+                    "who made it); with --blueprint, name the blueprint's files changed since. "
+                    "Exit 1 if anything does not match.")
+    verify_bundle.add_argument("bundle", metavar="FILE")
+    verify_bundle.add_argument("--signers", metavar="FILE",
+                               help="an allowed-signers file (ssh-keygen(1), ALLOWED SIGNERS): "
+                                    "the signature must be by a key in it")
+    verify_bundle.add_argument("--identity", metavar="NAME",
+                               help="with --signers: the signer must be this principal")
+    verify_bundle.add_argument("--blueprint", metavar="DIR",
+                               help="compare the blueprint directory with the hashes the bundle "
+                                    "recorded")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
@@ -520,13 +543,31 @@ def _report(args: argparse.Namespace) -> int:
         on = api.today(args.today)
     except ValueError:
         raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    if args.sign_key and not args.bundle:
+        raise UsageError("--sign-key signs the evidence bundle: give --bundle FILE too")
+    if args.sign_key and not Path(args.sign_key).is_file():
+        raise UsageError(f"--sign-key {args.sign_key}: no such key file")
+    # With --bundle the scan is made here so the bundle holds the very findings the report
+    # rests on, and the bundle is written before the report: a key that cannot sign changes
+    # nothing.
+    result = api.scan(args.directory) if args.bundle else None
+    built = api.build_report(args.directory, spec_path=args.spec, on=on, result=result)
+    if args.bundle:
+        from generator.bundle import BundleError
+
+        try:
+            digest = api.bundle(args.directory, args.bundle, built, result, spec_path=args.spec,
+                                sign_key=args.sign_key)
+        except BundleError as exc:
+            raise OutputError(str(exc)) from None
+        print(f"wrote {args.bundle} (manifest sha256:{digest}"
+              f"{', signed' if args.sign_key else ', unsigned'})", file=sys.stderr)
     out = Path(args.output) if args.output else None
     suffixes = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
     if out is not None and out.suffix not in suffixes:
-        built, files = api.report(args.directory, out, spec_path=args.spec, on=on)
+        files = api.write_report(built, out)
         print(f"wrote {', '.join(str(out / f) for f in files)}", file=sys.stderr)
     else:
-        built = api.build_report(args.directory, spec_path=args.spec, on=on)
         text = FORMATS[suffixes[out.suffix] if out else "markdown"](built)
         if out:
             out.write_text(text, encoding="utf-8")
@@ -539,6 +580,35 @@ def _report(args: argparse.Namespace) -> int:
         print("  the report is incomplete (exit 1): give the spec with --spec FILE",
               file=sys.stderr)
     return 1 if built.verdict in (FAIL, INCOMPLETE) else 0
+
+
+def _verify_bundle(args: argparse.Namespace) -> int:
+    from generator.bundle import BundleError, verify
+
+    if args.identity and not args.signers:
+        raise UsageError("--identity names a signer in --signers FILE: give --signers too")
+    for option, path in (("bundle", args.bundle), ("--signers", args.signers)):
+        if path and not Path(path).is_file():
+            raise UsageError(f"{option} {path}: no such file")
+    if args.blueprint and not Path(args.blueprint).is_dir():
+        raise UsageError(f"--blueprint {args.blueprint} is not a directory")
+    try:
+        found = verify(Path(args.bundle), allowed_signers=Path(args.signers) if args.signers else None,
+                       identity=args.identity, blueprint=Path(args.blueprint) if args.blueprint else None)
+    except BundleError as exc:
+        print(f"safespring-blueprints: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.bundle}: {found.members} members, made {found.created} by safespring-blueprints "
+          f"{found.version}, manifest sha256:{found.manifest_sha256}")
+    if found.signer:
+        print(f"signed by {found.signer} (checked against {args.signers})")
+    for note in found.notes:
+        print(f"note: {note}")
+    for problem in found.problems:
+        print(f"MISMATCH {problem}")
+    print("OK: every member is what the manifest lists" if found.ok
+          else f"FAILED: {len(found.problems)} mismatch(es)")
+    return 0 if found.ok else 1
 
 
 # The generated blueprint's one input, needed to plan it; no check reads it.
@@ -626,7 +696,7 @@ def _check(args: argparse.Namespace) -> int:
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
             "report": _report, "update": _update, "show-plan": _show_plan,
-            "pack-path": _pack_path}
+            "pack-path": _pack_path, "verify-bundle": _verify_bundle}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,15 @@ Every comparison is measured in the same run on the same machine, compared cases
 - in-process `scan` next to the `checkov -d` CLI on the same blueprint, and plan mode beside it:
   `scan --plan --offline` (scratch copy, init, plan, show -json, scan) and the scan of the
   resulting plan JSON alone;
-- `safespring-blueprints check` of the example as a process: wall time and peak memory.
+- `safespring-blueprints check` of the example as a process: wall time and peak memory;
+- where an offline plan's time goes (benchmarks/breakdown.py): each Terraform command, its CPU
+  time and the provider processes Terraform started, with providers started per command (as
+  before the workspace served them) and served once;
+- the plan-mode goals as whole processes, interleaved: the HCL scan, `scan --plan --offline`,
+  `check` of a five-group spec and `checkov -d` (built-in checks only) on the same blueprint,
+  with time and peak memory; with `--baseline REV` the same processes of the code at REV run in
+  the same rounds, so every figure has its baseline beside it (`--only goals`, `--only
+  breakdown` run those alone).
 
 `--quick` is a smoke run (one run of each, no warm-up, no 1,000 groups, no cdktf, no `check`, the
 100-group spec in-process only, validate and scan on `blueprints/minimal`, which needs no aws

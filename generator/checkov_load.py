@@ -8,7 +8,12 @@ for by empty ones, and the checks of the types in the scan are imported from the
 `generator/data/checkov_builtin.json` (written from Checkov's own registries by
 scripts/checkov_builtin_index.py; a test holds it to the installed Checkov and the findings to
 those of a full import). Each later scan in the process imports what its types add.
-`SAFESPRING_BLUEPRINTS_CHECKOV_ALL=1` imports every check, as Checkov does.
+
+One more cost is Checkov's at run time: its JSONPath parser (bc_jsonpath_ng) builds PLY's LR
+tables anew for every expression it parses (tens per blueprint, more time than the checks), so
+the tables built once are reused, one parser per thread (Checkov renders variables in threads).
+
+`SAFESPRING_BLUEPRINTS_CHECKOV_ALL=1` imports every check and leaves Checkov as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 ALL_ENV = "SAFESPRING_BLUEPRINTS_CHECKOV_ALL"
 _PACKAGES = {"resource": "checkov.terraform.checks.resource", "data": "checkov.terraform.checks.data"}
@@ -56,6 +62,8 @@ def load(used: Iterable[str] | None) -> None:
     """Make sure the built-in checks of the `used` types (None: all) are registered."""
     if os.environ.get(ALL_ENV):
         used = None
+    else:
+        _reuse_jsonpath_tables()
     for kind, package in _PACKAGES.items():
         if package not in sys.modules:
             if used is None:
@@ -86,3 +94,32 @@ def types_in_directory(root: Path) -> set[str] | None:
 def types_in_plan(text: str) -> set[str]:
     """Every type a plan JSON names (a superset: variable types come along, harmlessly)."""
     return set(_PLAN_TYPE.findall(text))
+
+
+_JSONPATH_PATCHED: list[bool] = []
+
+
+def _reuse_jsonpath_tables() -> None:
+    """Parse JSONPath expressions with tables built once per parser class and thread; what
+    bc_jsonpath_ng builds per call is the same parser from the same grammar."""
+    if _JSONPATH_PATCHED:
+        return
+    import threading
+
+    import ply.yacc
+    from bc_jsonpath_ng import parser
+
+    made = threading.local()
+
+    def parse_token_stream(self: Any, token_iterator: Any, start_symbol: str = "jsonpath") -> Any:
+        key = (type(self), start_symbol, bool(self.debug))
+        parsers = made.__dict__.setdefault("parsers", {})
+        if key not in parsers:  # the arguments bc_jsonpath_ng passes, table module included
+            parsers[key] = ply.yacc.yacc(
+                module=self, debug=self.debug, tabmodule=f"parser_{start_symbol}_parsetab",
+                outputdir=os.path.dirname(parser.__file__), write_tables=0, start=start_symbol,
+                errorlog=parser.logger)
+        return parsers[key].parse(lexer=parser.IteratorToTokenStream(token_iterator))
+
+    parser.JsonPathParser.parse_token_stream = parse_token_stream
+    _JSONPATH_PATCHED.append(True)

@@ -154,7 +154,7 @@ def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[s
             steps.append(ws.validate())
         if not all(s.ok for s in steps):
             return TerraformChecks(tuple(steps), tuple(ws.unavailable)), {}
-        made, data = ws.plan(variables, inputs=inputs)
+        made, data = ws.plan(variables, inputs=inputs, stream=False, refresh=False)
         return TerraformChecks((*steps, *made)), data
 
 

@@ -206,11 +206,16 @@ class Workspace:
         return self._step("validate", lambda: tf.validate(self.workdir, self.env, shown_as=self.root))
 
     def plan(self, variables: Mapping[str, str] | None = None, *, inputs: Mapping[str, str] | None = None,
-             replace: tuple[str, ...] = (), out: Path | None = None) -> tuple[list[Step], dict]:
+             replace: tuple[str, ...] = (), out: Path | None = None, stream: bool | None = None,
+             refresh: bool | None = None) -> tuple[list[Step], dict]:
         """`plan -out` then `show -json`: the steps run and the plan as data ({} unless both
         succeeded). Offline plans never refresh (nothing to refresh from; the aws provider reads
-        a DNS failure as "deleted"); online plans do, and stream Terraform's output."""
-        args = ["plan", "-input=false", *(["-refresh=false", "-no-color"] if self.offline else []),
+        a DNS failure as "deleted"); online plans do, and stream Terraform's output, unless told
+        otherwise (a plan for the scan judges the configuration, and its output is the scan's)."""
+        stream = not self.offline if stream is None else stream
+        refresh = not self.offline if refresh is None else refresh
+        args = ["plan", "-input=false", *([] if refresh else ["-refresh=false"]),
+                *([] if stream else ["-no-color"]),
                 *[f"-replace={address}" for address in replace],
                 *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
         env = {**self.env, **{f"TF_VAR_{k}": v for k, v in (inputs or {}).items()}}
@@ -220,8 +225,7 @@ class Workspace:
             shown: dict = {}
 
             def run() -> Step:
-                step = tf.run([*args, f"-out={target}"], self.workdir, env, stream=not self.offline,
-                              name="plan")
+                step = tf.run([*args, f"-out={target}"], self.workdir, env, stream=stream, name="plan")
                 done.append(step)
                 if step.ok:
                     show, data = self._show(target)

@@ -128,8 +128,11 @@ def _quiet(name: str, step: tf.Step | None) -> None:
 def validate(directory: str | Path, *, offline: bool = False,
              progress: Progress = _quiet) -> TerraformChecks:
     """`fmt -check`, `init` and `validate` on a blueprint; offline runs work on a scratch copy
-    so no lock file made against the schema-only provider lands in the user's directory."""
-    with _workspace(directory, offline=offline, progress=progress) as ws:
+    so no lock file made against the schema-only provider lands in the user's directory. The aws
+    provider is the real one (its value validators run); `check` validates in its plan's
+    workspace instead, against the S3 schema (see providers.py)."""
+    with _workspace(directory, offline=offline, progress=progress,
+                    real_aws="validate (the real provider's value validators)") as ws:
         steps = [ws.fmt(), ws.init(backend=False, stream=False)]
         if steps[-1].ok:
             steps.append(ws.validate())
@@ -254,7 +257,8 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
 
     root = Path(directory)
     allow_replace = (*allow_replace, *replace)
-    with _workspace(root, offline=offline, s3_endpoint=s3_endpoint, applying=True,
+    with _workspace(root, offline=offline, s3_endpoint=s3_endpoint,
+                    real_aws="an apply (the real provider creates the buckets)",
                     progress=progress if offline else _quiet) as ws:
         if not offline:
             ws.env.pop("TF_INPUT", None)  # online, Terraform may ask (e.g. for credentials)

@@ -195,15 +195,16 @@ def usage(directories: list[Path]) -> Usage:
     return Usage(frozenset(resources), frozenset(data_sources), settings)
 
 
-def aws_servable(used: Usage, *, has_state: bool, applying: bool = False) -> str | None:
+def aws_servable(used: Usage, *, has_state: bool, real: str | None = None) -> str | None:
     """None when the schema-only aws provider can stand in for the real one, else why not.
-    Never for an apply: buckets are created by the real provider (on a local S3 API offline)."""
+    `real`: why the command needs the real provider whatever the configuration (an apply creates
+    the buckets; `validate` runs the provider's own value validators)."""
     aws_resources = {t for t in used.resources if t.startswith("aws_")}
     aws_data = {t for t in used.data_sources if t.startswith("aws_")}
     if not aws_resources and not aws_data:
         return "no aws resources"
-    if applying:
-        return "an apply (the real provider creates the buckets)"
+    if real:
+        return real
     if has_state:
         return "a state to plan against (the real provider decides replacements)"
     if aws_data:

@@ -51,9 +51,9 @@ class Workspace:
     """Use as a context manager: `with Workspace(DIR, offline=True) as ws: ws.init(); ws.plan()`."""
 
     def __init__(self, directory: str | Path, *, offline: bool = False, progress: Progress = quiet,
-                 s3_endpoint: str | None = None, applying: bool = False) -> None:
+                 s3_endpoint: str | None = None, real_aws: str | None = None) -> None:
         self.root = Path(directory)
-        self.applying = applying  # an apply creates with the real aws provider, never a stand-in
+        self.real_aws = real_aws  # why this command needs the real aws provider, if it does
         self.offline = offline
         self.progress = progress
         self.s3_endpoint = s3_endpoint
@@ -134,7 +134,7 @@ class Workspace:
                                 "types": None})
                 self.served[bindings.address] = "schema"
         self.real_aws_reason = providers.aws_servable(
-            used, has_state=(self.workdir / STATE_FILE).is_file(), applying=self.applying)
+            used, has_state=(self.workdir / STATE_FILE).is_file(), real=self.real_aws)
         binary = providers.aws_binary(toolchain.system_mirror)
         if self.real_aws_reason is None and binary is not None:
             schema = providers.aws_schema(binary, toolchain.cache_dir, self.env, str(toolchain.terraform))

@@ -55,16 +55,32 @@ def test_each_root_plans_offline_and_scans_in_plan_mode(name: str, tmp_path: Pat
     assert "HCL mode instead" not in out.err
 
 
-def test_a_known_value_from_a_served_provider_is_judged(tmp_path: Path) -> None:
-    """What the schema-only providers do know at plan time (configured values) reaches the
-    checks: the credential's fixed expiry is judged, not left unresolved."""
-    root = tmp_path / "random_password"
-    shutil.copytree(ROOTS / "random_password", root)
-    checks, data = api.plan_data(root, offline=True)
+def _credential_findings(root: Path) -> list[dict]:
+    out = run_cli("scan", str(root), "--plan", "--offline", "--format", "json", timeout=300)
+    return [f for f in json.loads(out.out)["findings"] if f["check_id"] == "CKV_GDPR_15"]
+
+
+def test_known_and_unknown_values_of_served_providers_reach_the_checks(tmp_path: Path) -> None:
+    """A credential whose secret is a random_password has its configured expiry judged (passes);
+    one expiring with a time_rotating is unknown at plan time, not absent (the check does not
+    read it as "never expires"): the rotation is known only after apply."""
+    for name in ("random_password", "time_rotating"):
+        shutil.copytree(ROOTS / name, tmp_path / name)
+    checks, data = api.plan_data(tmp_path / "random_password", offline=True)
     assert checks.ok
     credential = next(c["change"]["after"] for c in data["resource_changes"]
                       if c["address"] == "openstack_identity_application_credential_v3.backup")
     assert credential["expires_at"] == "2027-06-30T00:00:00Z"
+    [passed] = _credential_findings(tmp_path / "random_password")
+    assert passed["status"] == "passed", passed
+    checks, data = api.plan_data(tmp_path / "time_rotating", offline=True)
+    assert checks.ok
+    change = next(c["change"] for c in data["resource_changes"]
+                  if c["address"] == "openstack_identity_application_credential_v3.ci")
+    assert change["after_unknown"]["expires_at"] is True  # not null: not "never expires"
+    [rotating] = _credential_findings(tmp_path / "time_rotating")
+    assert rotating["status"] == "failed"
+    assert not any("never expires" in d for d in rotating["details"]), rotating
 
 
 def test_an_unknown_provider_gets_one_message_and_the_hcl_fallback(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from generator.report import Report
     from generator.terraform import run as tf
+    from generator.terraform.workspace import Workspace
 
 
 def today(option: str | None = None) -> dt.date:
@@ -90,9 +91,11 @@ def generate(spec_path: str | Path, output: str | Path | None = None, *,
 
 @dataclass(frozen=True)
 class TerraformChecks:
-    """The outcome of the Terraform checks on a directory."""
+    """The outcome of the Terraform checks on a directory (`unavailable`: providers an offline
+    run has no schema for, which stopped it)."""
 
     steps: tuple[tf.Step, ...]
+    unavailable: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -107,6 +110,12 @@ def _terraform() -> ModuleType:
     return run
 
 
+def _workspace(directory: str | Path, **options: object) -> Workspace:
+    from generator.terraform.workspace import Workspace
+
+    return Workspace(directory, **options)  # type: ignore[arg-type]
+
+
 Progress = Callable[[str, "tf.Step | None"], None]
 """Told of each Terraform step as it happens: `(name, None)` when it starts, `(name, step)`
 when it has ended, so a command can show what it is doing during a run of many seconds."""
@@ -116,107 +125,40 @@ def _quiet(name: str, step: tf.Step | None) -> None:
     """The default progress: nothing shown."""
 
 
-def _step(progress: Progress, name: str, run: Callable[[], tf.Step]) -> tf.Step:
-    progress(name, None)
-    step = run()
-    progress(name, step)
-    return step
-
-
-def terraform_env(offline: bool, progress: Progress = _quiet) -> dict[str, str]:
-    """Terraform's environment: with `offline`, the project's mirror and schema-only provider
-    (prepared once per user; the first time derives the provider schema, which takes a while)."""
-    tf = _terraform()
-    if not offline:
-        return tf.base_env()
-    from generator.terraform import offline as offline_toolchain
-
-    progress("offline toolchain", None)
-    env = tf.base_env(offline_toolchain.prepare().env)
-    progress("offline toolchain", tf.Step("offline toolchain", 0))
-    return env
-
-
 def validate(directory: str | Path, *, offline: bool = False,
              progress: Progress = _quiet) -> TerraformChecks:
     """`fmt -check`, `init` and `validate` on a blueprint; offline runs work on a scratch copy
-    so no lock file made against the schema-only provider lands in the user's directory."""
-    tf = _terraform()
-    root = Path(directory)
-    env = terraform_env(offline, progress)
-    steps = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))]
-    if offline:
-        with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-            steps.append(_step(progress, "init", lambda: tf.init(copy, env, backend=False)))
-            if steps[-1].ok:
-                steps.append(_step(progress, "validate",
-                                   lambda: tf.validate(copy, env, shown_as=root)))
-    else:
-        steps.append(_step(progress, "init", lambda: tf.init(root, env, backend=False)))
+    so no lock file made against the schema-only provider lands in the user's directory. The aws
+    provider is the real one (its value validators run); `check` validates in its plan's
+    workspace instead, against the S3 schema (see providers.py)."""
+    with _workspace(directory, offline=offline, progress=progress,
+                    real_aws="validate (the real provider's value validators)") as ws:
+        steps = [ws.fmt(), ws.init(backend=False, stream=False)]
         if steps[-1].ok:
-            steps.append(_step(progress, "validate", lambda: tf.validate(root, env)))
+            steps.append(ws.validate())
     return TerraformChecks(tuple(steps))
 
 
-def _offline_openstack_version() -> str:
-    """The one version the schema-only OpenStack provider is served as."""
-    from generator.terraform.schema import PROVIDER_VERSION
-
-    return PROVIDER_VERSION
-
-
-def _offline_plan_env(env: dict[str, str]) -> dict[str, str]:
-    # Planning never calls Safespring Storage (no state, no refresh), but the aws provider
-    # wants some credentials to configure itself: placeholders that can open nothing.
-    return {"AWS_ACCESS_KEY_ID": "offline-plan", "AWS_SECRET_ACCESS_KEY": "offline-plan",
-            **env, "AWS_EC2_METADATA_DISABLED": "true"}
-
-
 def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[str, str] | None = None,
-              validate: bool = False, progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
+              inputs: dict[str, str] | None = None, validate: bool = False,
+              progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """The plan of a root module as data (`terraform show -json`), for the plan-mode scan.
 
-    Offline: a scratch copy (local backend) against the schema-only OpenStack provider and the
-    machine's aws mirror, no credentials. Online: `init` and `plan` in the directory itself with
-    the real providers and the user's credentials; the binary plan goes to a temporary file.
-    With `validate`, `fmt -check` and `validate` run too, sharing the one `init`.
+    Offline: a scratch copy (local backend, DIR/terraform.tfstate if there is one) against the
+    schema-only providers, no credentials. Online: `init` and `plan` in the directory itself
+    with the real providers and the user's credentials. With `validate`, `fmt -check` and
+    `validate` run too, in the same workspace and `init`. `variables` are `-var`s (Terraform
+    refuses undeclared ones); `inputs` are given only to the variables the root declares.
     """
-    import tempfile
-
-    tf = _terraform()
-    root = Path(directory)
-    env = terraform_env(offline, progress)
-    steps: list[tf.Step] = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))] \
-        if validate else []
-    with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
-        if offline:
-            env = _offline_plan_env(env)
-            with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-                _carry_state(root, copy)
-                return _init_validate_plan(tf, copy, env, variables, steps, validate, root,
-                                           Path(tmp) / "plan.tfplan", progress)
-        return _init_validate_plan(tf, root, env, variables, steps, validate, root,
-                                   Path(tmp) / "plan.tfplan", progress)
-
-
-def _init_validate_plan(tf: ModuleType, directory: Path, env: dict[str, str],
-                        variables: dict[str, str] | None, steps: list, validate: bool, shown_as: Path,
-                        out: Path, progress: Progress) -> tuple[TerraformChecks, dict]:
-    steps.append(_step(progress, "init", lambda: tf.init(directory, env, backend=True)))
-    if steps[-1].ok and validate:
-        steps.append(_step(progress, "validate",
-                           lambda: tf.validate(directory, env, shown_as=shown_as)))
-    if not all(s.ok for s in steps):
-        return TerraformChecks(tuple(steps)), {}
-    planned: dict = {}
-
-    def plan_step() -> tf.Step:
-        step, data = tf.plan_json(directory, env, variables or {}, out=out)
-        planned.update(data)
-        return step
-
-    step = _step(progress, "plan", plan_step)
-    return TerraformChecks((*steps, step)), planned
+    with _workspace(directory, offline=offline, progress=progress) as ws:
+        steps = [ws.fmt()] if validate else []
+        steps.append(ws.init(stream=False))
+        if steps[-1].ok and validate:
+            steps.append(ws.validate())
+        if not all(s.ok for s in steps):
+            return TerraformChecks(tuple(steps), tuple(ws.unavailable)), {}
+        made, data = ws.plan(variables, inputs=inputs, stream=False, refresh=False)
+        return TerraformChecks((*steps, *made)), data
 
 
 class PlanFailed(RuntimeError):
@@ -260,54 +202,21 @@ def scan_plan_data(data: dict, source: str | Path) -> object:
 STATE_FILE = "terraform.tfstate"
 
 
-def _carry_state(root: Path, copy: Path) -> None:
-    """An offline rehearsal plans against the local state next to the .tf files (one an
-    offline apply wrote, or one pulled with `terraform state pull > terraform.tfstate`)."""
-    import shutil
-
-    if (root / STATE_FILE).is_file():
-        shutil.copy2(root / STATE_FILE, copy / STATE_FILE)
-
-
 def plan(directory: str | Path, *, offline: bool = False,
          variables: dict[str, str] | None = None,
          progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """Offline: plan a scratch copy (local backend, with DIR/terraform.tfstate if there is one)
     and return the plan as data. Online: `init` + `plan` in the directory itself, streaming
     Terraform's output; the plan is returned as data too (for its DATA AT RISK section)."""
-    import tempfile
-
-    tf = _terraform()
-    root = Path(directory)
     if offline:
-        return plan_data(root, offline=True, variables=variables, progress=progress)
-    env = terraform_env(offline, progress)
-    steps = [tf.init(root, env, stream=True)]
-    data: dict = {}
-    if steps[-1].ok:
-        with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
-            made, data = _plan_to(tf, Path(tmp) / "plan.tfplan", root, env, variables, stream=True)
+        return plan_data(directory, offline=True, variables=variables, progress=progress)
+    with _workspace(directory) as ws:
+        steps = [ws.init()]
+        data: dict = {}
+        if steps[-1].ok:
+            made, data = ws.plan(variables)
             steps += made
     return TerraformChecks(tuple(steps)), data
-
-
-def _plan_to(tf: ModuleType, out: Path, workdir: Path, env: dict[str, str],
-             variables: dict[str, str] | None, *, stream: bool,
-             extra: tuple[str, ...] = ()) -> tuple[list, dict]:
-    """`plan -out=OUT` then `show -json OUT`: the steps run and the plan as data ({} unless
-    both succeeded). Streamed (online) plans refresh; the others are offline, with nothing to
-    refresh from."""
-    import json
-
-    args = ["plan", "-input=false", *([] if stream else ["-refresh=false"]), f"-out={out}",
-            *extra, *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-    steps = [tf.run(args, workdir, env, stream=stream, name="plan")]
-    if not steps[-1].ok:
-        return steps, {}
-    steps.append(tf.run(["show", "-json", str(out)], workdir, env, name="show"))
-    if not steps[-1].ok:
-        return steps, {}
-    return steps, json.loads(steps[-1].output[steps[-1].output.index("{"):])
 
 
 @dataclass(frozen=True)
@@ -342,83 +251,51 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     back to DIR/terraform.tfstate; with `s3_endpoint`, the aws providers create the buckets on
     that S3 API (a local MinIO or moto), since Safespring Storage is out of reach. An allowance
     is appended to `record_file` (default DIR/allowed-replacements.jsonl)."""
-    tf = _terraform()
-    root = Path(directory)
-    allow_replace = (*allow_replace, *replace)
-    variables = dict(variables or {})
-    extra = tuple(f"-replace={address}" for address in replace)
-    if not offline:
-        env = tf.base_env()
-        env.pop("TF_INPUT", None)
-        return _plan_then_apply(tf, root, root, env, variables, allow_replace, record_file,
-                                auto_approve, confirm, stream=True, extra=extra)
-    env = _offline_plan_env(terraform_env(True, progress))
-    with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-        _carry_state(root, copy)
-        if s3_endpoint:
-            tf.point_s3_at(copy, s3_endpoint)
-        done = _plan_then_apply(tf, copy, root, env, variables, allow_replace, record_file,
-                                auto_approve, confirm, stream=False, extra=extra)
-        if done.checks.ok and not done.refused and (copy / STATE_FILE).is_file():
-            import shutil
-
-            shutil.copy2(copy / STATE_FILE, root / STATE_FILE)
-        return done
-
-
-def _plan_then_apply(tf: ModuleType, workdir: Path, root: Path, env: dict[str, str],
-                     variables: dict[str, str] | None, allow_replace: tuple[str, ...],
-                     record_file: str | Path | None, auto_approve: bool,
-                     confirm: Callable[[], bool] | None, *, stream: bool,
-                     extra: tuple[str, ...] = ()) -> Applied:
     import tempfile
 
     from generator import allow
 
-    steps = [tf.init(workdir, env, stream=stream)]
-    if not steps[-1].ok:
-        return Applied(TerraformChecks(tuple(steps)))
-    with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
-        out = Path(tmp) / "plan.tfplan"
-        made, data = _plan_to(tf, out, workdir, env, variables, stream=stream, extra=extra)
-        steps += made
-        if not all(s.ok for s in made):
-            return Applied(TerraformChecks(tuple(steps)))
-        decision = allow.decide(data, allow_replace)
-        if decision.refused:
-            return Applied(TerraformChecks(tuple(steps)), decision)
-        if not auto_approve and confirm is not None and not confirm():
-            steps.append(tf.Step("apply", 1, "cancelled: not approved"))
-            return Applied(TerraformChecks(tuple(steps)), decision)
-        entry = None
-        if any(r.address in decision.allowed for r in decision.found):
-            entry = allow.record(decision, root)
-            allow.write_record(entry, Path(record_file) if record_file else root / allow.RECORD_FILE)
-        steps.append(tf.run(["apply", "-input=false", str(out)], workdir, env, stream=stream,
-                            name="apply"))
-        return Applied(TerraformChecks(tuple(steps)), decision, entry)
+    root = Path(directory)
+    allow_replace = (*allow_replace, *replace)
+    with _workspace(root, offline=offline, s3_endpoint=s3_endpoint,
+                    real_aws="an apply (the real provider creates the buckets)",
+                    progress=progress if offline else _quiet) as ws:
+        if not offline:
+            ws.env.pop("TF_INPUT", None)  # online, Terraform may ask (e.g. for credentials)
+        steps = [ws.init()]
+        if not steps[-1].ok:
+            return Applied(TerraformChecks(tuple(steps), tuple(ws.unavailable)))
+        with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
+            out = Path(tmp) / "plan.tfplan"
+            made, data = ws.plan(variables, replace=replace, out=out)
+            steps += made
+            if not all(s.ok for s in made):
+                return Applied(TerraformChecks(tuple(steps)))
+            decision = allow.decide(data, allow_replace)
+            if decision.refused:
+                return Applied(TerraformChecks(tuple(steps)), decision)
+            if not auto_approve and confirm is not None and not confirm():
+                steps.append(_terraform().Step("apply", 1, "cancelled: not approved"))
+                return Applied(TerraformChecks(tuple(steps)), decision)
+            entry = None
+            if any(r.address in decision.allowed for r in decision.found):
+                entry = allow.record(decision, root)
+                allow.write_record(entry, Path(record_file) if record_file else root / allow.RECORD_FILE)
+            steps.append(ws.apply(out))
+            if steps[-1].ok:
+                ws.keep_state()
+            return Applied(TerraformChecks(tuple(steps)), decision, entry)
 
 
 def show_plan(directory: str | Path, plan_file: str | Path, *,
               progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """`terraform show -json PLAN` in `directory` as a review document with every sensitive
     value redacted (generator/terraform/review.py): what CI publishes instead of the plan."""
-    import json
-
     from generator.terraform import review
 
-    tf = _terraform()
-    plan = Path(plan_file).resolve()
-    step = _step(progress, "show", lambda: tf.run(["show", "-json", "-no-color", str(plan)],
-                                                  Path(directory), tf.base_env(), name="show"))
-    if not step.ok:
-        return TerraformChecks((step,)), {}
-    try:
-        data, _ = json.JSONDecoder().raw_decode(step.output[step.output.index("{"):])
-    except ValueError:
-        step.code = step.code or 1
-        return TerraformChecks((step,)), {}
-    return TerraformChecks((step,)), review.redact(data)
+    with _workspace(directory, progress=progress) as ws:
+        step, data = ws.show(Path(plan_file).resolve())
+    return TerraformChecks((step,)), review.redact(data) if data is not None else {}
 
 
 REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.json"}

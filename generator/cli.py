@@ -278,8 +278,14 @@ def _scan(args: argparse.Namespace) -> int:
         progress = _Progress()
         for failed_step in failed.checks.steps:
             progress(failed_step.name, failed_step)
-        print(f"safespring-blueprints: {failed}", file=sys.stderr)
-        return 1
+        if not failed.checks.unavailable:
+            print(f"safespring-blueprints: {failed}", file=sys.stderr)
+            return 1
+        # No offline schema for a provider: the HCL scan judges the root without a plan.
+        print(f"scanning {args.directory or '.'} in HCL mode instead (no plan: "
+              f"{', '.join(failed.checks.unavailable)} cannot be planned offline) ...",
+              file=sys.stderr, flush=True)
+        result = scan.scan(target)
     except ValueError as error:  # a file that is not a plan JSON
         raise UsageError(str(error)) from None
     if args.format == "sarif":
@@ -611,7 +617,8 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     return 0 if found.ok else 1
 
 
-# The generated blueprint's one input, needed to plan it; no check reads it.
+# The generated blueprint's one input, needed to plan it; no check reads it. Given only where the
+# blueprint declares it (Terraform's TF_VAR_ rule), whatever variables a blueprint has.
 CHECK_VARIABLES = {"key_pair": "safespring-blueprints-check"}
 
 
@@ -661,7 +668,7 @@ def _check(args: argparse.Namespace) -> int:
             checks = api.validate(done.target, offline=False, progress=_Progress("  "))
             report_steps(step, "validate", checks, started)
             started = begin("plan (offline)")
-        planned, data = api.plan_data(done.target, offline=True, variables=CHECK_VARIABLES,
+        planned, data = api.plan_data(done.target, offline=True, inputs=CHECK_VARIABLES,
                                       validate=not args.online, progress=_Progress("  "))
         report_steps(step, "plan (offline)" if args.online else "validate + plan (offline)",
                      planned, started)

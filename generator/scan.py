@@ -118,7 +118,11 @@ def _runner_filter(framework: str) -> Any:
 
 
 def _checkov_report(root: Path) -> Any:
-    # Lazy: importing Checkov costs more than the rest of `generate`.
+    # Lazy: importing Checkov costs more than the rest of `generate`; and only the built-in
+    # checks of the types in the directory are imported (generator/checkov_load.py).
+    from generator import checkov_load
+
+    checkov_load.load(checkov_load.types_in_directory(root))
     from checkov.terraform.runner import Runner
 
     report = Runner().run(root_folder=str(root), external_checks_dir=[str(POLICIES_DIR)],
@@ -127,6 +131,9 @@ def _checkov_report(root: Path) -> Any:
 
 
 def _checkov_plan_report(plan_file: Path) -> Any:
+    from generator import checkov_load
+
+    checkov_load.load(checkov_load.types_in_plan(plan_file.read_text("utf-8")))
     from checkov.terraform.plan_runner import Runner
 
     report = Runner().run(root_folder=None, files=[str(plan_file)],

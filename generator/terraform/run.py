@@ -138,33 +138,6 @@ def init(directory: Path, env: Mapping[str, str], *, backend: bool = True, strea
     return run(args, directory, env, stream=stream, name="init")
 
 
-def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str], *,
-              out: Path | None = None) -> tuple[Step, dict]:
-    """`plan -out` then `show -json`: the plan as data (for the plan-mode scan, inventories and
-    tests). The binary plan goes to `out` (default: plan.tfplan in the directory).
-
-    Only variables the configuration declares are passed (Terraform rejects the others).
-    No refresh: the scan judges the configuration, and offline a refresh reads a DNS failure
-    as "deleted" (TOOLCHAIN.md).
-    """
-    declared = set(re.findall(r'^variable\s+"([^"]+)"', "\n".join(
-        f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf")), re.M))
-    var_args = [f"-var={k}={v}" for k, v in sorted(variables.items()) if k in declared]
-    target = str(out) if out is not None else "plan.tfplan"
-    step = run(
-        ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={target}", *var_args],
-        directory,
-        env,
-        name="plan",
-    )
-    if not step.ok:
-        return step, {}
-    shown = run(["show", "-json", target], directory, env, name="show")
-    if not shown.ok:
-        return shown, {}
-    return step, json.loads(shown.output[shown.output.index("{") :])
-
-
 COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan"
 )
@@ -173,7 +146,7 @@ COPY_IGNORE = shutil.ignore_patterns(
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
 
 
-def _local_module_dirs(directory: Path) -> set[Path]:
+def local_module_dirs(directory: Path) -> set[Path]:
     """Every local module directory `directory` uses, directly or through other modules."""
     seen: set[Path] = set()
     todo = [directory.resolve()]
@@ -200,7 +173,7 @@ def scratch_copy(directory: Path, *, local_backend: bool = True,
     version instead: the schema-only provider exists in one version only.
     """
     directory = directory.resolve()
-    root = Path(os.path.commonpath([directory, *_local_module_dirs(directory)]))
+    root = Path(os.path.commonpath([directory, *local_module_dirs(directory)]))
     with tempfile.TemporaryDirectory(prefix="ssb-tf-") as tmp:
         copy_root = Path(tmp) / root.name
         shutil.copytree(root, copy_root, ignore=COPY_IGNORE)
@@ -208,7 +181,7 @@ def scratch_copy(directory: Path, *, local_backend: bool = True,
         if local_backend and _has_backend(copy):
             (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
         if openstack_version:
-            for module in {copy, *(copy_root / d.relative_to(root) for d in _local_module_dirs(directory))}:
+            for module in {copy, *(copy_root / d.relative_to(root) for d in local_module_dirs(directory))}:
                 _pin_openstack(module, openstack_version)
         yield copy
 

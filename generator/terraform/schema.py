@@ -333,8 +333,9 @@ def _mark_optional_computed(resources: dict[str, Any]) -> None:
                 attributes[name] = {**attributes[name], "computed": True}
 
 
-def derive_schema(assembly_path: Path | None = None) -> dict[str, Any]:
-    """Build a ``terraform providers schema -json`` document from the jsii tarball."""
+def derive_schema(assembly_path: Path | None = None, address: str = PROVIDER_ADDRESS) -> dict[str, Any]:
+    """Build a ``terraform providers schema -json`` document from the jsii tarball (by default
+    the OpenStack bindings'; any cdktf prebuilt provider's bindings have the same shape)."""
     assembly, sources = _read_tarball(assembly_path or find_assembly())
     provider: dict[str, Any] | None = None
     resources: dict[str, Any] = {}
@@ -366,11 +367,12 @@ def derive_schema(assembly_path: Path | None = None) -> dict[str, Any]:
                 data_sources[type_name] = entry
     if provider is None:
         raise SchemaSourceMissing("the jsii assembly holds no provider class")
-    _mark_optional_computed(resources)
+    if address == PROVIDER_ADDRESS:
+        _mark_optional_computed(resources)
     return {
         "format_version": "1.0",
         "provider_schemas": {
-            PROVIDER_ADDRESS: {
+            address: {
                 "provider": provider,
                 "resource_schemas": dict(sorted(resources.items())),
                 "data_source_schemas": dict(sorted(data_sources.items())),

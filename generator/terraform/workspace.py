@@ -261,9 +261,13 @@ class Workspace:
             self.workdir, self.env, stream=not self.offline, name="apply"))
 
     def keep_state(self) -> None:
-        """Offline: write the scratch copy's state back to DIR/terraform.tfstate."""
+        """Offline: write the scratch copy's state back to DIR/terraform.tfstate, readable by its
+        owner only (mode 0600): a state holds secrets (an application credential's) in clear,
+        whatever the provider marks sensitive. Written whole or not at all."""
         if self.offline and (self.workdir / STATE_FILE).is_file():
-            shutil.copy2(self.workdir / STATE_FILE, self.root / STATE_FILE)
+            from generator.terraform.schema import write_atomic
+
+            write_atomic(self.root / STATE_FILE, (self.workdir / STATE_FILE).read_bytes(), mode=0o600)
 
 
 def unavailable_message(addresses: list[str]) -> str:

@@ -221,15 +221,19 @@ def plan(directory: str | Path, *, offline: bool = False,
 
 @dataclass(frozen=True)
 class Applied:
-    """What `apply` did: Terraform's steps, the plan's verdict, and the allowance recorded."""
+    """What `apply` did: Terraform's steps, the plan (as data) and its verdict, and the record's
+    entries: the allowance (written before Terraform applied) and the outcome."""
 
     checks: TerraformChecks
     decision: object = None  # generator.allow.Decision once a plan was made
     record: dict | None = None
+    outcome: dict | None = None
+    plan: dict | None = None
+    nobody: bool = False  # an allowance was needed and nobody could be named (nothing applied)
 
     @property
     def refused(self) -> bool:
-        return bool(self.decision is not None and self.decision.refused)  # type: ignore[attr-defined]
+        return self.nobody or bool(self.decision is not None and self.decision.refused)  # type: ignore[attr-defined]
 
     @property
     def ok(self) -> bool:
@@ -240,7 +244,8 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
           variables: dict[str, str] | None = None, offline: bool = False,
           allow_replace: tuple[str, ...] = (), replace: tuple[str, ...] = (),
           record_file: str | Path | None = None, s3_endpoint: str | None = None,
-          confirm: Callable[[], bool] | None = None, progress: Progress = _quiet) -> Applied:
+          actor: object = None, confirm: Callable[[dict, object], bool] | None = None,
+          progress: Progress = _quiet, output: Callable[[str], None] | None = None) -> Applied:
     """Plan to a file, refuse it if it deletes or replaces data not allowed by name, else apply
     exactly that saved plan (after `confirm()` unless `auto_approve`). `replace` asks Terraform
     to replace those resources (`-replace`) and allows them: naming them is the decision.
@@ -249,11 +254,17 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     Offline (a rehearsal, no credentials): the same in a scratch copy against the schema-only
     OpenStack provider, which records the planned values; the state is read from and written
     back to DIR/terraform.tfstate; with `s3_endpoint`, the aws providers create the buckets on
-    that S3 API (a local MinIO or moto), since Safespring Storage is out of reach. An allowance
-    is appended to `record_file` (default DIR/allowed-replacements.jsonl)."""
+    that S3 API (a local MinIO or moto), since Safespring Storage is out of reach.
+
+    `confirm(plan, decision)` is asked before applying (it may show the plan). An allowance
+    needs someone to name (`actor`, a generator.record.Actor): without one nothing is applied.
+    The allowance is appended to `record_file` (default DIR/allowed-replacements.jsonl) before
+    Terraform applies, and the outcome after. `output` receives Terraform's lines as it prints
+    them (offline; online, Terraform writes to the terminal itself)."""
     import tempfile
 
-    from generator import allow
+    from generator import allow, record
+    from generator.terraform import review
 
     root = Path(directory)
     allow_replace = (*allow_replace, *replace)
@@ -273,18 +284,22 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
                 return Applied(TerraformChecks(tuple(steps)))
             decision = allow.decide(data, allow_replace)
             if decision.refused:
-                return Applied(TerraformChecks(tuple(steps)), decision)
-            if not auto_approve and confirm is not None and not confirm():
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data)
+            found = allow.allowed(decision)
+            if found and actor is None:
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data, nobody=True)
+            if not auto_approve and confirm is not None and not confirm(data, decision):
                 steps.append(_terraform().Step("apply", 1, "cancelled: not approved"))
-                return Applied(TerraformChecks(tuple(steps)), decision)
-            entry = None
-            if any(r.address in decision.allowed for r in decision.found):
-                entry = allow.record(decision, root)
-                allow.write_record(entry, Path(record_file) if record_file else root / allow.RECORD_FILE)
-            steps.append(ws.apply(out))
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data)
+            where = Path(record_file) if record_file else root / record.RECORD_FILE
+            entry = record.append(where, record.allowed_entry(
+                found, root, actor, record.plan_digest(review.redact(data)))) if found else None  # type: ignore[arg-type]
+            steps.append(ws.apply(out, output=output))
             if steps[-1].ok:
                 ws.keep_state()
-            return Applied(TerraformChecks(tuple(steps)), decision, entry)
+            outcome = record.append(where, record.outcome_entry(entry["seq"], steps[-1].code)) \
+                if entry else None
+            return Applied(TerraformChecks(tuple(steps)), decision, entry, outcome, data)
 
 
 def show_plan(directory: str | Path, plan_file: str | Path, *,
@@ -336,8 +351,8 @@ def bundle(directory: str | Path, out_file: str | Path, built: Report, result: o
     its files, the report, the scan (JSON and SARIF), the plan with every sensitive value
     redacted when given, and the allowance record when there is one; signed with `sign_key`.
     Returns the manifest's SHA-256."""
-    from generator import allow
     from generator import bundle as bundles
+    from generator import record as records
     from generator import scan as scanner
     from generator.report import FORMATS
     from generator.write import find_spec
@@ -363,7 +378,7 @@ def bundle(directory: str | Path, out_file: str | Path, built: Report, result: o
         members.append(bundles.Member(
             "plan/plan.json", (json.dumps(review.redact(plan), indent=2, sort_keys=True) + "\n").encode(),
             "the plan (terraform show -json) with every sensitive value redacted"))
-    record = Path(record_file) if record_file else root / allow.RECORD_FILE
+    record = Path(record_file) if record_file else root / records.RECORD_FILE
     if record.is_file():
         members.append(bundles.Member(f"record/{record.name}", record.read_bytes(),
                                       "what apply was allowed to delete or replace, by whom, when"))

@@ -255,6 +255,13 @@ def verify(path: Path, *, allowed_signers: Path | None = None, identity: str | N
     for name in sorted(set(members) - set(listed)):
         result.problems.append(f"{name}: in the bundle but not in the manifest")
     _verify_signature(result, index, signature, allowed_signers, identity)
+    for name, data in sorted(members.items()):
+        if name.startswith("record/") and name in listed:
+            from generator import record
+
+            chain = record.verify(data)
+            result.problems += [f"{name}: {problem}" for problem in chain.problems]
+            result.notes += [f"{name}: {note}" for note in chain.notes]
     if blueprint is not None:
         _compare_blueprint(result, members.get("blueprint/files.json"), Path(blueprint))
     return result

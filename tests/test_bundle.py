@@ -41,7 +41,10 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (directory / "admin.pem").write_text(SECRET)
     (directory / ".terraform").mkdir()
     (directory / ".terraform" / "x").write_text(SECRET)
-    (directory / "allowed-replacements.jsonl").write_text('{"allowed": []}\n')
+    from generator import record
+
+    record.append(directory / "allowed-replacements.jsonl", record.allowed_entry(
+        [], directory, record.Actor("anna", "--actor"), "00" * 32))
     result = api.scan(directory)
     built = api.build_report(directory, on=TODAY, result=result)
     keys = {"dpo": _keygen(root / "dpo", "dpo@example.se"),
@@ -124,6 +127,24 @@ def test_verify_names_every_change_to_an_unsigned_bundle(made: dict, tmp_path: P
     assert found.problems == ["report/report.md: changed (its SHA-256 is not the manifest's)",
                               "spec/minimal.yaml: listed in the manifest but missing",
                               "notes.txt: in the bundle but not in the manifest"]
+
+
+def test_verify_walks_the_allowance_record_in_the_bundle(made: dict, tmp_path: Path) -> None:
+    """A record whose chain was broken before it was bundled is named, though its hash matches."""
+    directory = tmp_path / "minimal"
+    shutil.copytree(made["dir"], directory)
+    kept = directory / "allowed-replacements.jsonl"
+    entry = json.loads(kept.read_text())
+    entry["actor"]["name"] = "the-dpo"
+    kept.write_text(json.dumps(entry) + "\n" + kept.read_text())
+    out = tmp_path / "evidence.tar.gz"
+    api.bundle(directory, out, made["built"], made["result"], created=CREATED)
+    found = bundle.verify(out)
+    assert found.problems == [
+        "record/allowed-replacements.jsonl: line 2: says it is entry 1: an entry before it was "
+        "removed or inserted",
+        "record/allowed-replacements.jsonl: line 2: does not follow line 1 (the line before it was "
+        "changed, removed or inserted)"]
 
 
 def test_verify_checks_the_signature_and_the_signer(made: dict, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,13 +77,24 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run(
-    args: Sequence[str], cwd: Path, env: Mapping[str, str], *, stream: bool = False, name: str | None = None
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], *, stream: bool = False, name: str | None = None,
+    lines: Callable[[str], None] | None = None,
 ) -> Step:
-    """Run `terraform -chdir=cwd ARGS`; stream output to the terminal when asked."""
+    """Run `terraform -chdir=cwd ARGS`; stream output to the terminal when asked, or hand each
+    line to `lines` as Terraform prints it (and keep the whole output too)."""
     command = [terraform_binary(), f"-chdir={cwd}", *args]
     if stream:
         proc = subprocess.run(command, env=dict(env), check=False)
         return Step(name or args[0], proc.returncode)
+    if lines is not None:
+        kept: list[str] = []
+        with subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace") as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                kept.append(line)
+                lines(line.rstrip("\n"))
+        return Step(name or args[0], child.returncode, "".join(kept))
     proc = subprocess.run(command, env=dict(env), capture_output=True, text=True, check=False)
     return Step(name or args[0], proc.returncode, proc.stdout + proc.stderr)
 

@@ -215,7 +215,7 @@ class Workspace:
         stream = not self.offline if stream is None else stream
         refresh = not self.offline if refresh is None else refresh
         args = ["plan", "-input=false", *([] if refresh else ["-refresh=false"]),
-                *([] if stream else ["-no-color"]),
+                *([] if stream and _terminal() else ["-no-color"]),
                 *[f"-replace={address}" for address in replace],
                 *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
         env = {**self.env, **{f"TF_VAR_{k}": v for k, v in (inputs or {}).items()}}
@@ -254,11 +254,14 @@ class Workspace:
 
         return self._step("show", run), done[0]
 
-    def apply(self, plan_file: Path) -> Step:
-        """`terraform apply PLAN`: exactly the saved plan."""
+    def apply(self, plan_file: Path, *, output: Callable[[str], None] | None = None) -> Step:
+        """`terraform apply PLAN`: exactly the saved plan. Offline, Terraform's lines go to
+        `output` as it prints them (uncoloured); online, to the terminal."""
         return self._step("apply", lambda: tf.run(
-            ["apply", "-input=false", *(["-no-color"] if self.offline else []), str(plan_file)],
-            self.workdir, self.env, stream=not self.offline, name="apply"))
+            ["apply", "-input=false", *(["-no-color"] if self.offline or not _terminal() else []),
+             str(plan_file)],
+            self.workdir, self.env, stream=not self.offline, name="apply",
+            lines=output if self.offline else None))
 
     def keep_state(self) -> None:
         """Offline: write the scratch copy's state back to DIR/terraform.tfstate, readable by its
@@ -268,6 +271,11 @@ class Workspace:
             from generator.terraform.schema import write_atomic
 
             write_atomic(self.root / STATE_FILE, (self.workdir / STATE_FILE).read_bytes(), mode=0o600)
+
+
+def _terminal() -> bool:
+    """Colour only for a person at a terminal: piped output (CI logs, files) gets plain text."""
+    return sys.stdout.isatty()
 
 
 def unavailable_message(addresses: list[str]) -> str:

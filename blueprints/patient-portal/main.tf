@@ -581,6 +581,17 @@ module "security_groups" {
   private_groups = ["db"]
 }
 
+# ---- the private network's IPv4 subnet: the egress proxy serves it and no other address
+
+data "openstack_networking_network_v2" "private" {
+  name = "private"
+}
+
+data "openstack_networking_subnet_v2" "private_ipv4" {
+  network_id = data.openstack_networking_network_v2.private.id
+  ip_version = 4
+}
+
 # ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
 
 module "instances_web" {
@@ -671,6 +682,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,security-group-explicit,ssh-keys-only,time-server"
+    ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
 }

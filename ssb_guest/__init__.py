@@ -30,6 +30,7 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "/usr/local/sbin/ssb-restore": ("bin/ssb-restore", "0755"),
     "/usr/local/sbin/ssb-log-pki": ("log_pki.sh", "0755"),
     "/usr/local/sbin/ssb-log-store": ("log_store.py", "0755"),
+    "/usr/local/sbin/ssb-log-renewal": ("log_renewal.py", "0755"),
     "/usr/local/sbin/ssb-egress-proxy": ("egress_proxy.py", "0755"),
 }
 

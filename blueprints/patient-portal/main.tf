@@ -376,6 +376,26 @@ module "security_groups" {
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
+    "web/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "web/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
     "db/egress-tcp-3128-to-egress-proxy-ipv4" = {
       group          = "db"
       direction      = "egress"
@@ -413,6 +433,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -473,6 +513,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -573,6 +633,66 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6515-from-db-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-db-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "web"
       description    = "from instance group web"
     }

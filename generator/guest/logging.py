@@ -50,15 +50,27 @@ PKI, with no secret in the blueprint or the Terraform state:
 
 - At first boot the collector runs ``ssb-log-pki init``: openssl creates a private CA (P-256;
   key ``0600`` in a ``0700`` directory that rsyslog may not read, and that never leaves the
-  collector) and the collector's server certificate for the fixed name ``SERVER_NAME``.
-- An administrator runs ``ssb-log-pki issue <client-hostname>`` on the collector, copies
-  ``ca.pem``, ``client.pem``, ``client.key`` to the client over SSH and runs ``ssb-log-pki
-  install <dir>`` there, which verifies the bundle and places it in ``TLS_DIR`` (key ``0640``,
-  group of the rsyslog user). rsyslog picks the files up on its next retry; no restart. The
-  bundle's collector address goes to /etc/hosts; ``ssb-log-hosts.service`` puts it back at every
-  boot, after cloud-init (which rewrites /etc/hosts on images with ``manage_etc_hosts``, such as
-  Debian's).
-- Mutual TLS: the collector accepts only certificates its CA signed with the client-auth
+  collector), its database and CRL, and the collector's certificate for the fixed name
+  ``SERVER_NAME`` (90 days; the daily ``ssb-log-pki-refresh.timer`` renews it, expires
+  certificates and writes a new CRL).
+- An administrator runs ``ssb-log-pki issue <client-hostname> [--client-address ADDR]`` on the
+  collector, copies ``ca.pem``, ``client.pem``, ``client.key``, ``collector-address`` to the
+  client over SSH and runs ``ssb-log-pki install <dir>`` there, which verifies the bundle and
+  places it in ``TLS_DIR`` (key ``0640``, group of the rsyslog user). rsyslog picks the files up
+  on its next retry; no restart. The bundle's collector address goes to /etc/hosts;
+  ``ssb-log-hosts.service`` puts it back at every boot, after cloud-init (which rewrites
+  /etc/hosts on images with ``manage_etc_hosts``, such as Debian's).
+- Client certificates last 30 days. The client renews its own (``ssb-log-renew.timer``, daily,
+  from 10 days before the end): a key it makes itself, sent as a CSR to the collector's renewal
+  service (``ssb-log-renewal``, port ``RENEWAL_PORT``) over mutual TLS with the certificate it
+  still holds. The service refuses a certificate on the CRL, one not valid in the CA database,
+  and a call from any address but the one the client is bound to (``--client-address`` at
+  issue, else its first renewal's); the new certificate carries that address.
+- ``ssb-log-pki revoke <host>`` puts the host's certificates on the CRL and takes them out of
+  ``clients.pem``, the only certificates the listener trusts (the certificates issued and
+  neither revoked nor expired); every change of that list restarts the listener. rsyslog 8.2302
+  (Debian 12) has no CRL parameter (``streamDriver.CRLFile`` came with 8.2308).
+- Mutual TLS: the collector accepts only certificates on that list with the client-auth
   purpose (``x509/certvalid`` plus the extended-key-usage check); clients require the
   server-auth purpose and the name ``SERVER_NAME`` (``x509/name``). Until the files exist a
   client keeps logging locally and queues; it never sends anything in plaintext (fail closed).
@@ -66,8 +78,10 @@ PKI, with no secret in the blueprint or the Terraform state:
   (or a name that changes), and rsyslog's name check ignores IP subject-alt-names; what the name
   check must prevent is another certificate from the same CA (a client's) posing as the
   collector, and a reserved name ``issue`` refuses to sign does exactly that.
-- Limits: there is no revocation list (to drop a client, re-create the CA and re-issue); the
-  client key is generated on the collector and copied once (delete the bundle afterwards).
+- Limits: the listener cannot tie a certificate to the address it connects from (rsyslog has
+  no such check): a stolen client key works from any address the security group admits until
+  it is revoked or ends. The first key is generated on the collector and copied once (delete
+  the bundle afterwards); renewed keys never leave the client.
 
 Intrusion detection (``intrusion_detection: true``):
 
@@ -94,6 +108,8 @@ from importlib import resources
 import ssb_guest
 
 COLLECTOR_PORT = 6514
+# Clients renew their certificates here (ssb-log-renewal, mutual TLS with the current one).
+RENEWAL_PORT = 6515
 SERVER_NAME = "collector.logging.safespring-blueprints.internal"
 # GnuTLS: TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only (no CBC, no RSA kx).
 GNUTLS_PRIORITY = (
@@ -118,6 +134,7 @@ BURST_BYTES = 32 * 1024 * 1024
 TLS_DIR = "etc/safespring-blueprints/logging"
 PKI_SCRIPT = "usr/local/sbin/ssb-log-pki"
 STORE_PROGRAM = "usr/local/sbin/ssb-log-store"
+RENEWAL_PROGRAM = "usr/local/sbin/ssb-log-renewal"
 RATE_LIMIT_RULES = "etc/safespring-blueprints/logging/rate-limit.nft"
 NFT_TABLE = "ssb_log_collector"
 JOURNALD_DROPIN = "etc/systemd/journald.conf.d/60-safespring-blueprints.conf"
@@ -156,6 +173,10 @@ def _pki_script() -> str:
 
 def _store_program() -> str:
     return ssb_guest.program(f"/{STORE_PROGRAM}")[1]
+
+
+def _renewal_program() -> str:
+    return ssb_guest.program(f"/{RENEWAL_PROGRAM}")[1]
 
 
 def _data(name: str) -> str:
@@ -407,7 +428,9 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             '    streamDriver.mode="1"',
             '    streamDriver.authMode="x509/certvalid"',
             '    streamDriver.CheckExtendedKeyPurpose="on"',
-            f'    streamDriver.CAFile="{tls}/ca.pem"',
+            "    # Trusted: the client certificates issued and neither revoked nor expired (ssb-log-pki",
+            "    # writes the list and restarts this listener when it changes), not the whole CA.",
+            f'    streamDriver.CAFile="{tls}/clients.pem"',
             f'    streamDriver.CertFile="{tls}/server.pem"',
             f'    streamDriver.KeyFile="{tls}/server.key"',
             f'    gnutlsPriorityString="{GNUTLS_PRIORITY}"',
@@ -644,6 +667,73 @@ def _rate_limit_unit(root: str) -> str:
     ])
 
 
+def _pki_units_collector(root: str, renewal_port: int, bind_address: str | None
+                         ) -> list[tuple[str, str, str]]:
+    """The renewal service, and the daily refresh (expiry, CRL, the collector's certificate)."""
+    pki, tls = f"{root}{PKI_SCRIPT}", f"{root}{TLS_DIR}"
+    bind = f" --bind {bind_address}" if bind_address is not None else ""
+    renewal = _unit([
+        ("Unit", [
+            "Description=Log certificate renewal over mutual TLS (safespring-blueprints)",
+            "Wants=network-online.target",
+            "After=network-online.target",
+        ]),
+        ("Service", [
+            f"ExecStart={root}{RENEWAL_PROGRAM} --dir {tls} --port {renewal_port}{bind}",
+            "Restart=always",
+            "RestartSec=10s",
+            "NoNewPrivileges=true",
+            "PrivateTmp=true",
+            "ProtectHome=true",
+            "ProtectSystem=strict",
+            # The CA database and the trust list; systemctl restarts the listener.
+            f"ReadWritePaths={tls}",
+        ]),
+        ("Install", ["WantedBy=multi-user.target"]),
+    ])
+    refresh = _unit([
+        ("Unit", ["Description=Log CA: expiry, CRL, collector certificate (safespring-blueprints)"]),
+        ("Service", [
+            "Type=oneshot",
+            # init first: it adds what an older collector's CA lacks (database, CRL, trust list).
+            f"ExecStart={pki} init --dir {tls}",
+            f"ExecStart={pki} refresh --dir {tls}",
+        ]),
+    ])
+    return [
+        (f"{root}{RENEWAL_PROGRAM}", _renewal_program(), "0755"),
+        (f"{root}{UNIT_DIR}/ssb-log-renewal.service", renewal, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-pki-refresh.service", refresh, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-pki-refresh.timer",
+         _timer("Daily log CA refresh: expiry, CRL, collector certificate"), "0644"),
+    ]
+
+
+def _renew_units(root: str) -> list[tuple[str, str, str]]:
+    """The client renews its certificate itself (daily, acting from RENEW_DAYS before its end)."""
+    service = _unit([
+        ("Unit", [
+            "Description=Renew the log-shipping certificate (safespring-blueprints)",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            f"ConditionPathExists={root}{TLS_DIR}/client.pem",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            f"ExecStart={root}{PKI_SCRIPT} renew --dir {root}{TLS_DIR}",
+            "NoNewPrivileges=true",
+            "PrivateTmp=true",
+            "ProtectSystem=strict",
+            f"ReadWritePaths={root}{TLS_DIR}",
+        ]),
+    ])
+    return [
+        (f"{root}{UNIT_DIR}/ssb-log-renew.service", service, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-renew.timer",
+         _timer("Daily check whether the log-shipping certificate needs renewing"), "0644"),
+    ]
+
+
 def _store_units(root: str, retention_days: int) -> list[tuple[str, str, str]]:
     """Retention (age, then size) hourly; the free-space check every five minutes."""
     remote = f"{root}{REMOTE_DIR}"
@@ -718,7 +808,7 @@ def log_client(
     files, commands = _local(root, retention_days)
     measures = ["local-logs"]
     if target is not None:
-        packages |= {"rsyslog-gnutls", "openssl"}
+        packages |= {"rsyslog-gnutls", "openssl", "curl"}
         files += [
             (
                 f"{root}{FORWARD_CONF}",
@@ -728,11 +818,13 @@ def log_client(
             _apparmor(root),
             (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
             (f"{root}{UNIT_DIR}/ssb-log-hosts.service", _hosts_unit(root), "0644"),
+            *_renew_units(root),
         ]
         commands += [
             ("install", "-d", "-m", "0755", f"{root}{TLS_DIR}"),
             ("systemctl", "daemon-reload"),
             ("systemctl", "enable", "ssb-log-hosts.service"),
+            ("systemctl", "enable", "--now", "ssb-log-renew.timer"),
             ("systemctl", "restart", "rsyslog.service"),
         ]
         measures.append("log-shipping-tls")
@@ -755,6 +847,7 @@ def log_collector(
     retention_days: int,
     encrypted_volume: bool = True,
     clients_port: int = COLLECTOR_PORT,
+    renewal_port: int = RENEWAL_PORT,
     root: str = "/",
     bind_address: str | None = None,
 ) -> GuestConfig:
@@ -767,6 +860,7 @@ def log_collector(
     """
     _check_int("retention_days", retention_days, 1, 36500)
     _check_int("clients_port", clients_port, 1, 65535)
+    _check_int("renewal_port", renewal_port, 1, 65535)
     _check_root(root)
     if bind_address is not None:
         bind_address = str(ipaddress.ip_address(bind_address))  # ValueError if not an address
@@ -785,10 +879,12 @@ def log_collector(
         (f"{root}{UNIT_DIR}/ssb-log-collector.service",
          _collector_unit(root, encrypted_volume=encrypted_volume), "0644"),
         *_store_units(root, retention_days),
+        *_pki_units_collector(root, renewal_port, bind_address),
     ]
     commands += [
         (f"{root}{PKI_SCRIPT}", "init", "--dir", f"{root}{TLS_DIR}"),
         ("systemctl", "daemon-reload"),
+        ("systemctl", "enable", "--now", "ssb-log-renewal.service", "ssb-log-pki-refresh.timer"),
         ("systemctl", "enable", "--now", "ssb-log-rate-limit.service"),
         ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer",
          "ssb-log-space.timer"),

@@ -20,7 +20,7 @@ import pytest
 
 from generator.guest.logging import TLS_DIR, log_client, log_collector
 from tests.guest_logging.harness import (
-    Rsyslogd,
+    Listener,
     free_port,
     logger,
     need,
@@ -40,7 +40,7 @@ class Site:
     tmp: Path
     port: int
     collector_root: Path
-    collector: Rsyslogd
+    collector: Listener
     pki_script: Path
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -96,8 +96,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     # The collector's own rsyslogd runs on its configuration file alone, as the unit does.
     (root / "var/lib/ssb-log-collector").mkdir(parents=True)
     main = root / "etc/safespring-blueprints/logging/collector.conf"
-    with rsyslogd(main, listen_port=port) as collector:
+    collector = Listener(main, port)
+    try:
         yield Site(tmp, port, root, collector, root / "usr/local/sbin/ssb-log-pki", timings)
+    finally:
+        collector.close()
     print(f"\nlogging e2e timings: {site_timings(timings)}")
 
 
@@ -118,6 +121,7 @@ def shipping(site: Site) -> Iterator[tuple[Path, Path]]:
         issued = run([str(site.pki_script), "issue", HOST, "--dir", str(site.pki_dir),
                       "--address", "127.0.0.1"])
         assert issued.returncode == 0, issued.stderr
+        site.collector.restart()  # the trust list changed (systemctl try-restart in the guest)
         bundle = site.pki_dir / "issued" / HOST
         hosts = root / "hosts"
         hosts.write_text("127.0.0.1 localhost\n")

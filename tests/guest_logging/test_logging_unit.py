@@ -106,7 +106,7 @@ def test_local_only_client() -> None:
 def test_shipping_client() -> None:
     c = log_client("10.0.0.5", retention_days=180, intrusion_detection=False)
     assert c.measures == ("local-logs", "log-shipping-tls")
-    assert set(c.packages) == {"rsyslog", "rsyslog-gnutls", "openssl"}
+    assert set(c.packages) == {"rsyslog", "rsyslog-gnutls", "openssl", "curl"}
     conf = file_content(c, "rsyslog.d/60-safespring-blueprints-forward.conf")
     for needle in (
         'target="10.0.0.5"',

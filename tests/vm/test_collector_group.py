@@ -8,7 +8,9 @@ First boot while Tang is down: the CA exists, the listener stays closed (clients
 nothing reaches the unencrypted boot disk). Tang returns: the log volume is formatted and
 mounted, the listener starts, and a client with a certificate the collector issued delivers a
 message, which lands on the encrypted volume in the directory of the client's address; a
-certificate from another CA gets nothing in. (Reboots are the application group's test.)
+certificate from another CA gets nothing in; the renewal service runs, and a revoked certificate
+is shut out at once (the listener restarted on its new trust list under systemd). (Reboots are
+the application group's test.)
 """
 
 from __future__ import annotations

@@ -230,7 +230,8 @@ cmd_init() {
         server_cert
     fi
     [ -s "$DIR/crl.pem" ] || gencrl
-    trust_list || true
+    # Only where there is none yet: a changed list must go with a listener restart (refresh).
+    [ -s "$DIR/clients.pem" ] || trust_list || true
     apparmor_reload
 }
 

@@ -16,7 +16,7 @@ import yaml
 from generator import __version__, ci
 from generator.capabilities import CAPABILITIES, backup, egress, endpoints, network
 from generator.guest.backup import restore_instructions
-from generator.guest.egress import METADATA_KEY, REASONS
+from generator.guest.egress import CLIENTS_KEY, METADATA_KEY, REASONS
 from generator.guest.proxy import tls_paths
 from generator.platform import platform
 from generator.render import cloudinit
@@ -54,6 +54,11 @@ def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...]) -> di
     if spec.egress_proxied and group.network == "private":
         metadata[METADATA_KEY] = call(
             "join", " ", ref("module", _module_name(EGRESS_GROUP), "access_ip_v4"))
+    if group.name == EGRESS_GROUP:
+        # The private network's IPv4 subnet, read from the platform (main.tf): the only
+        # clients Squid serves. Empty where no value can be read (an offline plan).
+        metadata[CLIENTS_KEY] = call("join", " ", call("compact", [
+            ref("data", "openstack_networking_subnet_v2", "private_ipv4", "cidr")]))
     return metadata
 
 

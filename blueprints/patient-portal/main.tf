@@ -376,6 +376,26 @@ module "security_groups" {
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
+    "web/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "web/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
     "db/egress-tcp-3128-to-egress-proxy-ipv4" = {
       group          = "db"
       direction      = "egress"
@@ -413,6 +433,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -473,6 +513,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -576,9 +636,80 @@ module "security_groups" {
       remote_group   = "web"
       description    = "from instance group web"
     }
+    "log-collector/ingress-tcp-6515-from-db-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-db-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
   }
   # On the private network, out only through the egress proxy: no world egress (checked).
   private_groups = ["db"]
+}
+
+# ---- the private network's IPv4 subnet: the egress proxy serves it and no other address
+
+data "openstack_networking_network_v2" "private" {
+  name = "private"
+}
+
+data "openstack_networking_subnet_v2" "private_ipv4" {
+  network_id = data.openstack_networking_network_v2.private.id
+  ip_version = 4
 }
 
 # ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
@@ -671,6 +802,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,security-group-explicit,ssh-keys-only,time-server"
+    ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
 }

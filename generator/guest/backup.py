@@ -42,7 +42,9 @@ from dataclasses import dataclass
 
 import ssb_guest
 
-PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3")
+# python3-botocore: ssb-backup's S3 client for the key copy (the maintained library behind the
+# aws tools, in Debian and Ubuntu), rather than a hand-written request signer.
+PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3", "python3-botocore")
 MEASURES: tuple[str, ...] = (
     "backup-restic",
     "backup-cross-site",

@@ -17,6 +17,8 @@ DEFAULT_B2_BOOT_GB = 20
 # The log collector the generator adds with `logging.central` (a reserved group name).
 COLLECTOR_GROUP = "log-collector"
 COLLECTOR_PORT = 6514
+# Where clients renew their log-shipping certificates (generator/guest/logging.py).
+RENEWAL_PORT = 6515
 # The egress proxy the generator adds for groups on the `private` network (a reserved name).
 EGRESS_GROUP = "egress-proxy"
 EGRESS_PORT = 3128
@@ -218,8 +220,9 @@ class Spec:
                             encryption="luks-tang" if self.tang_servers else "none",
                             mountpoint="/var/log/remote"),),
             ssh_from=admins,
-            allow_from=tuple(Flow(instance=g.name, port=COLLECTOR_PORT, protocol="tcp")
-                             for g in (*self.instances, *proxy)),
+            allow_from=tuple(Flow(instance=g.name, port=port, protocol="tcp")
+                             for g in (*self.instances, *proxy)
+                             for port in (COLLECTOR_PORT, RENEWAL_PORT)),
         )
         return (*self.instances, *proxy, collector)
 

@@ -92,7 +92,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "    expiration {\n      days = var.retention_days\n    }\n", "", "GDPR-LIM-1"),
     # GDPR-ACC-1: individual, timed access; no secrets in code
     Mutation(PP, "credential expiry beyond the window", "access.tf",
-             'expires = "2027-01-31"', 'expires = "2028-06-30"', "GDPR-ACC-1"),
+             'expires = "2027-09-30"', 'expires = "2028-06-30"', "GDPR-ACC-1"),
     Mutation(PP, "credential without expiry", "modules/access/main.tf",
              '  expires_at   = "${each.value.expires}T23:59:59Z"\n', "", "GDPR-ACC-1"),
     Mutation(PP, "unrestricted credential", "modules/access/main.tf",

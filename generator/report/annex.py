@@ -231,9 +231,10 @@ def _backup(d: Deployment) -> AnnexSection:
             f"{_list(list(b.groups))} back up their data volumes with restic to the bucket "
             f"{b.bucket} on {where}. The bucket is versioned with Object Lock, so a deleted or "
             "overwritten backup stays recoverable for the lock period (ransomware, mistakes).",
-            "A timer on every instance checks hourly that a recent backup exists and logs an "
-            "error when it does not. Restore steps (same instance, new instance, after a "
-            "malicious delete) are in the blueprint's BACKUP.md.",
+            f"On the instances of {_list(list(b.groups))} (the groups that are backed up) a "
+            "timer checks hourly that a recent backup exists and logs an error when it does "
+            "not. Restore steps (same instance, new instance, after a malicious delete) are in "
+            "the blueprint's BACKUP.md.",
             "Backups cannot be restored without the Tang servers: they must run on at least two "
             "hosts, not on the site of the data, with their keys backed up offline."]
     if d.logging.central:
@@ -255,7 +256,11 @@ def _buckets_not_copied(d: Deployment) -> list[str]:
 
 def _logging(d: Deployment) -> AnnexSection:
     lg = d.logging
-    text = [f"Every instance keeps its system journal persistently for {lg.retention_days} days."]
+    text = [f"Every instance keeps its system journal on disk for at most {lg.retention_days} "
+            "days (journald's MaxRetentionSec): older entries are removed. It is a maximum, not a "
+            "guarantee: journald also caps the journal's size (by default 10 % of the file "
+            "system, at most 4 GiB) and removes the oldest entries sooner when the cap is "
+            "reached, and nothing in the blueprint sizes the disks for that many days of logs."]
     if lg.central:
         text.append(f"Logs are also shipped to the dedicated {lg.collector} instance over "
                     "mutually authenticated TLS, where an instance that is broken into cannot "

@@ -110,7 +110,7 @@ class Evidence:
 
     check_id: str
     check_name: str
-    status: str  # passed | failed | skipped
+    status: str  # passed | failed | skipped | open (not evidenced: a person must judge it)
     resource: str
     file: str
     line: int
@@ -207,6 +207,7 @@ class OffInSpec:
     line: int  # 0: the key is not in the spec (its default leaves the measure off)
     message: str
     article: str
+    level: str = "off"  # off: left out (FAIL with personal data) | lowered: weaker than the default
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,7 @@ def _evidence(f: Finding) -> Evidence:
                     reason=f.skip_reason, details=tuple(f.details))
 
 
-_STATUS_ORDER = {"failed": 0, "skipped": 1, "passed": 2}
+_STATUS_ORDER = {"failed": 0, "open": 1, "skipped": 2, "passed": 3}
 
 
 def _sort_evidence(items: list[Evidence]) -> tuple[Evidence, ...]:
@@ -615,7 +616,7 @@ def _notes(d: Deployment | None, rev: Review) -> dict[str, tuple[str, ...]]:
         return out
     lg = d.logging
     out["GDPR-LOG-1"] = (
-        f"The spec keeps logs on every instance for {lg.retention_days} days"
+        f"The spec keeps the journal on every instance for at most {lg.retention_days} days"
         + (f" and ships them to the {lg.collector} group over TLS (port {lg.port})"
            if lg.central else ", without a central collector")
         + ("; auditd and AIDE run on every instance." if lg.intrusion_detection
@@ -687,6 +688,8 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
     passed = sum(e.status == "passed" for e in ev)
     failed = sum(e.status == "failed" for e in ev)
     skipped = sum(e.status == "skipped" for e in ev)
+    lowered = [m for m in off if m.level == "lowered"]
+    off = [m for m in off if m.level == "off"]
     if failed:
         status = FAIL
         from_spec = [e for e in ev if e.status == "failed" and e.source == "spec"]
@@ -702,6 +705,11 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
         status = NOT_APPLICABLE
         why = ("The spec declares no personal data and leaves this measure off: "
                + "; ".join(_where_in_spec(m) for m in off) + ".")
+    elif lowered:
+        status = NOT_EVIDENCED
+        why = ("Lowered in the spec below this generator's default for the data, a choice a "
+               "person must judge: " + "; ".join(f"{_where_in_spec(m)}: {m.message}"
+                                                  for m in lowered) + ".")
     elif passed:
         status = PASS
         resources = len({e.resource for e in ev if e.status == "passed"})
@@ -764,6 +772,8 @@ def _spec_evidence(issues: tuple[SpecIssue, ...], rev: Review, spec_file: str,
     out: dict[str, list[Evidence]] = {}
     if personal:
         for m in off:
+            if m.level != "off":
+                continue
             out.setdefault(m.control, []).append(Evidence(
                 check_id="SPEC", check_name="measure off in the spec", status="failed",
                 resource=format_path(m.path), file=spec_file, line=m.line if m.present else 0,
@@ -861,9 +871,9 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     failed_controls = [r.id for r in results if r.status == FAIL]
     if failed_controls:
         reasons.append("Controls failed: " + ", ".join(failed_controls) + ".")
-    if off and personal:
+    if any(m.level == "off" for m in off) and personal:
         reasons.append("Measures off in the spec, which declares personal data: "
-                       + ", ".join(_where_in_spec(m) for m in off) + ".")
+                       + ", ".join(_where_in_spec(m) for m in off if m.level == "off") + ".")
     other_failed = sorted({e.check_id for e in other_ev if e.status == "failed"})
     if other_failed:
         reasons.append("Checks outside the catalogue failed: " + ", ".join(other_failed) + ".")
@@ -900,7 +910,7 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         summary=summary, review=rev, blueprint=facts, spec_status=spec_status,
         spec_issues=issues, deployment=dep,
         off_in_spec=tuple(OffInSpec(m.control, format_path(m.path), m.line if m.present else 0,
-                                       m.message, m.article) for m in off),
+                                       m.message, m.article, m.level) for m in off),
         provisions=provisions, unassessed=unassessed,
         controls=tuple(results), other_findings=other_ev,
         other_passed=tuple(sorted(other_passed.items())),

@@ -16,6 +16,7 @@ from generator.report.build import (
     PASS,
     ControlResult,
     Evidence,
+    OffInSpec,
     Report,
 )
 from generator.report.diagram import svg
@@ -162,6 +163,13 @@ def _control(c: ControlResult) -> str:
     return "\n".join(parts)
 
 
+def _off_item(m: OffInSpec) -> str:
+    return (f"<li><code>{e(m.key)}</code> "
+            f"({f'line {m.line}' if m.line else 'not in the spec'}), "
+            f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
+            f"{e(m.message)} ({e(m.article)})</li>")
+
+
 def _verdict(r: Report) -> str:
     cls = "b-fail" if r.verdict == FAIL else "b-ne" if r.verdict == INCOMPLETE else "b-ok"
     items = "".join(f"<li>{e(w)}</li>" for w in r.verdict_why)
@@ -193,7 +201,9 @@ def to_html(report: Report) -> str:
     else:
         out.append(f'<p class="review">{e(r.review.message)}</p>')
 
-    if r.off_in_spec:
+    off = [m for m in r.off_in_spec if m.level == "off"]
+    lowered = [m for m in r.off_in_spec if m.level == "lowered"]
+    if off:
         personal = d is not None and d.personal
         out.append(f'<section class="banner {"b-fail" if personal else "b-ne"}" '
                    'aria-label="measures off in the spec">'
@@ -202,11 +212,13 @@ def to_html(report: Report) -> str:
                       "fails its control." if personal else
                       "The spec declares no personal data and leaves out these measures: their "
                       "controls are NOT APPLICABLE here, never PASS.") + "</p><ul>"
-                   + "".join(f"<li><code>{e(m.key)}</code> "
-                             f"({f'line {m.line}' if m.line else 'not in the spec'}), "
-                             f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
-                             f"{e(m.message)} ({e(m.article)})</li>" for m in r.off_in_spec)
-                   + "</ul></section>")
+                   + "".join(_off_item(m) for m in off) + "</ul></section>")
+    if lowered:
+        out.append('<section class="banner b-ne" aria-label="measures lowered in the spec">'
+                   "<h2>Measures lowered in the spec</h2><p>The spec keeps these measures but "
+                   "weaker than this generator's default for its data: their controls are NOT "
+                   "EVIDENCED until a person judges the choice.</p><ul>"
+                   + "".join(_off_item(m) for m in lowered) + "</ul></section>")
     out.append('<nav><strong>Contents</strong><ol><li><a href="#provisions">GDPR provisions</a>'
                '</li><li><a href="#deployment">Deployment</a></li><li><a href="#controls">Controls'
                '</a></li><li><a href="#other">Checks outside the catalogue</a></li>'

@@ -18,6 +18,7 @@ from generator.report.build import (
     PASS,
     ControlResult,
     Evidence,
+    OffInSpec,
     Report,
 )
 
@@ -80,6 +81,11 @@ def _evidence_lines(c: ControlResult) -> list[str]:
     return lines
 
 
+def _off_line(m: OffInSpec) -> str:
+    return (f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
+            f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})")
+
+
 def to_markdown(report: Report) -> str:
     """The whole report as one Markdown document."""
     r = report
@@ -94,16 +100,22 @@ def to_markdown(report: Report) -> str:
     else:
         out += [f"Review: {md(r.review.message)}", ""]
 
-    if r.off_in_spec:
+    off = [m for m in r.off_in_spec if m.level == "off"]
+    lowered = [m for m in r.off_in_spec if m.level == "lowered"]
+    if off:
         personal = r.deployment is not None and r.deployment.personal
         out += ["## Measures off in the spec", "",
                 ("The spec declares personal data and leaves out these measures: each one fails "
                  "its control." if personal else
                  "The spec declares no personal data and leaves out these measures: their "
                  "controls are NOT APPLICABLE here, never PASS."), ""]
-        out += [f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
-                f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})"
-                for m in r.off_in_spec]
+        out += [_off_line(m) for m in off]
+        out.append("")
+    if lowered:
+        out += ["## Measures lowered in the spec", "",
+                "The spec keeps these measures but weaker than this generator's default for its "
+                "data: their controls are NOT EVIDENCED until a person judges the choice.", ""]
+        out += [_off_line(m) for m in lowered]
         out.append("")
 
     out += ["## What the statuses mean", "", "| status | meaning |", "|---|---|"]

@@ -33,6 +33,10 @@ class MeasureOff:
     message: str
     article: str
     present: bool  # the key is written in the spec (else line/column locate its parent)
+    # "off": the measure is left out (FAIL with personal data); "lowered": it is there but
+    # weaker than this generator's default for the data, a choice a person must judge (the
+    # control is NOT EVIDENCED, never PASS).
+    level: str = "off"
 
     def problem(self) -> Problem:
         """As a located warning, the form `generate` prints."""
@@ -43,10 +47,10 @@ def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
     """Every measure the spec leaves off, in catalogue order of their controls."""
     out: list[MeasureOff] = []
 
-    def off(control: str, path: Path, message: str, article: str) -> None:
+    def off(control: str, path: Path, message: str, article: str, level: str = "off") -> None:
         line, column = positions.of(path)
         out.append(MeasureOff(control, path, line, column, message, article,
-                              present=path in positions.values))
+                              present=path in positions.values, level=level))
 
     if not spec.logging.central:
         off("GDPR-LOG-1", ("logging", "central"),
@@ -68,6 +72,14 @@ def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
         off("GDPR-ENC-1", ("encryption", "tang_servers"),
             f"not set, so the {COLLECTOR_GROUP}'s log volume is not encrypted inside the "
             "instance", ART_ENCRYPTION)
+
+    if spec.special_categories:
+        for i, endpoint in enumerate(spec.endpoints):
+            if endpoint.min_tls == "1.2":
+                off("GDPR-ENC-2", ("endpoints", i, "min_tls"),
+                    f"\"1.2\" lowers the TLS 1.3 that endpoints of special categories of data "
+                    f"get by default ({endpoint.hostname}): a person must decide that TLS 1.2 is "
+                    "appropriate here", ART_ENCRYPTION, level="lowered")
 
     with_volumes = [g for g in spec.instances if g.volumes]
     if spec.backup is None:

@@ -119,12 +119,36 @@ class Logging:
     intrusion_detection: bool
 
 
+# restic's forget periods, with the longest time a snapshot of each can be old (while backups
+# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months.
+KEEP_DEFAULTS = {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}
+_KEEP_UNIT = {"hourly": ("hour", 1 / 24), "daily": ("day", 1), "weekly": ("week", 7),
+              "monthly": ("month", 31)}
+
+
+def keep_span(keep: dict[str, int]) -> tuple[int, str]:
+    """How long the oldest snapshot a keep policy holds can be: (days, in words), e.g.
+    (372, "12 months") for `monthly: 12`. Deleted data lives on in backups that long."""
+    days, words = 0, "no time"
+    for period, (unit, per) in _KEEP_UNIT.items():
+        count = keep.get(period) or 0
+        span = -(-count * per // 1) if count else 0
+        if count and span >= days:
+            days, words = int(span), f"{count} {unit}{'s' if count != 1 else ''}"
+    return days, words
+
+
 @dataclass(frozen=True)
 class Backup:
     """Customer-run backups: the schedule and how many snapshots of each kind to keep."""
 
     schedule: str
     keep: tuple[tuple[str, int], ...]
+
+    @property
+    def span(self) -> tuple[int, str]:
+        """The longest a snapshot is kept (days, in words): see `keep_span`."""
+        return keep_span(dict(self.keep))
 
 
 @dataclass(frozen=True)
@@ -247,7 +271,7 @@ def build(data: dict[str, Any]) -> Spec:
     backup = data.get("backup")
     egress = data.get("egress", {})
     if backup is None and personal:
-        backup = {"schedule": "daily", "keep": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}}
+        backup = {"schedule": "daily", "keep": dict(KEEP_DEFAULTS)}
     return Spec(
         name=data["name"],
         description=data.get("description", ""),

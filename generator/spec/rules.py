@@ -350,6 +350,7 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
                            "at most an hour old), but the earlier ones of each day are forgotten "
                            "at the next run, one a day stays; set keep.hourly (e.g. 24) to keep "
                            "them", ART_RESTORE))
+    out += _partial_keep(data, positions)
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))
@@ -440,3 +441,28 @@ def tang_servers(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         why = "; ".join(text for text, _ in reasons)
         yield ctx.problem(("encryption", "tang_servers"), f"list your Tang servers here: {why}",
                           ART_ENCRYPTION, at=reasons[0][1])
+
+
+def _partial_keep(data: dict[str, Any], positions: Positions) -> list[Problem]:
+    """A `backup.keep` that names some counts gets the others from their defaults: say what the
+    filled-in counts keep, since they decide how long deleted data lives on in the backups."""
+    from generator.spec.model import KEEP_DEFAULTS, keep_span
+
+    backup = data.get("backup")
+    if not isinstance(backup, dict) or ("backup", "keep") not in positions.values:
+        return []
+    keep = backup.get("keep")
+    if not isinstance(keep, dict):
+        return []
+    given = [k for k in KEEP_DEFAULTS if ("backup", "keep", k) in positions.values]
+    filled = [k for k in KEEP_DEFAULTS if k not in given and KEEP_DEFAULTS[k]]
+    if not given or not filled:
+        return []
+    _, span = keep_span({k: v for k, v in keep.items() if isinstance(v, int)})
+    line, column = positions.of(("backup", "keep"))
+    counts = " and ".join(f"{k} {keep.get(k)}" for k in filled)
+    return [Problem(line, column, ("backup", "keep"),
+                    f"gives {', '.join(given)} only: {counts} are filled in from the defaults, so "
+                    f"the backups keep data for up to {span}; write every count (0 for none) to "
+                    "keep only what you mean", ART_STORAGE_LIMITATION)]
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -34,14 +35,18 @@ HOSTILE = "<script>alert(1)</script> ${x} `tick` | pipe [link](http://evil.examp
 
 
 def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool,
-                    off: bool = False, fails_with: tuple[str, ...] = ()) -> str:
-    """The status rule restated from the scan and whether the spec leaves the measure off."""
+                    off: bool = False, fails_with: tuple[str, ...] = (),
+                    lowered: bool = False) -> str:
+    """The status rule restated from the scan and whether the spec leaves the measure off or
+    lowers it."""
     mine = [f for f in result.findings if f.check_id in control_checks]
     against = [f for f in result.findings if f.check_id in fails_with and f.status == "failed"]
     if any(f.status == "failed" for f in mine) or against or (off and personal):
         return FAIL
     if off:
         return NOT_APPLICABLE
+    if lowered:
+        return NOT_EVIDENCED
     if any(f.status == "passed" for f in mine):
         return PASS
     if not control_checks or mine or personal:
@@ -76,11 +81,14 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     assert not report.review.overdue
     by_id = {c.id: c for c in report.controls}
     assert list(by_id) == [c.id for c in controls()]
-    off = {m.control for m in check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off}
+    weakened = check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off
+    off = {m.control for m in weakened if m.level == "off"}
+    lowered = {m.control for m in weakened if m.level == "lowered"}
     for c in controls():
         personal = report.deployment.personal
         assert by_id[c.id].status == expected_status(c.checks, result, personal,
-                                                     c.id in off, c.fails_with), c.id
+                                                     c.id in off, c.fails_with,
+                                                     c.id in lowered), c.id
     assert_no_unearned_pass(report)
     # Controls without checks are never shown as passing, whatever the blueprint.
     for c in controls():
@@ -131,12 +139,18 @@ def test_open_ssh_to_the_world_fails_access(tmp_path: Path) -> None:
 
 
 def test_tls_in_transit_counts_only_evidence_for_tls(portal_scan: ScanResult) -> None:
-    """GDPR-ENC-2 passes on TLS-only bucket policies; the security-group check (egress to the
-    world on tcp 80 and 123 included) is no evidence for TLS and does not appear there."""
+    """GDPR-ENC-2's evidence is the TLS-only bucket policies; the security-group check (egress
+    to the world on tcp 80 and 123 included) is no evidence for TLS and does not appear there.
+    The example lowers its endpoint to TLS 1.2 for special categories, so the control is NOT
+    EVIDENCED however well its buckets do."""
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
     enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
-    assert enc2.status == PASS
-    assert {e.check_id for e in enc2.evidence} == {"CKV_GDPR_9"}
+    assert enc2.status == NOT_EVIDENCED
+    assert {e.check_id for e in enc2.evidence if e.source == "scan"} == {"CKV_GDPR_9"}
+    assert all(e.status == "passed" for e in enc2.evidence if e.source == "scan")
+    enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
+    enc2 = dataclasses.replace(enc2, evidence=tuple(e for e in enc2.evidence
+                                                   if e.source == "scan"))
     assert all(e.resource.endswith("aws_s3_bucket_policy.this") for e in enc2.evidence)
     assert enc2.fails_with == ("CKV_GDPR_2", "CKV_GDPR_20")  # a bucket with no policy at all
     acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
@@ -165,9 +179,9 @@ def test_a_plain_port_open_to_the_world_fails_tls_in_transit(tmp_path: Path) -> 
 
 
 def test_overdue_review_and_expired_access_are_flagged(portal_scan: ScanResult) -> None:
-    later = dt.date(2027, 7, 15)  # after review_by 2027-06-30 and after both access expiries
+    later = dt.date(2027, 12, 1)  # after review_by 2027-06-30 and after both access expiries
     report = build(BLUEPRINTS / "patient-portal", today=later, result=portal_scan)
-    assert report.review.overdue and report.review.days_left == -15
+    assert report.review.overdue and report.review.days_left == -154
     assert report.verdict == FAIL
     by_id = {c.id: c for c in report.controls}
     assert by_id["GDPR-REV-1"].status == FAIL
@@ -354,7 +368,7 @@ def test_access_says_the_application_secret_is_in_the_state(portal_scan: ScanRes
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
     acc1 = next(c for c in report.controls if c.id == "GDPR-ACC-1")
     note = " ".join(acc1.notes)
-    assert "ci-deployer (until 2027-01-31) is stored in the Terraform state, in the bucket " \
+    assert "ci-deployer (until 2027-09-30) is stored in the Terraform state, in the bucket " \
            "tfstate-patient-portal on sto2" in note
     assert "Terraform stores it in the state" in acc1.safespring
     assert "nothing secret" not in acc1.safespring.lower()
@@ -396,7 +410,7 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
     empty = ScanResult(root=str(BLUEPRINTS / name), findings=())
     report = build(BLUEPRINTS / name, today=TODAY, result=empty)
     personal = report.deployment.personal
-    off = {m.control for m in report.off_in_spec}
+    off = {m.control for m in report.off_in_spec if m.level == "off"}
     for c in report.controls:
         assert c.status != PASS
         if c.id in off:

@@ -228,24 +228,26 @@ class PlanFailed(RuntimeError):
 
 
 def scan(target: str | Path, *, plan: bool = False, offline: bool = False,
-         variables: dict[str, str] | None = None) -> object:
+         variables: dict[str, str] | None = None, on: dt.date | None = None) -> object:
     """Scan with the GDPR pack: a directory as HCL, a plan JSON file, or (with `plan`) the plan
-    Terraform makes of the directory (offline: no credentials). Returns a ScanResult; raises
+    Terraform makes of the directory (offline: no credentials). Dates (credential and login
+    expiry) are judged against `on` (default: `today()`). Returns a ScanResult; raises
     PlanFailed when Terraform cannot plan."""
 
     from generator import scan as scanner
 
     path = Path(target)
     if path.is_file() or not plan:
-        return scanner.scan(path)
+        return scanner.scan(path, today=on or today())
     checks, data = plan_data(path, offline=offline, variables=variables)
     if not checks.ok:
         raise PlanFailed(checks)
-    return scan_plan_data(data, path)
+    return scan_plan_data(data, path, on=on)
 
 
-def scan_plan_data(data: dict, source: str | Path) -> object:
-    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`."""
+def scan_plan_data(data: dict, source: str | Path, *, on: dt.date | None = None) -> object:
+    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`;
+    dates are judged against `on` (default: `today()`)."""
     import json
     import tempfile
 
@@ -254,7 +256,7 @@ def scan_plan_data(data: dict, source: str | Path) -> object:
     with tempfile.TemporaryDirectory(prefix="ssb-scan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
         plan_file.write_text(json.dumps(data), "utf-8")
-        return scanner.scan_plan(plan_file, source=source)
+        return scanner.scan_plan(plan_file, source=source, today=on or today())
 
 
 STATE_FILE = "terraform.tfstate"

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from generator import __version__, ci
+from generator import __version__, ci, naming
+from generator import measures as registry
 from generator.capabilities import CAPABILITIES, backup, egress, endpoints, network
 from generator.guest.backup import restore_instructions
 from generator.guest.egress import METADATA_KEY, REASONS
@@ -49,19 +50,12 @@ def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...]) -> di
     metadata: dict[str, Any] = {
         "ssb_deployment": spec.name,
         "ssb_classification": spec.classification,
-        "ssb_measures": ",".join(measures),
+        registry.METADATA_KEY: registry.for_metadata(measures),
     }
     if spec.egress_proxied and group.network == "private":
         metadata[METADATA_KEY] = call(
-            "join", " ", ref("module", _module_name(EGRESS_GROUP), "access_ip_v4"))
+            "join", " ", ref("module", naming.group_module(EGRESS_GROUP), "access_ip_v4"))
     return metadata
-
-
-def _module_name(group: str) -> str:
-    """The group's module call; the generator's own groups get names without a hyphen (a
-    reference such as `module.egress_proxy.access_ip_v4` must read as one in every tool)."""
-    return {COLLECTOR_GROUP: "log_collector", EGRESS_GROUP: "egress_proxy"}.get(
-        group, f"instances_{group}")
 
 
 def modules_root() -> Traversable:
@@ -77,7 +71,7 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
     if group.count > 1:
         measures.append("anti-affinity")
     measures.append("security-group-explicit")
-    measures = tuple(sorted(measures))
+    measures = registry.require(measures, "instance")
     world_ports = endpoints.world_tcp_ports(spec, group)
     config = cloudinit.merge(parts)
     text = cloudinit.dump(config, (
@@ -88,13 +82,14 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
     files = {f"cloud-init/{group.name}.yaml": text.encode("utf-8")}
     view = GroupView(
         group=group,
-        resource_name=f"{spec.name}-{group.name}",
-        module=_module_name(group.name),
+        resource_name=naming.group_resource(spec.name, group.name),
+        module=naming.group_module(group.name),
         cloud_init_path=f"cloud-init/{group.name}.yaml",
         rules=network.rules(spec, group, world_ports),
         metadata=_metadata(spec, group, measures),
         measures=measures,
-        volumes=tuple((f"volume_{group.name}_{v.name}", v, f"{spec.name}-{group.name}-{v.name}")
+        volumes=tuple((naming.volume_module(group.name, v.name), v,
+                       naming.volume_resource(spec.name, group.name, v.name))
                       for v in group.volumes),
         world_ports=world_ports,
     )
@@ -115,9 +110,10 @@ def _bucket_view(spec: Spec, bucket: Bucket) -> BucketView:
     measures = ["lifecycle-expiration", "tls-only", "versioning"]
     measures += ["object-lock"] if bucket.object_lock else []
     measures += ["public-read"] if bucket.public else ["no-public-access"]
-    return BucketView(spec=bucket, module=f"bucket_{bucket.name}", name=f"{spec.name}-{bucket.name}",
+    return BucketView(spec=bucket, module=naming.bucket_module(bucket.name),
+                      name=naming.bucket(spec.name, bucket.name),
                       tags={"ssb_deployment": spec.name, "ssb_classification": spec.classification,
-                            "ssb_measures": " ".join(sorted(measures))})
+                            registry.METADATA_KEY: registry.for_tags(measures)})
 
 
 def _modules_used(spec: Spec) -> list[str]:
@@ -205,7 +201,8 @@ def render(spec: Spec) -> dict[str, bytes]:
         "backup_bucket": backup.bucket_name(spec) if backup_site else None,
         "backup_site": backup_site,
         "state_tags": {"ssb_deployment": spec.name, "ssb_classification": spec.classification,
-                       "ssb_measures": "no-public-access tls-only versioning"},
+                       registry.METADATA_KEY: registry.for_tags(
+                           ("no-public-access", "tls-only", "versioning"))},
         "site": site,
         "applications": _applications(spec),
         "uses_openstack": bool(spec.groups or _applications(spec)),

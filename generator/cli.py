@@ -10,6 +10,7 @@ that deletes or replaces data not allowed with --allow-replace (nothing applied)
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -183,6 +184,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", metavar="FILE",
                       help="write the result here, not stdout (the summary still goes to stderr)")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
+    scan.add_argument("--today", metavar="YYYY-MM-DD",
+                      help="the date expiry checks judge against (default: SOURCE_DATE_EPOCH's "
+                           "day, else today)")
     report = commands.add_parser(
         "report", help="the compliance report of a blueprint (HTML, Markdown, JSON)",
         description="Scan DIR and write its compliance report: per GDPR provision and control, "
@@ -229,6 +233,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on(args: argparse.Namespace) -> dt.date:
+    """The day of `--today`, else SOURCE_DATE_EPOCH's, else the clock's."""
+    try:
+        return api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _scan(args: argparse.Namespace) -> int:
     from generator import scan
     from generator.git import repository_prefix
@@ -250,7 +262,7 @@ def _scan(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     try:
         result = api.scan(target, plan=args.plan, offline=args.offline,
-                          variables=_variables(args.variables))
+                          variables=_variables(args.variables), on=_on(args))
     except api.PlanFailed as failed:
         progress = _Progress()
         for failed_step in failed.checks.steps:
@@ -597,10 +609,10 @@ def _check(args: argparse.Namespace) -> int:
                      planned, started)
         started = begin("scan")
         if planned.ok:
-            result = api.scan_plan_data(data, done.target)
+            result = api.scan_plan_data(data, done.target, on=on)
             mode = "plan"
         else:
-            result, mode = scan.scan(done.target), "HCL: Terraform could not plan"
+            result, mode = scan.scan(done.target, today=on), "HCL: Terraform could not plan"
         counts = result.summary
         step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
                                                    f"{counts.skipped} skipped with a reason")

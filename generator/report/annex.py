@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.platform import platform
-from generator.report.build import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
+from generator.report.model import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
 
 
 def _list(items: list[str]) -> str:

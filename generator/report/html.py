@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.report.build import (
+from generator.report.diagram import svg
+from generator.report.model import (
     FAIL,
     INCOMPLETE,
     NOT_APPLICABLE,
@@ -16,10 +17,9 @@ from generator.report.build import (
     PASS,
     ControlResult,
     Evidence,
-    OffInSpec,
     Report,
+    Weakened,
 )
-from generator.report.diagram import svg
 
 CSS = """
 :root { --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; --pass: #166534; --pass-bg: #dcfce7;
@@ -163,7 +163,7 @@ def _control(c: ControlResult) -> str:
     return "\n".join(parts)
 
 
-def _off_item(m: OffInSpec) -> str:
+def _off_item(m: Weakened) -> str:
     return (f"<li><code>{e(m.key)}</code> "
             f"({f'line {m.line}' if m.line else 'not in the spec'}), "
             f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
@@ -201,8 +201,8 @@ def to_html(report: Report) -> str:
     else:
         out.append(f'<p class="review">{e(r.review.message)}</p>')
 
-    off = [m for m in r.off_in_spec if m.level == "off"]
-    lowered = [m for m in r.off_in_spec if m.level == "lowered"]
+    off = [m for m in r.weakened if m.level == "off"]
+    lowered = [m for m in r.weakened if m.level == "lowered"]
     if off:
         personal = d is not None and d.personal
         out.append(f'<section class="banner {"b-fail" if personal else "b-ne"}" '

@@ -11,15 +11,15 @@ import re
 from typing import Any
 
 from generator.render.markdown import code
-from generator.report.build import (
+from generator.report.model import (
     FAIL,
     NOT_APPLICABLE,
     NOT_EVIDENCED,
     PASS,
     ControlResult,
     Evidence,
-    OffInSpec,
     Report,
+    Weakened,
 )
 
 # Characters that open markup anywhere in a line (CommonMark + GFM tables and strikethrough).
@@ -81,7 +81,7 @@ def _evidence_lines(c: ControlResult) -> list[str]:
     return lines
 
 
-def _off_line(m: OffInSpec) -> str:
+def _off_line(m: Weakened) -> str:
     return (f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
             f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})")
 
@@ -100,8 +100,8 @@ def to_markdown(report: Report) -> str:
     else:
         out += [f"Review: {md(r.review.message)}", ""]
 
-    off = [m for m in r.off_in_spec if m.level == "off"]
-    lowered = [m for m in r.off_in_spec if m.level == "lowered"]
+    off = [m for m in r.weakened if m.level == "off"]
+    lowered = [m for m in r.weakened if m.level == "lowered"]
     if off:
         personal = r.deployment is not None and r.deployment.personal
         out += ["## Measures off in the spec", "",

@@ -24,8 +24,8 @@ from generator.report import (
     to_json,
     to_markdown,
 )
-from generator.report.build import STATUSES
 from generator.report.diagram import svg
+from generator.report.model import STATUSES
 from generator.scan import ScanResult, scan
 from generator.spec import check_file
 from tests.conftest import TODAY
@@ -81,7 +81,7 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     assert not report.review.overdue
     by_id = {c.id: c for c in report.controls}
     assert list(by_id) == [c.id for c in controls()]
-    weakened = check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off
+    weakened = check_file(BLUEPRINTS / f"{name}.yaml", TODAY).weakenings
     off = {m.control for m in weakened if m.level == "off"}
     lowered = {m.control for m in weakened if m.level == "lowered"}
     for c in controls():
@@ -204,7 +204,7 @@ def test_same_inputs_same_bytes(minimal_scan: ScanResult) -> None:
 def test_json_is_sorted_and_versioned(portal_scan: ScanResult) -> None:
     out = to_json(build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan))
     doc = json.loads(out)
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3  # 3: "weakened" (off or lowered) replaced "off_in_spec"
     assert out == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert {c["status"] for c in doc["controls"]} <= set(STATUSES)
     assert [p["article"] for p in doc["provisions"]][:2] == ["5(1)(e)", "5(1)(f)"]
@@ -410,7 +410,7 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
     empty = ScanResult(root=str(BLUEPRINTS / name), findings=())
     report = build(BLUEPRINTS / name, today=TODAY, result=empty)
     personal = report.deployment.personal
-    off = {m.control for m in report.off_in_spec if m.level == "off"}
+    off = {m.control for m in report.weakened if m.level == "off"}
     for c in report.controls:
         assert c.status != PASS
         if c.id in off:

@@ -169,7 +169,7 @@ def test_the_unmutated_example_passes_every_control_it_can(portal_scan: ScanResu
     for c in report.controls:
         evidenced = c.checks and c.id not in PLAN_ONLY and c.id not in EXAMPLE_LOWERED
         assert c.status == (PASS if evidenced else "NOT EVIDENCED"), c.id
-    assert {(m.control, m.level) for m in report.off_in_spec} == {
+    assert {(m.control, m.level) for m in report.weakened} == {
         (c, "lowered") for c in EXAMPLE_LOWERED}
     enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
     assert "endpoints[0].min_tls (line 65)" in enc2.why
@@ -212,7 +212,7 @@ def test_accepted_mutation_is_not_a_pass_in_any_format(reports: dict[str, Any],
 
     doc = json.loads(to_json(report))
     assert next(c for c in doc["controls"] if c["id"] == mutation.control)["status"] == FAIL
-    assert any(o["control"] == mutation.control for o in doc["off_in_spec"])
+    assert any(o["control"] == mutation.control for o in doc["weakened"])
     md = to_markdown(report)
     row = next(line for line in md.splitlines() if line.startswith(f"| [{mutation.control}]"))
     assert "| **FAIL** |" in row, row
@@ -230,7 +230,7 @@ def test_logging_and_backups_off_is_no_pass_anywhere(reports: dict[str, Any]) ->
     report = reports[ALL_OFF.name]
     by_id = {c.id: c for c in report.controls}
     assert by_id["GDPR-LOG-1"].status == FAIL and by_id["GDPR-BAK-1"].status == FAIL
-    keys = {o.key: o for o in report.off_in_spec}
+    keys = {o.key: o for o in report.weakened}
     assert {"logging.central", "logging.intrusion_detection", "backup"} <= set(keys)
     assert keys["logging.central"].line > 0 and keys["backup"].line == 0  # backup: not written
     doc = json.loads(to_json(report))

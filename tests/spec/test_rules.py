@@ -330,7 +330,7 @@ def test_measures_left_off_without_personal_data_are_not_warnings(valid_spec_tex
     text = edit(valid_spec_text, "  personal: true", "  personal: false")
     text = edit(text, "  central: true", "  central: false")
     assert warnings(text) == []
-    assert [m.control for m in check_text(text, F, TODAY).measures_off] == ["GDPR-LOG-1"]
+    assert [m.control for m in check_text(text, F, TODAY).weakenings] == ["GDPR-LOG-1"]
 
 
 @pytest.mark.parametrize(("keep", "expected"), [

@@ -1,10 +1,13 @@
-"""Measures a spec leaves off: the one list `generate` warns about and the report counts.
+"""Weakenings: what a spec turns off or lowers, the one list `generate` warns about and the
+report counts.
 
 Secure by default means a weakening is explicit in the spec. These are the weakenings spec v1
 accepts (for personal data the rules reject the others: unencrypted volumes, `l2` flavors,
-backups on the data's own site). Each names the control of the catalogue whose measure it
-takes away and the spec line that does it, so the compliance report can show that control as
-FAIL (personal data) or NOT APPLICABLE (no personal data), never as PASS.
+backups on the data's own site). Each names the control of the catalogue it takes away (off)
+or weakens (lowered) and the spec line that does it, so the compliance report can show that
+control as FAIL (off, personal data), NOT APPLICABLE (off, no personal data) or NOT EVIDENCED
+(lowered: a person judges it), never as PASS. (The names of measures a resource carries are
+another thing: generator/measures.py.)
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ ART_REVIEW = "GDPR Art. 32(1)(d)"
 
 
 @dataclass(frozen=True)
-class MeasureOff:
-    """One measure of a control that the spec leaves out, and where the spec says so."""
+class Weakening:
+    """A protection of a control that the spec turns off or lowers, and where it says so."""
 
     control: str  # a control id of generator/data/controls.yaml
     path: Path
@@ -43,13 +46,13 @@ class MeasureOff:
         return Problem(self.line, self.column, self.path, self.message, self.article)
 
 
-def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
-    """Every measure the spec leaves off, in catalogue order of their controls."""
-    out: list[MeasureOff] = []
+def weakenings(spec: Spec, positions: Positions) -> tuple[Weakening, ...]:
+    """Everything the spec turns off or lowers, in catalogue order of their controls."""
+    out: list[Weakening] = []
 
     def off(control: str, path: Path, message: str, article: str, level: str = "off") -> None:
         line, column = positions.of(path)
-        out.append(MeasureOff(control, path, line, column, message, article,
+        out.append(Weakening(control, path, line, column, message, article,
                               present=path in positions.values, level=level))
 
     if not spec.logging.central:

@@ -15,7 +15,7 @@ import yaml
 
 from generator import __version__, ci, naming
 from generator import measures as registry
-from generator.capabilities import CAPABILITIES, backup, egress, endpoints, network
+from generator.capabilities import CAPABILITIES, backup, egress, endpoints, logins, network
 from generator.guest.backup import restore_instructions
 from generator.guest.egress import METADATA_KEY, REASONS
 from generator.guest.proxy import tls_paths
@@ -207,6 +207,11 @@ def render(spec: Spec) -> dict[str, bytes]:
         "applications": _applications(spec),
         "uses_openstack": bool(spec.groups or _applications(spec)),
         "persons": [a for a in spec.access if a.kind == "person"],
+        "default_users": sorted({platform().default_users[g.image] for g in spec.groups
+                                 if g.image in platform().default_users}),
+        "logins": [(a, where) for a in spec.access
+                   if (where := [g.name for g in spec.groups
+                                 if a.name in {x.name for x in logins.logins(spec, g)}])],
         "version": __version__,
         "terraform_min": TERRAFORM_MIN,
         "tls_paths": lambda endpoint: tls_paths(endpoint.name),
@@ -223,9 +228,12 @@ def render(spec: Spec) -> dict[str, bytes]:
     if spec.buckets or backup_site:
         names.append("storage.tf")
     if backup_site:
+        assert spec.backup is not None
         files["BACKUP.md"] = (restore_instructions(
             endpoint=backup_site.s3_endpoint, bucket=backup.bucket_name(spec),
-            backup_site=backup_site.name).rstrip("\n") + "\n").encode("utf-8")
+            backup_site=backup_site.name, lock_mode=spec.backup.lock_mode,
+            lock_days=spec.backup.lock_days, noncurrent_days=spec.backup.noncurrent_days,
+            keep=spec.backup.span[1]).rstrip("\n") + "\n").encode("utf-8")
     if _applications(spec):
         names.append("access.tf")
     if spec.access:

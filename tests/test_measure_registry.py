@@ -109,3 +109,12 @@ def test_the_registry_explains_every_name() -> None:
     raw = yaml.safe_load((ROOT / "generator" / "data" / "measures.yaml").read_text("utf-8"))
     assert set(raw["measures"]) == set(measures.registry())
     assert all(len(m.means.split()) >= 4 for m in measures.registry().values())
+
+
+def test_the_most_an_instance_can_carry_fits_novas_metadata_limit() -> None:
+    """Nova takes metadata values of at most 255 characters: an application group with every
+    measure it can get (private, an endpoint, volumes, backups, logins, anti-affinity) fits."""
+    proxy_or_collector = {"egress-allow-list", "egress-log", "time-server", "log-collector-tls"}
+    most = [m.name for m in measures.registry().values()
+            if m.resource == "instance" and m.name not in proxy_or_collector]
+    assert len(measures.for_metadata(most)) <= 255, len(measures.for_metadata(most))

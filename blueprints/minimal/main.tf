@@ -105,7 +105,7 @@ module "security_groups" {
   group_rules = {}
 }
 
-# ---- instance group app: local-logs, security-group-explicit, ssh-keys-only
+# ---- instance group app: local-logs, logins, security-group-explicit, ssh-keys-only
 
 module "instances_app" {
   source               = "./modules/instance-group"
@@ -121,7 +121,7 @@ module "instances_app" {
   metadata = {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
-    ssb_measures       = "local-logs,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
   }
   volume_ids = {}
 }

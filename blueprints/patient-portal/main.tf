@@ -581,7 +581,7 @@ module "security_groups" {
   private_groups = ["db"]
 }
 
-# ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
+# ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, logins, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
 
 module "instances_web" {
   source               = "./modules/instance-group"
@@ -597,7 +597,7 @@ module "instances_web" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
+    ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -617,7 +617,7 @@ module "volume_web_data" {
   }
 }
 
-# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, egress-proxy-client, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, egress-proxy-client, file-integrity, local-logs, log-shipping-tls, logins, luks-tang, security-group-explicit, ssh-keys-only
 
 module "instances_db" {
   source               = "./modules/instance-group"
@@ -633,7 +633,7 @@ module "instances_db" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -654,7 +654,7 @@ module "volume_db_pgdata" {
   }
 }
 
-# ---- instance group egress-proxy: anti-affinity, audit, central-storage, egress-allow-list, egress-log, file-integrity, local-logs, log-shipping-tls, security-group-explicit, ssh-keys-only, time-server
+# ---- instance group egress-proxy: anti-affinity, audit, central-storage, egress-allow-list, egress-log, file-integrity, local-logs, log-shipping-tls, logins, security-group-explicit, ssh-keys-only, time-server
 
 module "egress_proxy" {
   source               = "./modules/instance-group"
@@ -670,12 +670,12 @@ module "egress_proxy" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,security-group-explicit,ssh-keys-only,time-server"
+    ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
   }
   volume_ids = {}
 }
 
-# ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, logins, luks-tang, security-group-explicit, ssh-keys-only
 
 module "log_collector" {
   source               = "./modules/log-collector"
@@ -690,7 +690,7 @@ module "log_collector" {
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

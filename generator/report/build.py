@@ -9,9 +9,10 @@ finding to the controls of the catalogue and assembles the Report.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
-from generator import __version__
+from generator import __version__, naming
 from generator.controls import controls
 from generator.report.annex import annex
 from generator.report.facts import blueprint_facts, deployment, find_spec, review
@@ -25,6 +26,7 @@ from generator.report.model import (
     STATUSES,
     BlueprintFacts,
     ControlResult,
+    Deployment,
     Evidence,
     Report,
     Review,
@@ -33,6 +35,7 @@ from generator.report.model import (
     Unassessed,
     Weakened,
 )
+from generator.report.notes import lock_sentence
 from generator.report.notes import notes as control_notes
 from generator.report.provisions import article_key, label, provisions, unassessed
 from generator.report.status import control_result, provision, sort_evidence, where_in_spec
@@ -86,6 +89,91 @@ def _spec_evidence(issues: tuple[SpecIssue, ...], rev: Review, spec_file: str,
             resource="review_by", file=spec_file, line=0, source="spec", reason=None,
             details=(rev.message,)))
     return out
+
+
+_EXPIRES = re.compile(r"current objects expire after (?P<days>[0-9]+) days")
+
+
+def _fact_evidence(dep: Deployment, by_control: dict[str, list[Evidence]],
+                   spec_file: str) -> tuple[dict[str, list[Evidence]], dict[str, str]]:
+    """What the deployment's facts add to the scan: retention held against the spec (a bucket
+    whose lifecycle outlives it; backups, whose retention is the instances' to enforce) and data
+    on volumes (the application's duty). Also the controls that do not apply, and why."""
+    out: dict[str, list[Evidence]] = {}
+    inapplicable: dict[str, str] = {}
+
+    def add(control: str, status: str, name: str, resource: str, detail: str) -> None:
+        out.setdefault(control, []).append(Evidence(
+            check_id="SPEC", check_name=name, status=status, resource=resource, file=spec_file,
+            line=0, source="spec", reason=None, details=(detail,)))
+
+    buckets = {b.name: b for b in dep.buckets}
+    spec_buckets = tuple(b.name[len(dep.name) + 1:] for b in dep.buckets if b.role == "data")
+    for e in by_control.get("GDPR-LIM-1", []):
+        owner = naming.owner(e.resource, tuple(g.name for g in dep.groups), spec_buckets)
+        bucket = buckets.get(naming.bucket(dep.name, owner.name)) if owner.kind == "bucket" \
+            else None
+        found = [int(m.group("days")) for d in e.details if (m := _EXPIRES.search(d))]
+        if e.status == "passed" and bucket and bucket.retention_days is not None and any(
+                days > bucket.retention_days for days in found):
+            add("GDPR-LIM-1", "failed", "a bucket expires its data within the spec's retention",
+                e.resource, f"{bucket.name}: current objects expire after {max(found)} days, "
+                f"later than the {bucket.retention_days} days the spec states for it")
+    direct = [g.name for g in dep.groups if g.network != "private"]
+    if dep.personal and dep.egress is None and direct:
+        add("GDPR-EGR-1", "open", "data leaves only for listed destinations", ", ".join(direct),
+            f"No group is on the private network: {', '.join(direct)} reach the internet "
+            "directly (outbound HTTPS, DNS and NTP to any address), so nothing limits where "
+            "data from them can go; a person must decide whether that is acceptable.")
+    apps = [a.name for a in dep.access if a.kind == "application"]
+    if apps:
+        where = (f"the bucket {dep.state_bucket}" if dep.state_bucket
+                 else "a local file on the machine that runs Terraform")
+        add("GDPR-ACC-1", "open", "application credentials are individual", ", ".join(apps),
+            f"The secret of the application credential{'s' if len(apps) > 1 else ''} "
+            f"{', '.join(apps)} is stored in the Terraform state ({where}): whoever can read "
+            "the state can act as the application until it expires, and who can is not shown "
+            "by the blueprint; a person must check who reads the state.")
+    if not any(bk.personal for bk in dep.buckets):
+        inapplicable["GDPR-LIM-1"] = (
+            "No bucket holds the deployment's personal data"
+            + (" (the state bucket holds its Terraform state, kept on purpose)."
+               if dep.state_bucket else "."))
+    b = dep.backup
+    if b and b.bucket and dep.personal:
+        longest = (f"restic forget keeps snapshots up to {b.keep_words} old, prune deletes what "
+                   f"they alone used within a week, the bucket removes deleted versions "
+                   f"{b.noncurrent_days} days later: data deleted on a volume stays in the "
+                   f"backups up to {b.longest_days} days")
+        if b.longest_days > dep.retention_days:
+            add("GDPR-LIM-1", "failed", "backups keep data within the retention", "backup.keep",
+                f"{b.bucket}: {longest}, longer than the {dep.retention_days}-day retention "
+                "(data.retention_days).")
+        else:
+            add("GDPR-LIM-1", "open", "backups keep data within the retention", "backup.keep",
+                f"{b.bucket} holds personal data whose current objects the storage never "
+                f"expires (restic reuses them): its retention is enforced by the timers on the "
+                f"instances of {', '.join(b.groups)}, not by the storage ({longest}, within "
+                f"the {dep.retention_days}-day retention while those timers run).")
+    if b and b.bucket:
+        if b.lock_mode == "COMPLIANCE":
+            add("GDPR-BAK-2", "open", "backups survive someone who controls an instance",
+                b.bucket, f"{lock_sentence(b.lock_mode, b.lock_days)} Instance keys that could "
+                "add backups but not delete them would make this pass; this blueprint has none.")
+    else:
+        inapplicable["GDPR-BAK-2"] = "No backup bucket: nothing to protect (see GDPR-BAK-1)."
+    on_volumes = [g.name for g in dep.groups if g.volumes and not g.collector]
+    if dep.personal and on_volumes:
+        add("GDPR-LIM-2", "open", "data on volumes is deleted in time", ", ".join(on_volumes),
+            "Retention of data on volumes is the application's duty: nothing in the blueprint "
+            f"deletes data from the volumes of {', '.join(on_volumes)}.")
+    elif not dep.personal:
+        inapplicable["GDPR-LIM-2"] = "The spec declares no personal data."
+    else:
+        inapplicable["GDPR-LIM-2"] = ("No instance group keeps data on volumes (the log "
+                                      "collector's logs are deleted after their retention by "
+                                      "its own timer).")
+    return out, inapplicable
 
 
 def _findings_by_control(result: ScanResult) -> tuple[dict[str, list[Evidence]],
@@ -153,9 +241,15 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     for cid, items in _spec_evidence(issues, rev, spec_file, weakened, personal).items():
         by_control.setdefault(cid, []).extend(items)
 
+    inapplicable: dict[str, str] = {}
+    if dep is not None:
+        facts_evidence, inapplicable = _fact_evidence(dep, by_control, spec_file)
+        for cid, items in facts_evidence.items():
+            by_control.setdefault(cid, []).extend(items)
+
     notes = control_notes(dep, rev)
     results = [control_result(c, by_control.get(c.id, []), notes.get(c.id, ()), personal,
-                              [m for m in weakened if m.control == c.id])
+                              [m for m in weakened if m.control == c.id], inapplicable.get(c.id))
                for c in controls()]
     served: dict[str, list[ControlResult]] = {}
     for r in results:

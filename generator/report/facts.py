@@ -32,6 +32,9 @@ from generator.spec.model import COLLECTOR_GROUP, COLLECTOR_PORT, Spec
 from generator.write import find_spec as find_recorded_spec
 from generator.write import read_manifest
 
+# restic prune runs weekly (ssb-backup maintain): what forget releases is deleted within a week.
+PRUNE_DAYS = 7
+
 
 def days_until(when: str, today: dt.date) -> int | None:
     """Days from `today` to the date `when` (negative: past), None when it is not a date."""
@@ -82,6 +85,7 @@ def find_spec(directory: Path) -> tuple[Path | None, tuple[str, ...]]:
 def deployment(spec: Spec, today: dt.date) -> Deployment:
     """The spec as plain facts for the diagram and the annex."""
     from generator.capabilities import backup as backup_capability
+    from generator.capabilities import logins as login_capability
 
     sites = platform().sites
 
@@ -107,24 +111,42 @@ def deployment(spec: Spec, today: dt.date) -> Deployment:
     buckets = [BucketFacts(name=naming.bucket(spec.name, b.name), role="data", site=spec.site,
                            retention_days=b.retention_days,
                            object_lock=f"{b.object_lock.mode}, {b.object_lock.days} days"
-                           if b.object_lock else None, public=b.public) for b in spec.buckets]
+                           if b.object_lock else None, public=b.public,
+                           expiry=f"after {b.retention_days} days (lifecycle rule)",
+                           personal=spec.personal) for b in spec.buckets]
     backed = tuple(g.name for g in groups if g.backed_up)
     backup = None
     if spec.backup is not None:
         bucket = backup_capability.bucket_name(spec) if backed else None
+        keep_days, keep_words = spec.backup.span
         backup = BackupFacts(schedule=spec.backup.schedule, keep=spec.backup.keep,
-                             site=spec.backup_site, bucket=bucket, groups=backed)
+                             site=spec.backup_site, bucket=bucket, groups=backed,
+                             lock_mode=spec.backup.lock_mode, lock_days=spec.backup.lock_days,
+                             noncurrent_days=spec.backup.noncurrent_days, keep_words=keep_words,
+                             longest_days=keep_days + PRUNE_DAYS + spec.backup.noncurrent_days)
         if bucket and spec.backup_site:
-            buckets.append(BucketFacts(name=bucket, role="backup", site=spec.backup_site,
-                                       retention_days=None, object_lock="Object Lock",
-                                       public=False))
+            buckets.append(BucketFacts(
+                name=bucket, role="backup", site=spec.backup_site, retention_days=None,
+                object_lock=f"{spec.backup.lock_mode}, {spec.backup.lock_days} days",
+                public=False, personal=spec.personal,
+                expiry=(f"never by the storage: restic forget on the instances keeps snapshots "
+                        f"up to {keep_words} old; deleted data is gone within "
+                        f"{backup.longest_days} days")))
     state_bucket = spec.state.bucket if spec.state.backend == "s3" else None
     if state_bucket:
         buckets.append(BucketFacts(name=state_bucket, role="state", site=spec.site,
-                                   retention_days=None, object_lock=None, public=False))
+                                   retention_days=None, object_lock=None, public=False,
+                                   expiry="never: the current Terraform state is kept on purpose",
+                                   personal=False))
+    logins: dict[str, list[str]] = {}
+    for g in spec.groups:
+        for login in login_capability.logins(spec, g):
+            logins.setdefault(login.name, []).append(g.name)
     access = tuple(AccessFacts(name=a.name, kind=a.kind, role=a.role, expires=a.expires,
                                days_left=days_until(a.expires, today),
-                               expired=(days_until(a.expires, today) or 0) < 0)
+                               expired=(days_until(a.expires, today) or 0) < 0,
+                               logs_in_to=tuple(logins.get(a.name, ())),
+                               sudo=a.logs_in and a.role == "admin")
                    for a in spec.access)
     return Deployment(
         name=spec.name, description=spec.description, controller=spec.controller,
@@ -142,7 +164,11 @@ def deployment(spec: Spec, today: dt.date) -> Deployment:
                              collector=COLLECTOR_GROUP if spec.logging.central else None,
                              port=COLLECTOR_PORT if spec.logging.central else None),
         backup=backup, state_backend=spec.state.backend, state_bucket=state_bucket,
-        egress=_egress(spec))
+        egress=_egress(spec),
+        break_glass=(spec.break_glass.holder, spec.break_glass.expires)
+        if spec.break_glass else None,
+        no_individual_logins=tuple(g.name for g in spec.groups
+                                   if g.image not in platform().guest_images))
 
 
 def _egress(spec: Spec) -> EgressFacts | None:

@@ -202,10 +202,11 @@ def to_markdown(report: Report) -> str:
             opened += [f"{p} {port} from {s}" for s, p, port in g.inbound]
             out.append(f"| {md(g.name)} | {g.count} | {md(g.flavor)} | {md(g.storage)} | "
                        f"{md(vols)} | {md(', '.join(opened) or 'nothing')} |")
-        out += ["", "| bucket | site | role | current objects expire |", "|---|---|---|---|"]
+        out += ["", "| bucket | site | role | personal data | its data ends |",
+                "|---|---|---|---|---|"]
         for bk in d.buckets:
-            exp = f"after {bk.retention_days} days" if bk.retention_days is not None else "never"
-            out.append(f"| {md(bk.name)} | {md(bk.site)} | {md(bk.role)} | {md(exp)} |")
+            out.append(f"| {md(bk.name)} | {md(bk.site)} | {md(bk.role)} | "
+                       f"{'yes' if bk.personal else 'no'} | {md(bk.expiry)} |")
 
     if r.annex:
         out += ["", "## Annex: technical measures (GDPR Art. 30(1)(g))", "",

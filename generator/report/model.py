@@ -200,9 +200,11 @@ class BucketFacts:
     name: str
     role: str  # data | backup | state
     site: str
-    retention_days: int | None  # current objects expire after this; None: never
+    retention_days: int | None  # a lifecycle rule expires current objects after this; None: none
     object_lock: str | None
     public: bool
+    expiry: str  # how its data ends, in words (lifecycle, restic forget, never)
+    personal: bool  # holds the personal data the deployment processes
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,8 @@ class AccessFacts:
     expires: str
     days_left: int | None
     expired: bool
+    logs_in_to: tuple[str, ...] = ()  # instance groups with an account of their own
+    sudo: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,11 @@ class BackupFacts:
     site: str | None
     bucket: str | None
     groups: tuple[str, ...]
+    lock_mode: str = "COMPLIANCE"
+    lock_days: int = 14
+    noncurrent_days: int = 30
+    keep_words: str = ""  # the oldest snapshot kept, in words ("12 months")
+    longest_days: int = 0  # deleted data stays in backups at most this long (keep + prune + noncurrent)
 
 
 @dataclass(frozen=True)
@@ -274,6 +283,34 @@ class Deployment:
     state_backend: str
     state_bucket: str | None
     egress: EgressFacts | None = None
+    break_glass: tuple[str, str] | None = None  # (holder, last day) of the OpenStack key pair
+    no_individual_logins: tuple[str, ...] = ()  # groups on images without per-person accounts
+
+
+@dataclass(frozen=True)
+class DeployedGroup:
+    """An instance group as the state or plan shows it: its instances, and those that still run
+    a guest configuration older than the blueprint's (or one nobody recorded)."""
+
+    name: str
+    instances: int
+    waiting: int  # run another guest configuration than the blueprint's cloud-init file
+    unknown: int  # created before their configuration was recorded: cannot be told
+    differences: tuple[str, ...]  # what differs, as far as the repository's history says
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What runs, read from a Terraform state or a plan's prior state; source None: neither was
+    read, and the report describes the spec and the blueprint only."""
+
+    source: str | None
+    groups: tuple[DeployedGroup, ...]
+    note: str
+
+    @property
+    def waiting(self) -> tuple[DeployedGroup, ...]:
+        return tuple(g for g in self.groups if g.waiting or g.unknown)
 
 
 @dataclass(frozen=True)
@@ -319,3 +356,4 @@ class Report:
     other_passed: tuple[tuple[str, int], ...]  # built-in check id -> passed count
     annex: tuple[AnnexSection, ...]
     status_meaning: tuple[tuple[str, str], ...]
+    deployed: Deployed | None = None  # None: no blueprint directory facts to compare

@@ -42,8 +42,10 @@ def where_in_spec(m: Weakened) -> str:
 
 
 def control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...],
-                   personal: bool | None, weakened: list[Weakened]) -> ControlResult:
-    """One control's status from its evidence and what the spec turns off for it."""
+                   personal: bool | None, weakened: list[Weakened],
+                   inapplicable: str | None = None) -> ControlResult:
+    """One control's status from its evidence and what the spec turns off for it;
+    `inapplicable` says why the deployment's facts leave the control nothing to apply to."""
     ev = sort_evidence(evidence)
     passed = sum(e.status == "passed" for e in ev)
     failed = sum(e.status == "failed" for e in ev)
@@ -65,6 +67,9 @@ def control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...],
         status = NOT_APPLICABLE
         why = ("The spec declares no personal data and leaves this measure off: "
                + "; ".join(where_in_spec(m) for m in off) + ".")
+    elif inapplicable is not None and not passed and not open_items:
+        status = NOT_APPLICABLE
+        why = inapplicable
     elif open_items:
         status = NOT_EVIDENCED
         why = "Not evidenced: " + " ".join(

@@ -102,11 +102,27 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Access:
-    """One person's or service's access: kind, role and the date it ends."""
+    """One person's or service's access: kind, role and the date it ends; a person's own SSH
+    key gives them an instance login (admins everywhere, members on the spec's groups)."""
 
     name: str
     kind: str
     role: str
+    expires: str
+    ssh_key: str | None = None
+
+    @property
+    def logs_in(self) -> bool:
+        """A person with an instance login of their own."""
+        return self.kind == "person" and self.ssh_key is not None and self.role in (
+            "admin", "member")
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """The OpenStack key pair the instances get: one holder, one end date."""
+
+    holder: str
     expires: str
 
 
@@ -144,6 +160,14 @@ class Backup:
 
     schedule: str
     keep: tuple[tuple[str, int], ...]
+    lock_mode: str = "COMPLIANCE"
+    lock_days: int = 14
+
+    @property
+    def noncurrent_days(self) -> int:
+        """Days a version restic (or anyone) deleted stays recoverable: past the lock, 30 at
+        least (the backup-bucket module's default)."""
+        return max(30, self.lock_days + 1)
 
     @property
     def span(self) -> tuple[int, str]:
@@ -191,6 +215,7 @@ class Spec:
     backup: Backup | None
     state: State
     egress: Egress = Egress(proxy="auto", allow=(), instances=2)
+    break_glass: BreakGlass | None = None
 
     @property
     def classification(self) -> str:
@@ -271,7 +296,7 @@ def build(data: dict[str, Any]) -> Spec:
     backup = data.get("backup")
     egress = data.get("egress", {})
     if backup is None and personal:
-        backup = {"schedule": "daily", "keep": dict(KEEP_DEFAULTS)}
+        backup = {"schedule": "daily", "keep": dict(KEEP_DEFAULTS), "lock": {"days": 14}}
     return Spec(
         name=data["name"],
         description=data.get("description", ""),
@@ -285,6 +310,7 @@ def build(data: dict[str, Any]) -> Spec:
         backup_site=data.get("backup_site"),
         tang_servers=tuple(data.get("encryption", {}).get("tang_servers", ())),
         access=tuple(Access(**a) for a in data["access"]),
+        break_glass=BreakGlass(**data["break_glass"]) if "break_glass" in data else None,
         instances=tuple(_group(g) for g in data["instances"]),
         endpoints=tuple(
             Endpoint(name=e["name"], hostname=e["hostname"], instance=e["instance"],
@@ -300,7 +326,10 @@ def build(data: dict[str, Any]) -> Spec:
                         retention_days=logging["retention_days"] if logging else 180,
                         intrusion_detection=logging.get("intrusion_detection", personal)),
         backup=Backup(schedule=backup["schedule"],
-                      keep=tuple((k, v) for k, v in backup["keep"].items() if v))
+                      keep=tuple((k, v) for k, v in backup["keep"].items() if v),
+                      lock_mode=backup.get("lock", {}).get(
+                          "mode", "COMPLIANCE" if personal else "GOVERNANCE"),
+                      lock_days=backup.get("lock", {}).get("days", 14))
         if backup else None,
         egress=Egress(proxy=egress.get("proxy", "auto"), allow=tuple(egress.get("allow", ())),
                       instances=egress.get("instances", 2)),

@@ -96,6 +96,12 @@ def weakenings(spec: Spec, positions: Positions) -> tuple[Weakening, ...]:
     elif spec.backup_site is None:
         off("GDPR-BAK-1", ("backup_site",),
             "not set, so no backup job is generated", ART_RESTORE)
+    elif spec.personal and spec.backup.lock_mode == "GOVERNANCE":
+        off("GDPR-BAK-2", ("backup", "lock", "mode"),
+            "GOVERNANCE: whoever holds the project's S3 keys, which every backed-up instance "
+            "holds, can remove locked backup versions (with the bypass header), so whoever "
+            "controls an instance can destroy its backups; COMPLIANCE is the default for "
+            "personal data", ART_RESTORE)
 
     for i, group in enumerate(spec.instances):
         if group.storage != "central-3-copy":

@@ -102,7 +102,9 @@ resource "openstack_compute_instance_v2" "this" {
     # with it: a new guest configuration (a spec edit, a generator upgrade) must never replace
     # instances by itself. `update` names the groups whose configuration changed; replace their
     # instances one at a time, after a backup (the blueprint README says how).
-    ignore_changes = [image_id, block_device[0].uuid, user_data]
+    # key_pair forces a new server too, and only reaches the guest at its first boot (cloud-init
+    # gives it to the default user then): a new key pair waits for reprovisioning like user_data.
+    ignore_changes = [image_id, block_device[0].uuid, user_data, key_pair]
   }
 
   # Caller metadata first so the module's evidence keys always win (the caller may not set

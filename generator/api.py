@@ -427,19 +427,22 @@ REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.
 
 
 def build_report(directory: str | Path, *, spec_path: str | Path | None = None,
-                 on: dt.date | None = None, result: object = None) -> Report:
-    """The compliance report of a blueprint (scans it unless a ScanResult is given)."""
+                 on: dt.date | None = None, result: object = None,
+                 plan: str | Path | None = None) -> Report:
+    """The compliance report of a blueprint (scans it unless a ScanResult is given); what runs
+    is read from `plan` (plan JSON) or DIR/terraform.tfstate."""
     from generator.report import build
 
-    return build(directory, spec_path, today=on or today(), result=result)
+    return build(directory, spec_path, today=on or today(), result=result, plan=plan)
 
 
 def report(directory: str | Path, out_dir: str | Path, *, spec_path: str | Path | None = None,
-           on: dt.date | None = None, result: object = None) -> tuple[Report, tuple[str, ...]]:
+           on: dt.date | None = None, result: object = None,
+           plan: str | Path | None = None) -> tuple[Report, tuple[str, ...]]:
     """Write the report as HTML, Markdown and JSON into `out_dir`; returns it and the files."""
     from generator.report import FORMATS
 
-    built = build_report(directory, spec_path=spec_path, on=on, result=result)
+    built = build_report(directory, spec_path=spec_path, on=on, result=result, plan=plan)
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     for fmt, name in REPORT_FILES.items():

@@ -6,6 +6,7 @@ on disk. Terraform text comes only from templates rendered through the HCL encod
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -44,13 +45,21 @@ class GroupView:
     world_ports: tuple[int, ...]
 
 
-def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...]) -> dict[str, Any]:
+# The SHA-256 of the cloud-init file an instance is created with: the instance-group module
+# keeps it as it was (ignore_changes), so the state says which configuration each instance runs
+# (generator/report/deployed.py).
+GUEST_CONFIG_KEY = "ssb_guest_config"
+
+
+def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...],
+              guest_config: str) -> dict[str, Any]:
     """Evidence every instance carries (literal values, so scanners can read them), and on the
     private network the egress proxy's addresses, known only once Terraform created it."""
     metadata: dict[str, Any] = {
         "ssb_deployment": spec.name,
         "ssb_classification": spec.classification,
         registry.METADATA_KEY: registry.for_metadata(measures),
+        GUEST_CONFIG_KEY: hashlib.sha256(guest_config.encode("utf-8")).hexdigest(),
     }
     if spec.egress_proxied and group.network == "private":
         metadata[METADATA_KEY] = call(
@@ -86,7 +95,7 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
         module=naming.group_module(group.name),
         cloud_init_path=f"cloud-init/{group.name}.yaml",
         rules=network.rules(spec, group, world_ports),
-        metadata=_metadata(spec, group, measures),
+        metadata=_metadata(spec, group, measures, text),
         measures=measures,
         volumes=tuple((naming.volume_module(group.name, v.name), v,
                        naming.volume_resource(spec.name, group.name, v.name))

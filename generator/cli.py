@@ -204,6 +204,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="the spec (default: where the manifest records it, relative to DIR; "
                              "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
+    report.add_argument("--plan", metavar="PLAN.json",
+                        help="a plan as JSON (plan -o, show-plan): its prior state says which "
+                             "instances still run an older guest configuration (default: "
+                             "DIR/terraform.tfstate when it is there; without either the report "
+                             "says it describes the spec)")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
@@ -532,13 +537,16 @@ def _report(args: argparse.Namespace) -> int:
         on = api.today(args.today)
     except ValueError:
         raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    if args.plan is not None and not Path(args.plan).is_file():
+        raise UsageError(f"--plan {args.plan}: no such file (a plan as JSON: plan -o FILE)")
     out = Path(args.output) if args.output else None
     suffixes = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
     if out is not None and out.suffix not in suffixes:
-        built, files = api.report(args.directory, out, spec_path=args.spec, on=on)
+        built, files = api.report(args.directory, out, spec_path=args.spec, on=on,
+                                  plan=args.plan)
         print(f"wrote {', '.join(str(out / f) for f in files)}", file=sys.stderr)
     else:
-        built = api.build_report(args.directory, spec_path=args.spec, on=on)
+        built = api.build_report(args.directory, spec_path=args.spec, on=on, plan=args.plan)
         text = FORMATS[suffixes[out.suffix] if out else "markdown"](built)
         if out:
             out.write_text(text, encoding="utf-8")

@@ -598,6 +598,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
+    ssb_guest_config   = "730291159e02fc168de606927dfce31db7e4c9e63d7754c004b96529d1e6712c"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -634,6 +635,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_guest_config   = "142c6d98bb2b6bf88f475e5bb94fce10759c65d266ecc45e700215bf9f10e568"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -671,6 +673,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
+    ssb_guest_config   = "b59b248acabacf23622479d2ae9de16f4a8a7aad0636d3c9b4b7a50904b284fe"
   }
   volume_ids = {}
 }
@@ -691,6 +694,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_guest_config   = "e9b7218215930ea0e66a5984608097dc4e63acb2af3b907eb47f46437af7f12d"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -12,7 +12,14 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.platform import platform
-from generator.report.model import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
+from generator.report.model import (
+    AnnexSection,
+    Deployed,
+    Deployment,
+    GroupFacts,
+    Review,
+    SiteFacts,
+)
 from generator.report.notes import lock_sentence
 
 
@@ -363,9 +370,37 @@ def _review(rev: Review) -> AnnexSection:
     ))
 
 
-def annex(d: Deployment, rev: Review, today: dt.date) -> tuple[AnnexSection, ...]:
-    """The annex sections, in the order a record of processing lists measures."""
+def _running(running: Deployed | None) -> AnnexSection | None:
+    """What runs, when a state or plan says it differs from what the sections above describe."""
+    if running is None:
+        return None
+    if running.source is None:
+        return AnnexSection("What runs", (
+            "The sections above describe the spec and the blueprint generated from it. No "
+            "Terraform state or plan was read for this record, so it does not show whether "
+            "running instances were created from an older configuration: a changed guest "
+            "configuration reaches an instance only when it is replaced.",))
+    if not running.waiting:
+        return None
+    text = [f"Read from the Terraform {running.source}: some instances still run the guest "
+            "configuration they were created with, which differs from what the sections above "
+            "describe until they are replaced (one at a time, as the blueprint's README says):"]
+    for g in running.waiting:
+        what = ("; ".join(g.differences) if g.differences else
+                "created before their configuration was recorded, so what they run cannot be "
+                "told")
+        text.append(f"{g.name}: {g.waiting + g.unknown} of {_n(g.instances, 'instance')}: "
+                    f"{what}.")
+    return AnnexSection("What runs", tuple(text))
+
+
+def annex(d: Deployment, rev: Review, today: dt.date,
+          running: Deployed | None = None) -> tuple[AnnexSection, ...]:
+    """The annex sections, in the order a record of processing lists measures; last, when a
+    state or plan shows instances running an older configuration, what differs."""
     egress = _egress(d)
+    last = _running(running)
     return (_purpose(d), _location(d), _encryption(d), _network(d),
             *((egress,) if egress else ()), _access(d, today),
-            _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev))
+            _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev),
+            *((last,) if last else ()))

@@ -8,6 +8,7 @@ finding to the controls of the catalogue and assembles the Report.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from generator import __version__, naming
 from generator.controls import controls
 from generator.report.annex import annex
+from generator.report.deployed import deployed
 from generator.report.facts import blueprint_facts, deployment, find_spec, review
 from generator.report.model import (
     FAIL,
@@ -28,6 +30,7 @@ from generator.report.model import (
     ControlResult,
     Deployment,
     Evidence,
+    EvidenceGroup,
     Report,
     Review,
     SpecIssue,
@@ -176,6 +179,53 @@ def _fact_evidence(dep: Deployment, by_control: dict[str, list[Evidence]],
     return out, inapplicable
 
 
+_OWNER_ORDER = {"group": 0, "bucket": 1, "backup": 2, "state": 3, "access": 4, "providers": 5,
+                "other": 6}
+
+
+def group_evidence(evidence: tuple[Evidence, ...], dep: Deployment | None,
+                   ) -> tuple[EvidenceGroup, ...]:
+    """Evidence grouped by the part of the deployment it is about and by check: a DPO reads
+    "instance group web: logins end on their dates (2 instances)", not forty addresses."""
+    groups = tuple(g.name for g in dep.groups) if dep else ()
+    buckets = tuple(b.name[len(dep.name) + 1:] for b in dep.buckets if b.role == "data") \
+        if dep else ()
+    bucket_names = {b: naming.bucket(dep.name, b) for b in buckets} if dep else {}
+    out: dict[tuple[str, str, str], list[Evidence]] = {}
+    order: dict[str, tuple[int, str]] = {}
+    for e in evidence:
+        if e.source == "spec":
+            key = ("the spec", e.check_id, e.status)
+            order["the spec"] = (-1, "")
+        else:
+            owner = naming.owner(e.resource, groups, buckets)
+            if owner.kind == "providers":
+                label = f"providers and backend ({e.file})"
+            elif owner.kind == "bucket":
+                label = f"bucket {bucket_names.get(owner.name, owner.name)}"
+            elif owner.kind == "other":
+                label = f"other resources ({e.file})"
+            else:
+                label = owner.describe()
+            key = (label, e.check_id, e.status)
+            order[label] = (_OWNER_ORDER[owner.kind], label)
+        out.setdefault(key, []).append(e)
+    result = []
+    for (label, check_id, status), items in sorted(
+            out.items(), key=lambda kv: (order[kv[0][0]], _STATUS_RANK[kv[0][2]], kv[0][1])):
+        result.append(EvidenceGroup(
+            owner=label, check_id=check_id, check_name=items[0].check_name, status=status,
+            details=tuple(dict.fromkeys(d for e in items for d in e.details)),
+            reasons=tuple(dict.fromkeys(e.reason for e in items if e.reason)),
+            resources=tuple(dict.fromkeys(e.resource for e in items)),
+            places=tuple(dict.fromkeys(f"{e.file}:{e.line}" if e.line else e.file
+                                       for e in items if e.file))))
+    return tuple(result)
+
+
+_STATUS_RANK = {"failed": 0, "open": 1, "skipped": 2, "passed": 3}
+
+
 def _findings_by_control(result: ScanResult) -> tuple[dict[str, list[Evidence]],
                                                       list[Evidence], dict[str, int]]:
     """Findings tied to the controls that claim them (through the catalogue of this process,
@@ -198,9 +248,12 @@ def _findings_by_control(result: ScanResult) -> tuple[dict[str, list[Evidence]],
 
 
 def build(directory: str | Path, spec_path: str | Path | None = None, *,
-          today: dt.date, result: ScanResult | None = None) -> Report:
+          today: dt.date, result: ScanResult | None = None,
+          plan: str | Path | None = None) -> Report:
     """The compliance report of the blueprint in `directory` (scanned unless `result` is given,
-    with `today` as the date every check judges expiry against).
+    with `today` as the date every check judges expiry against). What runs is read from `plan`
+    (a `terraform show -json` plan, its prior state) or else DIR/terraform.tfstate; without
+    either the report says it describes the spec.
 
     The spec is `spec_path`, else the manifest's spec file or `<DIR>.yaml` next to the
     directory; when none is found the report says so and leaves out what only the spec knows.
@@ -251,6 +304,7 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     results = [control_result(c, by_control.get(c.id, []), notes.get(c.id, ()), personal,
                               [m for m in weakened if m.control == c.id], inapplicable.get(c.id))
                for c in controls()]
+    results = [dataclasses.replace(r, by_owner=group_evidence(r.evidence, dep)) for r in results]
     served: dict[str, list[ControlResult]] = {}
     for r in results:
         for a in r.articles:
@@ -261,8 +315,15 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         for a, why in sorted(unassessed().items(), key=lambda kv: article_key(kv[0]))
         if a not in served)
 
+    running = None
+    if dep is not None:
+        running = deployed(root, tuple(g.name for g in dep.groups),
+                           tuple(b.name[len(dep.name) + 1:] for b in dep.buckets
+                                 if b.role == "data"), Path(plan) if plan else None)
     other_ev = sort_evidence(other)
     verdict, reasons = _verdict(results, weakened, personal, other_ev, rev, spec_status, facts)
+    if running is not None and (running.waiting or running.source is None):
+        reasons.append(running.note)
     count = {s: sum(r.status == s for r in results) for s in STATUSES}
     pcount = {s: sum(p.status == s for p in provision_results) for s in STATUSES}
     summary = Summary(controls=tuple(count.items()), provisions=tuple(pcount.items()),
@@ -277,8 +338,8 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         provisions=provision_results, unassessed=not_assessed,
         controls=tuple(results), other_findings=other_ev,
         other_passed=tuple(sorted(other_passed.items())),
-        annex=annex(dep, rev, today) if dep else (),
-        status_meaning=tuple((s, STATUS_MEANING[s]) for s in STATUSES))
+        annex=annex(dep, rev, today, running) if dep else (),
+        status_meaning=tuple((s, STATUS_MEANING[s]) for s in STATUSES), deployed=running)
 
 
 def _verdict(results: list[ControlResult], weakened: tuple[Weakened, ...], personal: bool | None,

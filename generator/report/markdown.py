@@ -53,31 +53,29 @@ def _where(e: Evidence) -> str:
     return code(loc) if loc else ""
 
 
+_MARK = {"failed": "**FAIL**", "open": "OPEN", "skipped": "SKIP", "passed": "PASS"}
+
+
 def _evidence_lines(c: ControlResult) -> list[str]:
-    lines: list[str] = []
-    failed = [e for e in c.evidence if e.status == "failed"]
-    skipped = [e for e in c.evidence if e.status == "skipped"]
-    passed = [e for e in c.evidence if e.status == "passed"]
-    if failed:
-        lines += ["", "Failed:", ""]
-        for e in failed:
-            lines.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
-                         f"({_where(e)})")
-            lines += [f"  - {md(d)}" for d in e.details]
-    if skipped:
-        lines += ["", "Skipped, with the reason written in the blueprint:", ""]
-        for e in skipped:
-            lines.append(f"- SKIP {code(e.check_id)} {code(e.resource)} ({_where(e)}): "
-                         f"{md(e.reason or '')}")
-    if passed:
-        lines += ["", "Evidence (passed):", ""]
-        by_check: dict[str, list[Evidence]] = {}
-        for e in passed:
-            by_check.setdefault(e.check_id, []).append(e)
-        for check_id, items in by_check.items():
-            resources = ", ".join(code(e.resource) for e in items)
-            lines.append(f"- {code(check_id)} {md(items[0].check_name)}, passed on "
-                         f"{len(items)}: {resources}")
+    """The evidence by what it is about (an instance group, a bucket, the backups...) and by
+    check, with what the checks found; the Terraform addresses folded underneath."""
+    if not c.by_owner:
+        return []
+    lines = ["", "Evidence, by what it is about:", ""]
+    owner = None
+    for g in c.by_owner:
+        if g.owner != owner:
+            owner = g.owner
+            lines.append(f"- **{md(owner)}**")
+        said = "; ".join([*g.details, *g.reasons])
+        count = (f" ({len(g.resources)} resources)" if len(g.resources) > 1 else "")
+        lines.append(f"  - {_MARK[g.status]} {code(g.check_id)} {md(g.check_name)}{count}"
+                     + (f": {md(said)}" if said else ""))
+        if g.check_id != "SPEC":
+            where = ", ".join(code(p) for p in g.places)
+            lines.append("    <details><summary>Terraform addresses</summary> "
+                         + ", ".join(code(r) for r in g.resources)
+                         + (f" ({where})" if where else "") + "</details>")
     return lines
 
 
@@ -188,6 +186,17 @@ def to_markdown(report: Report) -> str:
         where = f"line {i.line}: " if i.line else ""
         art = f" ({md(i.article)})" if i.article else ""
         out.append(f"  - {md(where)}{code(i.path)}: {md(i.message)}{art}")
+
+    if r.deployed is not None:
+        out += ["", "## What runs", "", md(r.deployed.note, start=True)]
+        if r.deployed.groups:
+            out += ["", "| group | instances | waiting for reprovisioning | what differs |",
+                    "|---|---|---|---|"]
+            for g in r.deployed.groups:
+                waiting = g.waiting + g.unknown
+                what = ("; ".join(g.differences) if g.differences else
+                        "not recorded when created" if g.unknown else "nothing")
+                out.append(f"| {md(g.name)} | {g.instances} | {waiting} | {md(what)} |")
 
     d = r.deployment
     if d is not None:

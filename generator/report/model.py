@@ -52,6 +52,22 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class EvidenceGroup:
+    """Findings of one check on the resources of one part of the deployment (an instance
+    group, a bucket, the backups, the providers), as a DPO reads them: what was shown, on what,
+    and the Terraform addresses folded underneath."""
+
+    owner: str  # "instance group web", "bucket patient-portal-exports", "backups", ...
+    check_id: str
+    check_name: str
+    status: str  # passed | failed | skipped | open
+    details: tuple[str, ...]  # what the findings say, deduplicated (e.g. each login's last day)
+    reasons: tuple[str, ...]  # written reasons of skips
+    resources: tuple[str, ...]  # Terraform addresses
+    places: tuple[str, ...]  # FILE:LINE
+
+
+@dataclass(frozen=True)
 class ControlResult:
     """One control of the catalogue, with its status and the findings behind it."""
 
@@ -71,6 +87,7 @@ class ControlResult:
     skipped: int
     evidence: tuple[Evidence, ...]
     notes: tuple[str, ...]
+    by_owner: tuple[EvidenceGroup, ...] = ()  # the evidence grouped for reading
 
 
 @dataclass(frozen=True)

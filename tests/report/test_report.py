@@ -442,3 +442,26 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
         else:
             assert c.status == NOT_EVIDENCED, c.id
     assert all(p.status != PASS for p in report.provisions)
+
+
+def test_the_evidence_reads_by_group_and_measure(portal_scan: ScanResult) -> None:
+    """Evidence is listed by what it is about (an instance group, a bucket, the backups, the
+    providers) and by check, with the Terraform addresses folded under each line: every
+    finding is in exactly one line, and no line is about more than one part of the deployment."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    groups = {g.name for g in report.deployment.groups}
+    for c in report.controls:
+        folded = [r for g in c.by_owner for r in g.resources]
+        assert sorted(folded) == sorted(e.resource for e in c.evidence), c.id
+        assert len(c.by_owner) <= len(c.evidence)
+    acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
+    owners = {g.owner for g in acc2.by_owner}
+    assert {f"instance group {g}" for g in groups} <= owners
+    assert len(acc2.evidence) > 100 and len(acc2.by_owner) < 30  # readable, not 120 lines
+    md = to_markdown(report)
+    block = md[md.index("### GDPR-ACC-2"):md.index("### GDPR-ENC-1")]
+    assert "- **instance group web**" in block and "<details><summary>Terraform addresses" in block
+    html = to_html(report)
+    assert '<p class="owner"><strong>instance group db</strong></p>' in html
+    assert html.count("<details><summary>Terraform addresses</summary>") == sum(
+        1 for c in report.controls for g in c.by_owner if g.check_id != "SPEC")

@@ -115,7 +115,7 @@ module "instances_app" {
   image_name           = "ubuntu-24.04"
   network              = "public"
   boot_volume_size     = null
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["app"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/app.yaml"))
   metadata = {

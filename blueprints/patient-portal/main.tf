@@ -591,7 +591,7 @@ module "instances_web" {
   image_name           = "ubuntu-24.04"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["web"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/web.yaml"))
   metadata = {
@@ -628,7 +628,7 @@ module "instances_db" {
   image_name           = "ubuntu-24.04"
   network              = "private"
   boot_volume_size     = 40
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["db"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/db.yaml"))
   metadata = {
@@ -666,7 +666,7 @@ module "egress_proxy" {
   image_name           = "debian-12"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["egress-proxy"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/egress-proxy.yaml"))
   metadata = {
@@ -687,7 +687,7 @@ module "log_collector" {
   image_name           = "debian-12"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["log-collector"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/log-collector.yaml"))
   metadata = {

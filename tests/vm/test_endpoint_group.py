@@ -111,7 +111,9 @@ def test_a_person_logs_in_until_the_last_day_and_is_refused_after_it(web: Web,
     """vm.tester (member, last day 2027-06-30) logs in with their own key; with the guest's
     clock on 2027-07-02 the instance refuses them, by each of its two locks alone: the key's
     expiry-time (account expiry lifted) and the account's expiry (a key of their own without
-    an end date added to their home). The break-glass login (until 2027-11-27) still works."""
+    an end date added to their home). The break-glass login (until 2027-11-27) still works, and
+    `usermod --expiredate 1`, what locks the default user without a break glass, refuses a key
+    that is otherwise valid today."""
     vm = web.vm
     now = _login(web, person_key, "vm.tester")
     assert now.returncode == 0 and now.stdout.strip() == "vm.tester", now.stderr
@@ -143,3 +145,6 @@ def test_a_person_logs_in_until_the_last_day_and_is_refused_after_it(web: Web,
     finally:
         vm.ssh(f"date -s @{back}")
     assert _login(web, person_key, "vm.tester").returncode == 0  # the refusals were the dates
+    # What locks the default user when the spec declares no break glass: the same command.
+    vm.ssh("usermod --expiredate 1 vm.tester")
+    assert _login(web, person_key, "vm.tester").returncode != 0

@@ -170,24 +170,26 @@ class PlanFailed(RuntimeError):
 
 
 def scan(target: str | Path, *, plan: bool = False, offline: bool = False,
-         variables: dict[str, str] | None = None) -> object:
+         variables: dict[str, str] | None = None, on: dt.date | None = None) -> object:
     """Scan with the GDPR pack: a directory as HCL, a plan JSON file, or (with `plan`) the plan
-    Terraform makes of the directory (offline: no credentials). Returns a ScanResult; raises
+    Terraform makes of the directory (offline: no credentials). Dates (credential and login
+    expiry) are judged against `on` (default: `today()`). Returns a ScanResult; raises
     PlanFailed when Terraform cannot plan."""
 
     from generator import scan as scanner
 
     path = Path(target)
     if path.is_file() or not plan:
-        return scanner.scan(path)
+        return scanner.scan(path, today=on or today())
     checks, data = plan_data(path, offline=offline, variables=variables)
     if not checks.ok:
         raise PlanFailed(checks)
-    return scan_plan_data(data, path)
+    return scan_plan_data(data, path, on=on)
 
 
-def scan_plan_data(data: dict, source: str | Path) -> object:
-    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`."""
+def scan_plan_data(data: dict, source: str | Path, *, on: dt.date | None = None) -> object:
+    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`;
+    dates are judged against `on` (default: `today()`)."""
     import json
     import tempfile
 
@@ -196,7 +198,7 @@ def scan_plan_data(data: dict, source: str | Path) -> object:
     with tempfile.TemporaryDirectory(prefix="ssb-scan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
         plan_file.write_text(json.dumps(data), "utf-8")
-        return scanner.scan_plan(plan_file, source=source)
+        return scanner.scan_plan(plan_file, source=source, today=on or today())
 
 
 STATE_FILE = "terraform.tfstate"
@@ -317,18 +319,20 @@ REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.
 
 
 def build_report(directory: str | Path, *, spec_path: str | Path | None = None,
-                 on: dt.date | None = None, result: object = None) -> Report:
-    """The compliance report of a blueprint (scans it unless a ScanResult is given)."""
+                 on: dt.date | None = None, result: object = None,
+                 plan: str | Path | None = None) -> Report:
+    """The compliance report of a blueprint (scans it unless a ScanResult is given); what runs
+    is read from `plan` (plan JSON) or DIR/terraform.tfstate."""
     from generator.report import build
 
-    return build(directory, spec_path, today=on or today(), result=result)
+    return build(directory, spec_path, today=on or today(), result=result, plan=plan)
 
 
 def report(directory: str | Path, out_dir: str | Path, *, spec_path: str | Path | None = None,
-           on: dt.date | None = None, result: object = None) -> tuple[Report, tuple[str, ...]]:
+           on: dt.date | None = None, result: object = None,
+           plan: str | Path | None = None) -> tuple[Report, tuple[str, ...]]:
     """Write the report as HTML, Markdown and JSON into `out_dir`; returns it and the files."""
-
-    built = build_report(directory, spec_path=spec_path, on=on, result=result)
+    built = build_report(directory, spec_path=spec_path, on=on, result=result, plan=plan)
     return built, write_report(built, out_dir)
 
 

@@ -10,6 +10,8 @@ that deletes or replaces data not allowed with --allow-replace (nothing applied)
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 import time
@@ -201,6 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", metavar="FILE",
                       help="write the result here, not stdout (the summary still goes to stderr)")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
+    scan.add_argument("--today", metavar="YYYY-MM-DD",
+                      help="the date expiry checks judge against (default: SOURCE_DATE_EPOCH's "
+                           "day, else today)")
     report = commands.add_parser(
         "report", help="the compliance report of a blueprint (HTML, Markdown, JSON)",
         description="Scan DIR and write its compliance report: per GDPR provision and control, "
@@ -241,6 +246,11 @@ def _parser() -> argparse.ArgumentParser:
     verify_bundle.add_argument("--blueprint", metavar="DIR",
                                help="compare the blueprint directory with the hashes the bundle "
                                     "recorded")
+    report.add_argument("--plan", metavar="PLAN.json",
+                        help="a plan as JSON (plan -o, show-plan): its prior state says which "
+                             "instances still run an older guest configuration (default: "
+                             "DIR/terraform.tfstate when it is there; without either the report "
+                             "says it describes the spec)")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
@@ -270,6 +280,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on(args: argparse.Namespace) -> dt.date:
+    """The day of `--today`, else SOURCE_DATE_EPOCH's, else the clock's."""
+    try:
+        return api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _scan(args: argparse.Namespace) -> int:
     from generator import scan
     from generator.git import repository_prefix
@@ -291,7 +309,7 @@ def _scan(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     try:
         result = api.scan(target, plan=args.plan, offline=args.offline,
-                          variables=_variables(args.variables))
+                          variables=_variables(args.variables), on=_on(args))
     except api.PlanFailed as failed:
         progress = _Progress()
         for failed_step in failed.checks.steps:
@@ -690,6 +708,16 @@ def _record_outcome(args: argparse.Namespace) -> int:
     return 0 if checked.ok else 1
 
 
+def _plan_document(path: str | None) -> dict | None:
+    """The plan given with --plan, for the bundle (redacted there)."""
+    if path is None:
+        return None
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--plan {path}: not a plan as JSON ({exc})") from None
+
+
 def _report(args: argparse.Namespace) -> int:
     from generator.report import FAIL, FORMATS, INCOMPLETE
 
@@ -703,17 +731,20 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError("--sign-key signs the evidence bundle: give --bundle FILE too")
     if args.sign_key and not Path(args.sign_key).is_file():
         raise UsageError(f"--sign-key {args.sign_key}: no such key file")
+    if args.plan is not None and not Path(args.plan).is_file():
+        raise UsageError(f"--plan {args.plan}: no such file (a plan as JSON: plan -o FILE)")
     # With --bundle the scan is made here so the bundle holds the very findings the report
     # rests on, and the bundle is written before the report: a key that cannot sign changes
     # nothing.
     result = api.scan(args.directory) if args.bundle else None
-    built = api.build_report(args.directory, spec_path=args.spec, on=on, result=result)
+    built = api.build_report(args.directory, spec_path=args.spec, on=on, result=result,
+                             plan=args.plan)
     if args.bundle:
         from generator.bundle import BundleError
 
         try:
             digest = api.bundle(args.directory, args.bundle, built, result, spec_path=args.spec,
-                                sign_key=args.sign_key)
+                                plan=_plan_document(args.plan), sign_key=args.sign_key)
         except BundleError as exc:
             raise OutputError(str(exc)) from None
         print(f"wrote {args.bundle} (manifest sha256:{digest}"
@@ -824,10 +855,10 @@ def _check(args: argparse.Namespace) -> int:
                      planned, started)
         started = begin("scan")
         if planned.ok:
-            result = api.scan_plan_data(data, done.target)
+            result = api.scan_plan_data(data, done.target, on=on)
             mode = "plan"
         else:
-            result, mode = scan.scan(done.target), "HCL: Terraform could not plan"
+            result, mode = scan.scan(done.target, today=on), "HCL: Terraform could not plan"
         counts = result.summary
         step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
                                                    f"{counts.skipped} skipped with a reason")

@@ -17,6 +17,7 @@ control catalogue (controls, GDPR articles), and can be written as text, JSON, S
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -199,14 +200,19 @@ def _result(root: Path, report: Any, mode: str, place: Any = lambda record: None
     return ScanResult(root=str(root), findings=tuple(findings), mode=mode)
 
 
-def scan(root: Path | str) -> ScanResult:
-    """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`)."""
+def scan(root: Path | str, *, today: dt.date | None = None) -> ScanResult:
+    """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`). Checks
+    that judge dates (credential expiry, login end dates) judge them against `today`, else
+    against SOURCE_DATE_EPOCH's day or the clock's."""
+    from generator.policies.evidence import judged_on
+
     root = Path(root).resolve()
     if root.is_file():
-        return scan_plan(root)
+        return scan_plan(root, today=today)
     if not root.is_dir():
         raise FileNotFoundError(f"not a directory or plan file: {root}")
-    return _result(root, _checkov_report(root), "hcl")
+    with judged_on(today):
+        return _result(root, _checkov_report(root), "hcl")
 
 
 def _placer(plan_file: Path, source: Path | None) -> Any:
@@ -237,7 +243,8 @@ def _placer(plan_file: Path, source: Path | None) -> Any:
     return place
 
 
-def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> ScanResult:
+def scan_plan(plan_file: Path | str, *, source: Path | str | None = None,
+              today: dt.date | None = None) -> ScanResult:
     """Scan a plan JSON (`terraform show -json`). `source` is the directory the plan was made
     from (default: the plan file's directory when it holds .tf files): findings are placed in
     its .tf files, its suppression comments apply, and the checks read from it what the plan
@@ -256,7 +263,10 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> Sca
     if source is not None:
         register_source(plan_file, source)
     found = source_root(str(plan_file))
-    report = _checkov_plan_report(plan_file)
+    from generator.policies.evidence import judged_on
+
+    with judged_on(today):
+        report = _checkov_plan_report(plan_file)
     root = found or plan_file.parent
     result = _result(root, report, "plan", _placer(plan_file, found))
     return _with_deletions(result, doc, plan_file, found)

@@ -551,8 +551,8 @@ def _baseline_runcmd() -> list:
 
 _short_names = st.from_regex(r"[a-z]([a-z0-9-]{0,14}[a-z0-9])?", fullmatch=True)
 SAFE_PATH_PART = re.compile(r"\.?[A-Za-z0-9][A-Za-z0-9._-]*")
-CLOUD_CONFIG_KEYS = {"ssh_pwauth", "disable_root", "package_update", "packages", "write_files",
-                     "runcmd"}
+CLOUD_CONFIG_KEYS = {"ssh_pwauth", "disable_root", "users", "package_update", "packages",
+                     "write_files", "runcmd"}
 
 
 @settings(PROPERTY, max_examples=40)

@@ -169,4 +169,4 @@ def kept(doc: dict[str, Any]) -> list[str]:
 
 HCL_REASON = ("no plan to judge: whether a change deletes or replaces this resource is decided by "
               "Terraform against the state; scan a plan (scan DIR --plan, scan PLAN.json) or run "
-              "`plan`, which prints DATA AT RISK")
+              "safespring-blueprints plan, which prints DATA AT RISK")

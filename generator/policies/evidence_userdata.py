@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from generator.measures import parse as parse_measures
 from generator.policies.evidence import Scope, Unresolved, map_value, unwrap
 
 _FILE = re.compile(r'file\(\s*"(?P<path>[^"]+)"\s*\)')
@@ -28,7 +29,7 @@ def measures_of(conf: dict[str, Any]) -> set[str] | Unresolved:
         return value
     if not isinstance(value, str):
         return set()
-    return {m for m in re.split(r"[,\s]+", value) if m}
+    return parse_measures(value)
 
 
 @lru_cache(maxsize=64)

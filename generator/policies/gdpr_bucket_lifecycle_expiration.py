@@ -21,17 +21,18 @@ from generator.policies.evidence import (
 ID = "CKV_GDPR_10"
 
 
-def _expires(rule: dict[str, Any]) -> bool:
+def _expires(rule: dict[str, Any]) -> str | None:
+    """When an enabled rule expires current objects ("after N days", "on DATE"), else None."""
     if attr(rule, "status") != "Enabled":
-        return False
+        return None
     for expiration in blocks(rule, "expiration"):
         days = as_int(attr(expiration, "days"))
         if isinstance(days, int) and days >= 1:
-            return True
+            return f"current objects expire after {days} days"
         date = attr(expiration, "date")
         if isinstance(date, str) and date is not MISSING:
-            return True
-    return False
+            return f"current objects expire on {date}"
+    return None
 
 
 class BucketLifecycleExpires(BaseResourceCheck):
@@ -48,7 +49,10 @@ class BucketLifecycleExpires(BaseResourceCheck):
         if not is_expanded(conf):
             self.details.append("count/for_each not expanded by Checkov: evidence unresolved")
             return CheckResult.FAILED
-        if any(_expires(rule) for rule in blocks(conf, "rule")):
+        found = [when for when in map(_expires, blocks(conf, "rule")) if when]
+        if found:
+            # Said on the pass too: the report holds it against the spec's retention.
+            self.details.extend(found)
             return CheckResult.PASSED
         self.details.append("no enabled rule with expiration days or date (storage limitation)")
         return CheckResult.FAILED

@@ -8,7 +8,8 @@ exactly (no `.domain` wildcard), and log every request (an `access_log` that is 
 Every host on the list must be explained in allow-list.json next to it, and the reason must
 hold: Safespring Storage is `s3.<site>.safedc.net` of a Safespring site, a mirror or the ACME CA
 is one of generator/data/egress.yaml. Tang servers and hosts the spec lists are the customer's
-own declaration: the report's annex shows them for review.
+own declaration: the report's annex shows them for review. Any other instance gives no finding
+(UNKNOWN): it has no allow-list to judge.
 
 What it does not show: that DNS gives these names the addresses they should have, or where a
 listed host of the customer keeps data (Art. 44 is for the reviewer of the annex).
@@ -114,7 +115,8 @@ class EgressAllowList(BaseResourceCheck):
         if isinstance(measures, Unresolved):
             return self._fail(f"ssb_measures is {measures}")
         if MEASURE not in measures:
-            return CheckResult.PASSED
+            # Not the egress proxy: no allow-list to judge, and no evidence either way.
+            return CheckResult.UNKNOWN
         if scope.plan is not None:
             doc = plan_cloud_config(scope)
         else:

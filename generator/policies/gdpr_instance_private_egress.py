@@ -5,7 +5,8 @@ ssb_measures), and the cloud-config its user_data names must send what it fetche
 proxy: apt (a Proxy or Proxy-Auto-Detect setting under /etc/apt/apt.conf.d/), the Tang unlock
 at boot (a drop-in of ssb-volumes.service that sets the proxy, when it declares luks-tang) and
 the backups (a drop-in of ssb-backup.service, when it declares backup-restic). Without them the
-group either cannot work or is given world egress to work.
+group either cannot work or is given world egress to work. An instance on another network gives
+no finding (UNKNOWN): nothing on it limits where its data goes, so it is no evidence either way.
 
 What this proves: the instance is created to use the proxy. What it does not: which security
 group rules apply to the instance (the blueprint writes no world egress for private groups, and
@@ -95,7 +96,9 @@ class InstancePrivateEgress(BaseResourceCheck):
         if unknown:
             return self._fail(f"network name is {unknown[0]}")
         if "private" not in names:
-            return CheckResult.PASSED
+            # Not on the private network: nothing here limits where its data goes, so the
+            # check has nothing to judge and gives no evidence either way (no finding).
+            return CheckResult.UNKNOWN
         measures = measures_of(conf)
         if isinstance(measures, Unresolved):
             return self._fail(f"ssb_measures is {measures}")

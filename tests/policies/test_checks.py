@@ -84,3 +84,14 @@ def test_one_check_per_file_with_unique_names() -> None:
         text = path.read_text("utf-8")
         assert text.count("\ncheck = ") == 1, path.name
         assert len(re.findall(r"^class ", text, re.M)) == 1, path.name
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_egress_checks_give_no_finding_where_they_do_not_apply(fixture_rows: dict[str, list[Row]],
+                                                                mode: str) -> None:
+    """CKV_GDPR_25 judges instances on the private network only, CKV_GDPR_26 the egress proxy
+    only: any other instance is no evidence that data leaves only for listed destinations,
+    neither passed nor failed."""
+    found = [r for r in fixture_rows[mode] if (r.check_id, r.name) in {
+        ("CKV_GDPR_25", "unknown_default"), ("CKV_GDPR_26", "unknown_not_a_proxy")}]
+    assert found == []

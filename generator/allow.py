@@ -1,8 +1,9 @@
 """Data at risk in a plan: the DATA AT RISK section `plan` prints, and `apply`'s gate.
 
-`apply` refuses a plan that deletes or replaces a volume, bucket or instance (what
-generator.policies.evidence_change finds) unless every such address is named with
-`--allow-replace`. What was allowed, by whom, for which plan and how the apply ended goes to
+`apply` refuses a plan that deletes or replaces a volume, bucket or instance, or loses data in
+place (a shorter expiry, versioning suspended, a weaker lock, a detached volume: what
+generator.policies.evidence_change and evidence_inplace find) unless every such address is
+named with `--allow-replace`. What was allowed, by whom, for which plan and how the apply ended goes to
 the allowance record (generator/record.py), so the pipeline's log and artifacts keep the
 decision (Art. 5(2): the controller shows that the loss was decided, not suffered).
 """
@@ -31,11 +32,13 @@ def section(found: Iterable[AtRisk], directory: str = "DIR", options: Sequence[s
     --offline, -var ...) kept, so copying it does what the plan showed."""
     found = list(found)
     if not found:
-        return "DATA AT RISK: none (the plan deletes or replaces no volume, bucket or instance)\n"
-    lines = ["", f"DATA AT RISK: this plan deletes or replaces {len(found)} resource(s) that hold data",
+        return ("DATA AT RISK: none (the plan deletes or replaces no volume, bucket or instance, "
+                "and loses no data in place)\n")
+    lines = ["", f"DATA AT RISK: this plan deletes, replaces or changes {len(found)} resource(s) "
+             "so that data is lost",
              "(GDPR Art. 5(1)(f), 32(1)(b), 32(1)(c)):"]
     for r in found:
-        verb = "delete " if r.action == "delete" else "replace"
+        verb = {"delete": "delete ", "update": "update ", "create": "create "}.get(r.action, r.action)
         lines.append(f"  {verb} {r.address}")
         lines.append(f"          {r.what}")
         if r.forced_by:

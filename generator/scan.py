@@ -41,6 +41,8 @@ CUSTOM_PREFIX = "CKV_GDPR_"
 _NO_REASON = {"", "No comment provided"}
 # Checks that judge a plan only: in HCL mode they report themselves skipped, for this reason.
 _PLAN_ONLY = {DATA_AT_RISK: HCL_REASON}
+_UNSILENCED = ("a `# checkov:skip` comment does not silence data at risk: back the data up and "
+               "allow it by name (apply --allow-replace ADDRESS), which the allowance record keeps")
 
 
 @dataclass(frozen=True)
@@ -156,13 +158,21 @@ def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, s
     """Status, skip reason and details after `# checkov:skip=` comments (Checkov applies them
     itself in HCL mode; in plan mode `place` holds the comments of the block in the source)."""
     check_id = record.check_id
+    if check_id in _PLAN_ONLY:
+        # Judged on a plan or not at all: skipped means no plan (HCL mode), whatever a comment
+        # says; on a plan a comment never silences it, so `scan DIR --plan`, `scan PLAN.json`
+        # and apply's refusal agree.
+        if status == "skipped":
+            return "skipped", _PLAN_ONLY[check_id], ()
+        details = tuple(record.details or ())
+        if status == "failed" and place is not None and check_id in place.skips:
+            details += (_UNSILENCED,)
+        return status, None, details
     if place is not None and check_id in place.skips:
         status = "skipped"
         comment = place.skips[check_id]
     else:
         comment = str(record.check_result.get("suppress_comment") or "").strip()
-    if status == "skipped" and comment in _NO_REASON and check_id in _PLAN_ONLY:
-        return "skipped", _PLAN_ONLY[check_id], ()
     if status == "skipped":
         if comment in _NO_REASON:
             return "failed", None, ("skipped in the resource without a reason: write one",)
@@ -274,8 +284,9 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None,
 
 def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
                     source: Path | None) -> ScanResult:
-    """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright: it
-    is absent from the planned values, so no Checkov check was given it."""
+    """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright (it
+    is absent from the planned values, so no Checkov check was given it) and for each loss in
+    place on a resource the check does not judge (a lifecycle, a lock, an attachment)."""
     from generator.policies import evidence_plan
     from generator.policies.evidence_change import at_risk
     from generator.policies.evidence_source import resource_block
@@ -292,17 +303,15 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
             if source is not None and plan is not None else None
         place = _Place(os.path.relpath(block.file, source), block.start, block.skips()) \
             if block is not None and source is not None else None
-        skipped = place.skips.get(DATA_AT_RISK) if place else None
-        status = "skipped" if skipped and skipped not in _NO_REASON else "failed"
+        silenced = (_UNSILENCED,) if place is not None and DATA_AT_RISK in place.skips else ()
         added.append(Finding(
-            check_id=DATA_AT_RISK, check_name=DATA_AT_RISK_NAME, status=status,
+            check_id=DATA_AT_RISK, check_name=DATA_AT_RISK_NAME, status="failed",
             resource=risk.address, file=place.file if place else os.path.relpath(plan_file, root),
             line=place.line if place else 0, severity="CRITICAL",
             guideline=next((c.url for c in controls_for_check(DATA_AT_RISK)), None),
             controls=tuple(c.id for c in controls_for_check(DATA_AT_RISK)),
             articles=articles_for_check(DATA_AT_RISK),
-            skip_reason=skipped if status == "skipped" else None,
-            details=() if status == "skipped" else (risk.describe(),)))
+            skip_reason=None, details=(risk.describe(), *silenced)))
     if not added:
         return result
     findings = sorted((*result.findings, *added),

@@ -245,3 +245,25 @@ def test_report_writes_a_signed_bundle_and_verify_bundle_checks_it(made: dict, t
     unreadable = run_cli("verify-bundle", str(garbage))
     assert unreadable.code == 1 and "not a readable bundle" in unreadable.err
     assert "Traceback" not in unreadable.err
+
+
+def test_report_plan_goes_into_the_bundle_redacted(made: dict, tmp_path: Path) -> None:
+    """`report --plan PLAN.json --bundle FILE`: the plan the report read is in the bundle, with
+    what Terraform marks sensitive redacted; a plan that is not JSON is a usage error."""
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"format_version": "1.2", "resource_changes": [{
+        "address": "openstack_identity_application_credential_v3.ci", "type": "x", "name": "ci",
+        "change": {"actions": ["create"], "before": None, "after": {"secret": SECRET},
+                   "after_sensitive": {"secret": True}, "after_unknown": {}}}]}))
+    out = tmp_path / "evidence.tar.gz"
+    done = run_cli("report", str(made["dir"]), "-o", str(tmp_path / "report"), "--plan", str(plan),
+                   "--bundle", str(out), "--today", TODAY.isoformat())
+    assert done.code == 0, done.err
+    members = bundle.read(out)
+    assert "plan/plan.json" in members and SECRET.encode() not in members["plan/plan.json"]
+    assert b"openstack_identity_application_credential_v3.ci" in members["plan/plan.json"]
+    plan.write_text("not json")
+    bad = run_cli("report", str(made["dir"]), "--plan", str(plan), "--bundle",
+                  str(tmp_path / "second.tar.gz"))
+    assert bad.code == 2 and "Traceback" not in bad.err, bad.err
+    assert not (tmp_path / "second.tar.gz").exists()

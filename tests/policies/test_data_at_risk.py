@@ -131,6 +131,29 @@ def test_a_changed_user_data_replacing_the_instance_fails_the_scan(copy: Path) -
     assert "boot volume is deleted" in risk["openstack_compute_instance_v2.app"]
 
 
+def test_a_skip_comment_does_not_silence_data_at_risk(copy: Path) -> None:
+    """`# checkov:skip=CKV_GDPR_23` on the instance: `scan DIR --plan` (which reads the comment)
+    and `scan PLAN.json` (which cannot) both FAIL it, as apply refuses it; HCL mode keeps its
+    own reason."""
+    main = copy / "main.tf"
+    text = main.read_text()
+    anchor = 'resource "openstack_compute_instance_v2" "app" {\n'
+    main.write_text(text.replace(anchor, anchor + f"  # checkov:skip={ID}:we know\n"))
+    plan_file, _ = plan_scan(copy, {"user_data": "#cloud-config\nruncmd: [true]\n"})
+    both = {}
+    for mode, args in (("dir", (str(copy), "--plan", "--offline", "-var",
+                                "user_data=#cloud-config\nruncmd: [true]\n")),
+                       ("json", (str(plan_file),))):
+        run = run_cli("scan", *args, "--format", "json")
+        assert run.code == 1, (mode, run.err[-2000:])
+        findings = json.loads(run.out)["findings"]
+        both[mode] = {(f["resource"], f["status"]) for f in findings if f["check_id"] == ID
+                      and f["resource"] == "openstack_compute_instance_v2.app"}
+    assert both["dir"] == both["json"] == {("openstack_compute_instance_v2.app", "failed")}
+    hcl = [f for f in scan(copy).findings if f.check_id == ID]
+    assert {(f.status, f.skip_reason) for f in hcl} == {("skipped", HCL_REASON)}
+
+
 def test_hcl_mode_has_no_plan_to_judge(deployed: Path) -> None:
     found = [f for f in scan(deployed).findings if f.check_id == ID]
     assert found and {(f.status, f.skip_reason) for f in found} == {("skipped", HCL_REASON)}

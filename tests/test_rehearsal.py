@@ -169,7 +169,8 @@ def test_data_lost_in_place_is_flagged_and_refused(deployed: dict[str, Deployed]
     bp = tmp_path / "bp"
     shutil.copytree(deployed["current"].directory, bp)
     storage = (bp / "storage.tf").read_text()
-    for old, new in (("retention_days = 2555", "retention_days = 1"), ("days = 30", "days = 1")):
+    for old, new in (("retention_days = 2555", "retention_days = 1"),
+                     ("\n    days = 30\n", "\n    days = 1\n")):
         assert storage.count(old) == 1, old
         storage = storage.replace(old, new)
     (bp / "storage.tf").write_text(storage)

@@ -14,15 +14,16 @@ SPEC = ROOT / "blueprints" / "patient-portal.yaml"
 COMMITTED = ROOT / "blueprints" / "patient-portal"
 
 
-def generate(tmp_path: Path, cache: Path, name: str, **env: str) -> Path:
+def generate(tmp_path: Path, cache: Path, name: str, **env: str | None) -> Path:
     """The example generated as the repository holds it: the spec beside the blueprint, so the
     manifest records the same spec path (`../patient-portal.yaml`)."""
     spec = tmp_path / SPEC.name
     if not spec.exists():
         shutil.copyfile(SPEC, spec)
     out = tmp_path / name
+    # The cache under test is XDG's: a SAFESPRING_BLUEPRINTS_CACHE of the caller's would win.
     result = run_cli("generate", str(spec), "-o", str(out),
-                     env={"XDG_CACHE_HOME": str(cache), **env})
+                     env={"XDG_CACHE_HOME": str(cache), "SAFESPRING_BLUEPRINTS_CACHE": None, **env})
     assert result.code == 0, result.err
     return out
 

@@ -103,6 +103,39 @@ class Unresolved:
 
 MISSING = object()
 
+# Checkov leaves a value unrendered when its text is longer than CHECKOV_RENDER_MAX_LEN (10,000
+# characters by default): the module then keeps `for_each` unexpanded, and every rule of a
+# blueprint's security groups (a map that grows with the groups and flows of the spec) became
+# one unjudgeable resource. The pack raises the limit when it is loaded, before Checkov builds
+# its graph (it loads external checks first), unless the user set one.
+RENDER_MAX_LEN = 2_000_000
+_RENDER_LIMITS = (
+    ("checkov.terraform.graph_builder.variable_rendering.renderer", "CHECKOV_RENDER_MAX_LEN"),
+    ("checkov.terraform.graph_builder.variable_rendering.evaluate_terraform", "CHECKOV_RENDER_MAX_LEN"),
+    ("checkov.terraform.graph_builder.utils", "CHECKOV_RENDER_MAX_LEN"),
+)
+
+
+def lift_render_limit() -> None:
+    """Let Checkov render values up to RENDER_MAX_LEN characters (the environment variable
+    CHECKOV_RENDER_MAX_LEN wins when set), in modules already imported and those to come."""
+    import os
+    import sys
+
+    if "CHECKOV_RENDER_MAX_LEN" in os.environ:
+        return
+    os.environ["CHECKOV_RENDER_MAX_LEN"] = str(RENDER_MAX_LEN)
+    for name, attribute in _RENDER_LIMITS:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, attribute, None) == 10_000:
+            setattr(module, attribute, RENDER_MAX_LEN)
+    config = getattr(sys.modules.get("checkov.common.util.env_vars_config"), "env_vars_config", None)
+    if getattr(config, "RENDER_MAX_LEN", 0) == 10_000:
+        config.RENDER_MAX_LEN = RENDER_MAX_LEN  # type: ignore[union-attr]
+
+
+lift_render_limit()
+
 
 def severity(level: str) -> Any:
     """Checkov's severity object for HIGH/MEDIUM/LOW/CRITICAL."""
@@ -748,6 +781,21 @@ def _provider_reference(scope: Scope, source: Any, path: tuple[Any, ...], expres
     shown = ", ".join(refs) or "an expression"
     why = "the plan records provider arguments only as constants or references"
     return Unresolved(f"{shown}: {why}", "not-in-plan")
+
+
+def provider_configured(scope: Scope, key: str) -> bool:
+    """Plan mode: whether the provider configuration `key` is one the root really has: written
+    as a block (arguments in the plan, or the block in the .tf source) or used by a resource.
+    Terraform lists an empty configuration for every provider the root requires, e.g. a bare
+    `aws` next to the `aws.backup` a blueprint writes; that one configures nothing."""
+    if scope.plan is None:
+        return True
+    entry = scope.plan.provider_configs().get(key)
+    if entry is None:
+        return False
+    if entry.get("expressions") or key in scope.plan.used_provider_keys():
+        return True
+    return provider_source_block(scope, key) is not None
 
 
 def provider_conf(scope: Scope, key: str | None = None) -> dict[str, Any]:

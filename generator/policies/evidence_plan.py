@@ -178,6 +178,10 @@ class Plan:
     def provider_configs(self) -> dict[str, dict[str, Any]]:
         return (self.doc.get("configuration") or {}).get("provider_config") or {}
 
+    def used_provider_keys(self) -> set[str]:
+        """The provider configuration keys resources of the plan are created or read with."""
+        return {r.provider_key for r in self.resources.values() if r.provider_key}
+
     def provider_value(self, key: str, *path: str | int) -> Any:
         """A provider argument by its configuration key ("aws.backup") and path
         ("endpoints", 0, "s3"): the value, MISSING, or Unresolved (see evidence.py)."""

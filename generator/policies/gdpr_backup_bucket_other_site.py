@@ -24,6 +24,7 @@ from generator.policies.evidence import (
     guideline,
     has_no_instances,
     provider_conf,
+    provider_configured,
     root_module_blocks,
     severity,
     site_of_openstack,
@@ -44,7 +45,7 @@ def _providers(scope: Scope) -> dict[str, dict[str, Any]] | None:
     """Root provider blocks by configuration key ("aws", "aws.backup", "openstack")."""
     if scope.plan is not None:
         return {key: provider_conf(scope, key) for key in scope.plan.provider_configs()
-                if ":" not in key}
+                if ":" not in key and provider_configured(scope, key)}
     directory = _root_directory(scope)
     if directory is None:
         return None

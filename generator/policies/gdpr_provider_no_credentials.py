@@ -7,7 +7,14 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 
-from generator.policies.evidence import Scope, guideline, provider_conf, severity
+from generator.policies.evidence import (
+    Scope,
+    guideline,
+    provider_conf,
+    provider_configured,
+    provider_key,
+    severity,
+)
 
 ID = "CKV_GDPR_12"
 # Set at all (even from a variable) means a secret flows through .tf/.tfvars files and state.
@@ -24,7 +31,10 @@ class ProviderWithoutCredentials(BaseProviderCheck):
         self.severity = severity("CRITICAL")
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
-        conf = provider_conf(Scope(self, conf))
+        scope = Scope(self, conf)
+        if not provider_configured(scope, provider_key(scope.address)):
+            return CheckResult.UNKNOWN  # an empty configuration nothing uses: nothing to judge
+        conf = provider_conf(scope)
         found = [k for k in SECRETS if k in conf and conf[k] not in ([None], [""], None)]
         if found:
             self.details.append(f"credentials in the provider block: {', '.join(found)}")

@@ -17,6 +17,8 @@ from generator.policies.evidence import (
     blocks,
     guideline,
     provider_conf,
+    provider_configured,
+    provider_key,
     severity,
 )
 
@@ -67,7 +69,10 @@ class ProviderOnSafespringSite(BaseProviderCheck):
 
     def scan_entity_conf(self, conf: dict[str, Any], entity_type: str) -> CheckResult:
         # Which provider this block configures is only known here (entity_type).
-        conf = provider_conf(Scope(self, conf))
+        scope = Scope(self, conf)
+        if not provider_configured(scope, provider_key(scope.address)):
+            return CheckResult.UNKNOWN  # an empty configuration nothing uses: nothing to judge
+        conf = provider_conf(scope)
         ok, why = _aws_ok(conf) if entity_type == "aws" else _openstack_ok(conf)
         if ok:
             return CheckResult.PASSED
@@ -75,7 +80,10 @@ class ProviderOnSafespringSite(BaseProviderCheck):
         return CheckResult.FAILED
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
-        conf = provider_conf(Scope(self, conf))
+        scope = Scope(self, conf)
+        if not provider_configured(scope, provider_key(scope.address)):
+            return CheckResult.UNKNOWN
+        conf = provider_conf(scope)
         ok, why = _openstack_ok(conf)
         if ok:
             return CheckResult.PASSED

@@ -1,7 +1,7 @@
 """Data at risk in a plan: the DATA AT RISK section `plan` prints, and `apply`'s gate.
 
 `apply` refuses a plan that deletes or replaces a volume, bucket or instance (what
-generator.policies.evidence_change finds) unless every such address is named with
+generator.evidence.change finds) unless every such address is named with
 `--allow-replace`. What was allowed, by whom and when is printed and appended to a JSON-lines
 file, so the pipeline's log and artifacts keep the decision (Art. 5(2): the controller shows
 that the loss was decided, not suffered).
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.policies.evidence_change import AtRisk, at_risk
+from generator.evidence.change import AtRisk, at_risk
 
 RECORD_FILE = "allowed-replacements.jsonl"
 """Where `apply` appends what was allowed (in the blueprint directory unless --record says)."""

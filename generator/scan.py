@@ -29,10 +29,10 @@ from xml.etree import ElementTree as ET
 import yaml
 
 from generator import __version__
+from generator.checks import check as check_meta
 from generator.controls import articles_for_check, controls_for_check
-from generator.policies.evidence_change import HCL_REASON
-from generator.policies.evidence_change import ID as DATA_AT_RISK
-from generator.policies.evidence_change import NAME as DATA_AT_RISK_NAME
+from generator.evidence.change import HCL_REASON
+from generator.evidence.change import ID as DATA_AT_RISK
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 CUSTOM_PREFIX = "CKV_GDPR_"
@@ -204,9 +204,9 @@ def scan(root: Path | str) -> ScanResult:
 
 def _placer(plan_file: Path, source: Path | None) -> Any:
     """record -> _Place in the .tf source (None when the block cannot be found)."""
-    from generator.policies import evidence_plan
-    from generator.policies.evidence import provider_key
-    from generator.policies.evidence_source import blocks_in, resource_block
+    from generator.evidence import plan as evidence_plan
+    from generator.evidence.scope import provider_key
+    from generator.evidence.source import blocks_in, resource_block
 
     plan = evidence_plan.load(str(plan_file))
 
@@ -235,7 +235,7 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> Sca
     from (default: the plan file's directory when it holds .tf files): findings are placed in
     its .tf files, its suppression comments apply, and the checks read from it what the plan
     does not record. Without it, findings point into the JSON and such evidence fails closed."""
-    from generator.policies.evidence_source import register_source, source_root
+    from generator.evidence.source import register_source, source_root
 
     plan_file = Path(plan_file).resolve()
     if not plan_file.is_file():
@@ -259,9 +259,9 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
                     source: Path | None) -> ScanResult:
     """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright: it
     is absent from the planned values, so no Checkov check was given it."""
-    from generator.policies import evidence_plan
-    from generator.policies.evidence_change import at_risk
-    from generator.policies.evidence_source import resource_block
+    from generator.evidence import plan as evidence_plan
+    from generator.evidence.change import at_risk
+    from generator.evidence.source import resource_block
 
     judged = {f.resource for f in result.findings if f.check_id == DATA_AT_RISK}
     plan = evidence_plan.load(str(plan_file))
@@ -278,7 +278,7 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
         skipped = place.skips.get(DATA_AT_RISK) if place else None
         status = "skipped" if skipped and skipped not in _NO_REASON else "failed"
         added.append(Finding(
-            check_id=DATA_AT_RISK, check_name=DATA_AT_RISK_NAME, status=status,
+            check_id=DATA_AT_RISK, check_name=check_meta(DATA_AT_RISK).name, status=status,
             resource=risk.address, file=place.file if place else os.path.relpath(plan_file, root),
             line=place.line if place else 0, severity="CRITICAL",
             guideline=next((c.url for c in controls_for_check(DATA_AT_RISK)), None),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.api import scan_plan_data
-from generator.policies.evidence_plan import split_address
+from generator.evidence.plan import split_address
 from generator.scan import Finding, ScanResult, scan
 
 from ..conftest import TODAY_EPOCH

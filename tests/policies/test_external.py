@@ -62,7 +62,7 @@ def test_no_builtin_check_shares_an_id_with_the_pack() -> None:
     for registry in (resource_registry, data_registry, module_registry, provider_registry):
         for checks in registry.checks.values():
             builtin |= {c.id for c in checks
-                        if not str(type(c).__module__).startswith(("gdpr_", "generator."))}
+                        if not str(type(c).__module__).startswith(("ckv_gdpr_", "generator."))}
     assert len(builtin) > 500  # the built-in registries were really read
     assert not {i for i in builtin if i.startswith("CKV_GDPR_")}
     assert not ours & builtin

@@ -1,0 +1,19 @@
+"""The evidence the GDPR policy pack judges: read from Checkov's blocks, Terraform's plan, the
+.tf source behind it, the scan graph and the user data instances boot with.
+
+Imports run one way, each module only importing those above it:
+
+    values      values as a check reads them; Unresolved and what makes it known
+    plan        Terraform's plan JSON (`terraform show -json`) and its configuration
+    source      the .tf source behind a plan: blocks, expression text, skip comments
+    hcl         HCL mode's scan graph (Checkov's nodes of every block)
+    scope       one check's view of one block in either mode (plan, source, graph)
+    graph       what spans blocks: a bucket's companions, backup buckets, providers
+    userdata    what an instance boots with: declared measures, cloud-config
+    sites       where a provider sends data
+    s3policy    bucket policies as statements
+    change      what a plan deletes or replaces that holds data (no Checkov: `apply` uses it)
+    check       the base of the pack's checks (imports Checkov)
+
+Nothing here is a check: the checks are generator/policies/, which Checkov loads.
+"""

@@ -17,6 +17,9 @@ from importlib import resources
 import yaml
 
 _ID = re.compile(r"^CKV_GDPR_[0-9]+$")
+# How a check's UNKNOWN reaches the scan through Checkov, which reports only passed, failed and
+# skipped: a failure whose details start with this (plain Checkov runs fail closed on it).
+UNKNOWN_MARK = "UNKNOWN: "
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 
 

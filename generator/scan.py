@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -29,6 +30,7 @@ from xml.etree import ElementTree as ET
 import yaml
 
 from generator import __version__
+from generator.checks import UNKNOWN_MARK
 from generator.checks import check as check_meta
 from generator.controls import articles_for_check, controls_for_check
 from generator.evidence.change import HCL_REASON
@@ -48,7 +50,7 @@ class Finding:
 
     check_id: str
     check_name: str
-    status: str  # "passed" | "failed" | "skipped"
+    status: str  # "passed" | "failed" | "unknown" | "skipped"
     resource: str
     file: str
     line: int
@@ -72,6 +74,7 @@ class Summary:
     passed: int
     failed: int
     skipped: int
+    unknown: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class ScanResult:
     summary: Summary = field(init=False)
 
     def __post_init__(self) -> None:
-        count = {s: sum(1 for f in self.findings if f.status == s) for s in ("passed", "failed", "skipped")}
+        count = {s: sum(1 for f in self.findings if f.status == s)
+                 for s in ("passed", "failed", "skipped", "unknown")}
         object.__setattr__(self, "summary", Summary(**count))
 
     @property
@@ -92,8 +96,14 @@ class ScanResult:
         return tuple(f for f in self.findings if f.status == "failed")
 
     @property
+    def unknown(self) -> tuple[Finding, ...]:
+        """What the checks could not tell (each says what would make it known)."""
+        return tuple(f for f in self.findings if f.status == "unknown")
+
+    @property
     def ok(self) -> bool:
-        """No failed check: the exit code of a scan command."""
+        """No failed check: the exit code of a scan command. An unknown is no failure: it is
+        shown, and a report counts it as not evidenced."""
         return not self.failed
 
 
@@ -159,7 +169,10 @@ def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, s
         if comment in _NO_REASON:
             return "failed", None, ("skipped in the resource without a reason: write one",)
         return "skipped", comment, ()
-    return status, None, tuple(record.details or ())
+    details = tuple(record.details or ())
+    if status == "failed" and details and all(d.startswith(UNKNOWN_MARK) for d in details):
+        return "unknown", None, tuple(d[len(UNKNOWN_MARK):] for d in details)
+    return status, None, details
 
 
 def _finding(record: Any, status: str, root: Path, place: _Place | None = None) -> Finding:
@@ -182,14 +195,32 @@ def _finding(record: Any, status: str, root: Path, place: _Place | None = None) 
     )
 
 
+PARSE = "PARSE"
+"""The finding of a file Checkov could not parse: nothing in it was judged, which must show."""
+
+
+def _unparsed(root: Path, report: Any) -> list[Finding]:
+    return [Finding(check_id=PARSE, check_name="Checkov parses every file it scans",
+                    status="failed", resource=os.path.relpath(str(path), root), file=os.path.relpath(
+                        str(path), root), line=0, severity="HIGH", guideline=None,
+                    details=("Checkov could not parse this file, so nothing in it was judged",))
+            for path in sorted(getattr(report, "parsing_errors", None) or ())]
+
+
 def _result(root: Path, report: Any, mode: str, place: Any = lambda record: None) -> ScanResult:
     findings = [
         *(_finding(r, "passed", root, place(r)) for r in report.passed_checks),
         *(_finding(r, "failed", root, place(r)) for r in report.failed_checks),
         *(_finding(r, "skipped", root, place(r)) for r in report.skipped_checks),
+        *_unparsed(root, report),
     ]
-    findings.sort(key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    findings.sort(key=_order)
     return ScanResult(root=str(root), findings=tuple(findings), mode=mode)
+
+
+def _order(f: Finding) -> tuple[int, str, str]:
+    """Failures first, then what could not be told, then the rest."""
+    return ({"failed": 0, "unknown": 1}.get(f.status, 2), f.check_id, f.resource)
 
 
 def scan(root: Path | str) -> ScanResult:
@@ -221,8 +252,13 @@ def _placer(plan_file: Path, source: Path | None) -> Any:
                                    resource.name, resource.mode)
         elif "." in address and not address.startswith("module."):
             name, _, alias = provider_key(address).partition(".")
-            block = next((b for b in blocks_in(source) if b.kind == "provider" and b.labels == (name,)
+            found = blocks_in(source)
+            block = next((b for b in found if b.kind == "provider" and b.labels == (name,)
                           and (b.raw("alias") or "") == alias), None)
+            # A provider configured only by the environment has no block: its requirement is
+            # where the root names it (not the plan JSON, which the user does not keep).
+            block = block or next((b for b in found if b.kind == "terraform"
+                                   and re.search(rf"\b{re.escape(name)}\s*=", b.text)), None)
         if block is None:
             return None
         return _Place(os.path.relpath(block.file, source), block.start, block.skips())
@@ -288,8 +324,7 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
             details=() if status == "skipped" else (risk.describe(),)))
     if not added:
         return result
-    findings = sorted((*result.findings, *added),
-                      key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    findings = sorted((*result.findings, *added), key=_order)
     return ScanResult(root=result.root, findings=tuple(findings), mode=result.mode)
 
 
@@ -307,12 +342,13 @@ _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW"
 
 
 def to_sarif(result: ScanResult, *, uri_prefix: str = "") -> str:
-    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only).
+    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only), and of the
+    unknown ones as notes.
 
     Paths are relative to the scanned directory; `uri_prefix` (the directory's path in its
     repository, e.g. `blueprints/portal/`) makes them relative to the repository root, where
     code scanning looks for them."""
-    failed = result.failed
+    failed = (*result.failed, *result.unknown)
     rules: dict[str, dict[str, Any]] = {}
     for f in failed:
         rules.setdefault(f.check_id, {
@@ -325,8 +361,9 @@ def to_sarif(result: ScanResult, *, uri_prefix: str = "") -> str:
         })
     results = [{
         "ruleId": f.check_id,
-        "level": _SARIF_LEVEL.get(f.severity or "", "error"),
-        "message": {"text": f"{f.check_name} ({f.resource})"
+        "level": "note" if f.status == "unknown" else _SARIF_LEVEL.get(f.severity or "", "error"),
+        "message": {"text": ("UNKNOWN: " if f.status == "unknown" else "")
+                    + f"{f.check_name} ({f.resource})"
                     + (f": {'; '.join(f.details)}" if f.details else "")},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": uri_prefix + f.file},
@@ -346,7 +383,7 @@ def to_junit(result: ScanResult) -> str:
     """JUnit XML: one test case per finding, grouped by check."""
     suites = ET.Element("testsuites", name="safespring-blueprints scan",
                         tests=str(len(result.findings)), failures=str(result.summary.failed),
-                        skipped=str(result.summary.skipped))
+                        skipped=str(result.summary.skipped + result.summary.unknown))
     by_check: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_check.setdefault(f.check_id, []).append(f)
@@ -354,7 +391,7 @@ def to_junit(result: ScanResult) -> str:
         group = by_check[check_id]
         suite = ET.SubElement(suites, "testsuite", name=check_id, tests=str(len(group)),
                               failures=str(sum(f.status == "failed" for f in group)),
-                              skipped=str(sum(f.status == "skipped" for f in group)))
+                              skipped=str(sum(f.status in ("skipped", "unknown") for f in group)))
         for f in group:
             case = ET.SubElement(suite, "testcase", classname=check_id, name=f.resource,
                                  file=f.file, line=str(f.line))
@@ -364,8 +401,17 @@ def to_junit(result: ScanResult) -> str:
                                           f.guideline or ""])
             elif f.status == "skipped":
                 ET.SubElement(case, "skipped", message=f.skip_reason or "")
+            elif f.status == "unknown":
+                ET.SubElement(case, "skipped", message="UNKNOWN: " + "; ".join(f.details))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def summary_line(result: ScanResult) -> str:
+    """`2 failed, 1 unknown, 40 passed, 3 skipped` (unknown only when there is one)."""
+    s = result.summary
+    return (f"{s.failed} failed, " + (f"{s.unknown} unknown, " if s.unknown else "")
+            + f"{s.passed} passed, {s.skipped} skipped")
 
 
 def to_text(result: ScanResult, *, show_passed: bool = False) -> str:
@@ -374,19 +420,20 @@ def to_text(result: ScanResult, *, show_passed: bool = False) -> str:
     for f in result.findings:
         if f.status == "passed" and not show_passed:
             continue
-        mark = {"failed": "FAIL", "skipped": "SKIP", "passed": "PASS"}[f.status]
+        mark = {"failed": "FAIL", "unknown": "UNKNOWN", "skipped": "SKIP", "passed": "PASS"}[f.status]
         lines.append(f"{mark} {f.check_id} {f.resource}  ({f.file}:{f.line})")
         lines.append(f"     {f.check_name}")
         for d in f.details:
             lines.append(f"     - {d}")
         if f.status == "skipped" and f.skip_reason:
             lines.append(f"     skipped: {f.skip_reason}")
-        if f.status == "failed":
+        if f.status == "failed" and check_meta(f.check_id) is not None:
+            lines.append(f"     fix: {check_meta(f.check_id).remediation}")  # type: ignore[union-attr]
+        if f.status in ("failed", "unknown"):
             if f.articles:
                 cited = ", ".join("Art. " + a for a in f.articles)
                 lines.append(f"     GDPR {cited} ({', '.join(f.controls)})")
             if f.guideline:
                 lines.append(f"     {f.guideline}")
-    s = result.summary
-    lines.append(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped")
+    lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

@@ -8,6 +8,7 @@ Imports run one way, each module only importing those above it:
     source      the .tf source behind a plan: blocks, expression text, skip comments
     hcl         HCL mode's scan graph (Checkov's nodes of every block)
     scope       one check's view of one block in either mode (plan, source, graph)
+    secgroup    security-group rules in one shape (Neutron rule resources, Nova inline rules)
     graph       what spans blocks: a bucket's companions, backup buckets, providers
     userdata    what an instance boots with: declared measures, cloud-config
     sites       where a provider sends data

@@ -8,10 +8,12 @@ check's `Scope` in either mode, leave out provider configurations nothing uses, 
 check's `Verdict` into Checkov's result.
 
 A verdict is PASS, FAIL (with why), UNKNOWN (why the scan cannot tell, and what would make it
-known) or NONE (nothing here to judge: no finding). An unknown reaches Checkov as a failure
-saying why: the scan fails closed on what it cannot tell.
+known) or NONE (nothing here to judge: no finding). Checkov reports only passed, failed and
+skipped results, so an unknown reaches it as a failure whose details start with UNKNOWN_MARK:
+plain Checkov runs fail closed on it, and this project's scan reports it as unknown
+(generator/scan.py), which a report shows as NOT EVIDENCED, never as PASS.
 
-Importing this module raises Checkov's render limit (see `lift_render_limit`).
+Importing this module lifts Checkov's render limit and parse timeout (`lift_checkov_limits`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from generator.checks import CheckMeta, checks
+from generator.checks import UNKNOWN_MARK, CheckMeta, checks
 from generator.evidence.graph import companions, missing_message
 from generator.evidence.scope import Scope, provider_configured, provider_key
 from generator.evidence.values import has_no_instances, is_expanded
@@ -34,13 +36,15 @@ from generator.evidence.values import has_no_instances, is_expanded
 NOT_EXPANDED = ("count/for_each not expanded by Checkov's HCL evaluation; scanning the plan "
                 "(scan DIR --plan) lets Terraform expand it")
 
-# ---- Checkov's render limit -------------------------------------------------------------------
+# ---- Checkov's limits ---------------------------------------------------------------------------
 #
 # Checkov leaves a value unrendered when its text is longer than CHECKOV_RENDER_MAX_LEN (10,000
 # characters by default): the module then keeps `for_each` unexpanded. A blueprint's security
 # group rules are one map that grows with the groups and flows of the spec, so a school platform
-# of three groups already lost every rule to it. Checkov loads external checks before it builds
-# its graph, so the pack raises the limit when it is loaded, unless the user set one.
+# of three groups already lost every rule to it. And it drops a .tf file whose parsing takes
+# longer than HCL_PARSE_TIMEOUT_SEC (10 s): the main.tf of a blueprint of 30 groups takes ~3 s on
+# a busy machine, one of 100 more. Checkov loads external checks before it parses and builds its
+# graph, so the pack lifts both when it is loaded, unless the user set them.
 RENDER_MAX_LEN = 2_000_000
 _RENDER_LIMITS = (
     "checkov.terraform.graph_builder.variable_rendering.renderer",
@@ -50,9 +54,15 @@ _RENDER_LIMITS = (
 _CHECKOV_DEFAULT = 10_000
 
 
-def lift_render_limit() -> None:
-    """Let Checkov render values up to RENDER_MAX_LEN characters, in its modules already
-    imported and in those to come (CHECKOV_RENDER_MAX_LEN in the environment wins)."""
+def lift_checkov_limits() -> None:
+    """Let Checkov render values up to RENDER_MAX_LEN characters and parse files without a time
+    limit, in its modules already imported and in those to come (the environment variables
+    CHECKOV_RENDER_MAX_LEN and HCL_PARSE_TIMEOUT_SEC win when set)."""
+    config = getattr(sys.modules.get("checkov.common.util.env_vars_config"), "env_vars_config", None)
+    if "HCL_PARSE_TIMEOUT_SEC" not in os.environ:
+        os.environ["HCL_PARSE_TIMEOUT_SEC"] = "0"  # 0: no time limit
+        if config is not None:
+            config.HCL_PARSE_TIMEOUT_SEC = 0
     if "CHECKOV_RENDER_MAX_LEN" in os.environ:
         return
     os.environ["CHECKOV_RENDER_MAX_LEN"] = str(RENDER_MAX_LEN)
@@ -60,12 +70,11 @@ def lift_render_limit() -> None:
         module = sys.modules.get(name)
         if getattr(module, "CHECKOV_RENDER_MAX_LEN", None) == _CHECKOV_DEFAULT:
             module.CHECKOV_RENDER_MAX_LEN = RENDER_MAX_LEN  # type: ignore[union-attr]
-    config = getattr(sys.modules.get("checkov.common.util.env_vars_config"), "env_vars_config", None)
     if getattr(config, "RENDER_MAX_LEN", None) == _CHECKOV_DEFAULT:
         config.RENDER_MAX_LEN = RENDER_MAX_LEN  # type: ignore[union-attr]
 
 
-lift_render_limit()
+lift_checkov_limits()
 
 # ---- metadata ---------------------------------------------------------------------------------
 
@@ -113,8 +122,10 @@ def _checkov_result(check: Any, verdict: Verdict) -> CheckResult:
         return CheckResult.PASSED
     if verdict.result == "none":
         return CheckResult.UNKNOWN  # Checkov reports nothing for it
-    # The scan fails closed on what it cannot tell.
-    check.details.extend(verdict.details)
+    if verdict.result == "unknown":
+        check.details.extend(UNKNOWN_MARK + d for d in verdict.details)
+    else:
+        check.details.extend(verdict.details)
     return CheckResult.FAILED
 
 

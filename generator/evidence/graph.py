@@ -22,11 +22,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from generator.evidence.hcl import block_config, deployment_dir, module_call_conf
 from generator.evidence.plan import module_address, parse_key, split_address
 from generator.evidence.scope import Scope, enrich
+from generator.evidence.source import blocks_in
 from generator.evidence.values import attr, has_no_instances, is_unresolved_text, map_value, unwrap
 
 BUCKET = "aws_s3_bucket"
@@ -242,3 +244,109 @@ def provider_of(scope: Scope, local_name: str = "aws") -> str | None:
 def module_of(address: str) -> str:
     """The module instance part of an address ("" in the root)."""
     return module_address(split_address(address)[0])
+
+
+# ---- which instances a volume is attached to ------------------------------------------------
+
+INSTANCE = "openstack_compute_instance_v2"
+ATTACH = "openstack_compute_volume_attach_v2"
+VOLUMES = ("openstack_blockstorage_volume_v3", "openstack_blockstorage_volume_v2")
+
+
+@dataclass(frozen=True)
+class Attached:
+    """An instance a volume is attached to: its plan resource (plan mode) or graph node (HCL)."""
+
+    address: str
+    resource: Any = None
+    node: dict[str, Any] | None = None
+
+
+def attached_instances(scope: Scope) -> list[Attached]:
+    """The instances the scope's volume is attached to: through an
+    openstack_compute_volume_attach_v2 or a `block_device` naming it, in the same module; else
+    through the module call its IDs are passed to (the instances that call creates). Empty when
+    none is seen."""
+    if scope.resource is not None:
+        return _plan_attached(scope)
+    return _hcl_attached(scope)
+
+
+def _plan_attached(scope: Scope) -> list[Attached]:
+    plan, volume = scope.plan, scope.resource
+    found: dict[str, Any] = {}
+    for att in plan.of_type(ATTACH):
+        if volume.address in {t.address for t in plan.targets(att, plan.references(att, "volume_id"),
+                                                               rtype=volume.type)}:
+            for inst in plan.targets(att, plan.references(att, "instance_id"), rtype=INSTANCE):
+                found[inst.address] = inst
+    for inst in plan.of_type(INSTANCE):
+        for i, _ in enumerate(inst.values.get("block_device") or []):
+            refs = plan.references(inst, "block_device", i, "uuid")
+            if volume.address in {t.address for t in plan.targets(inst, refs, rtype=volume.type)}:
+                found[inst.address] = inst
+    if not found and volume.modules:
+        # The volume's IDs passed to another module call of the same parent module.
+        parent, mine = volume.modules[:-1], volume.modules[-1][0]
+        calls = plan.module_config(tuple(n for n, _ in parent)).get("module_calls") or {}
+        for name, call in calls.items():
+            refs = [r for e in (call.get("expressions") or {}).values() if isinstance(e, dict)
+                    for r in e.get("references") or []]
+            if name != mine and any(r == f"module.{mine}" or r.startswith(f"module.{mine}.") for r in refs):
+                for inst in plan.of_type(INSTANCE):
+                    if inst.modules[:len(parent) + 1][:-1] == parent and len(inst.modules) > len(parent) \
+                            and inst.modules[len(parent)][0] == name:
+                        found[inst.address] = inst
+    return [Attached(a, resource=r) for a, r in sorted(found.items())]
+
+
+_REF = r"(?:\$\{{)?{type}\.{name}(?:\[[^\]]*\])?\.id"
+
+
+def _outer_call(node: dict[str, Any]) -> tuple[str, str] | None:
+    """(name, file) of the outermost module call that rendered a graph node."""
+    source, found = node.get("source_module_object_"), None
+    while source is not None:
+        found = (str(getattr(source, "name", "")), str(getattr(source, "path", "")))
+        source = getattr(source, "nested_tf_module", None)
+    return found
+
+
+def _hcl_attached(scope: Scope) -> list[Attached]:
+    me = scope.node
+    if me is None:
+        return []
+    modules, vtype, vname, _, _ = split_address(scope.address)
+    directory, home = os.path.dirname(str(me.get("file_path_"))), deployment_dir(me)
+    mine = re.compile(_REF.format(type=re.escape(vtype), name=re.escape(vname)))
+    same_module = [n for n in scope.nodes if n.get("block_type_") == "resource"
+                   and deployment_dir(n) == home and os.path.dirname(str(n.get("file_path_"))) == directory
+                   and split_address(str(n.get("__address__", "")))[0] == modules]
+    instances = {str(n.get("__address__")): n for n in scope.nodes if n.get("resource_type") == INSTANCE
+                 and n.get("block_type_") == "resource" and deployment_dir(n) == home}
+    found: dict[str, dict[str, Any]] = {}
+    for node in same_module:
+        conf = block_config(node)
+        if node.get("resource_type") == ATTACH and mine.search(str(unwrap(conf.get("volume_id")))):
+            m = re.search(rf"{INSTANCE}\.([A-Za-z0-9_-]+)", str(unwrap(conf.get("instance_id"))))
+            for address, inst in instances.items():
+                other, _, name, _, _ = split_address(address)
+                if m and other == modules and name == m.group(1):
+                    found[address] = inst
+        if node.get("resource_type") == INSTANCE and any(
+                mine.search(str(unwrap(b.get("uuid")))) for b in conf.get("block_device") or []
+                if isinstance(b, dict)):
+            found[str(node.get("__address__"))] = node
+    source = me.get("source_module_object_")
+    if not found and source is not None:
+        # Checkov puts the output's own expression in place of `module.<call>.<output>`, so the
+        # call an argument names is read from the .tf source that writes the calls.
+        call, path = getattr(source, "name", None), str(getattr(source, "path", ""))
+        for block in blocks_in(Path(os.path.dirname(path))):
+            if block.kind != "module" or str(block.file) != path or block.labels == (call,):
+                continue
+            if re.search(rf"\bmodule\.{re.escape(str(call))}\b", block.text):
+                for address, inst in instances.items():
+                    if _outer_call(inst) == (block.labels[0], path):
+                        found[address] = inst
+    return [Attached(a, node=n) for a, n in sorted(found.items())]

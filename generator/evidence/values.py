@@ -107,7 +107,12 @@ def has_no_instances(conf: Mapping[str, Any]) -> bool:
     """True when `for_each` resolved to an empty map/list or `count` to 0: nothing is created,
     so there is nothing to check (Checkov leaves such a resource unexpanded)."""
     if "for_each" in conf:
-        return unwrap(conf["for_each"]) in ({}, [], None) or conf["for_each"] in ([{}], [[]])
+        value = unwrap(conf["for_each"])
+        if isinstance(value, str) and value.startswith(LEFTOVERS):
+            # `try(each.value.data_disks, {})` of an element without the attribute: Terraform
+            # creates nothing (Checkov leaves such a resource unexpanded).
+            value = evaluate_leftover(value, expanded=True)
+        return value in ({}, [], None) or conf["for_each"] in ([{}], [[]])
     if "count" in conf:
         return unwrap(conf["count"]) in (0, "0")
     return False
@@ -211,6 +216,8 @@ def evaluate_try(text: str, *, expanded: bool) -> Any:
     for arg in args:
         if arg in ("None", "null"):
             return None
+        if arg in ("{}", "[]"):
+            return {} if arg == "{}" else []
         if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
             inner = arg[1:-1]
             return Unresolved(text) if is_unresolved_text(inner) else inner

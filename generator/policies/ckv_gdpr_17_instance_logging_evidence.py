@@ -28,7 +28,7 @@ from typing import Any
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
 from generator.evidence.hcl import block_config, deployment_dir
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import cloud_config, measures_of, plan_cloud_config
+from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved, holds_personal_data, map_value
 
 RESOURCE = "openstack_compute_instance_v2"
@@ -147,7 +147,7 @@ class InstanceLoggingEvidence(ResourceCheck):
         found = self._peers(scope)
         if isinstance(found, str):
             return unknown(found)
-        peers, deployment = found
+        peers, _ = found
         peer_measures = [m for m in map(measures_of, peers) if isinstance(m, set)]
         collector = any("log-collector-tls" in m for m in peer_measures)
         ids = any({"audit", "file-integrity"} & m for m in peer_measures)
@@ -166,8 +166,9 @@ class InstanceLoggingEvidence(ResourceCheck):
         declared = measures & set(LOGGING)
         if not declared:
             return PASS
-        doc = plan_cloud_config(scope) if scope.plan is not None else cloud_config(conf.get("user_data"),
-                                                                                   deployment)
+        doc = instance_cloud_config(scope)
+        if isinstance(doc, NotRead):
+            return unknown(doc)
         if isinstance(doc, str):
             return fail(doc)
         problems = evidence_problems(doc, declared)

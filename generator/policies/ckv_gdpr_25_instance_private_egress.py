@@ -19,9 +19,8 @@ import re
 from typing import Any
 
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
-from generator.evidence.hcl import deployment_dir
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import cloud_config, measures_of, plan_cloud_config
+from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved, attr, blocks
 
 RESOURCE = "openstack_compute_instance_v2"
@@ -76,13 +75,9 @@ class InstancePrivateEgress(ResourceCheck):
             return fail(f"on the private network but its metadata ssb_measures does not "
                         f"declare {MEASURE}: without the egress proxy it can neither install "
                         "packages, reach Tang nor back up, unless given world egress")
-        if scope.plan is not None:
-            doc = plan_cloud_config(scope)
-        else:
-            node = scope.node
-            if node is None:
-                return unknown("scan graph unavailable: cannot find the user data's directory")
-            doc = cloud_config(conf.get("user_data"), deployment_dir(node))
+        doc = instance_cloud_config(scope)
+        if isinstance(doc, NotRead):
+            return unknown(doc)
         if isinstance(doc, str):
             return fail(doc)
         problems = proxy_problems(doc, measures)

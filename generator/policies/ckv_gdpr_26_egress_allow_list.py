@@ -21,9 +21,8 @@ import re
 from typing import Any
 
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
-from generator.evidence.hcl import deployment_dir
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import cloud_config, measures_of, plan_cloud_config
+from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved
 from generator.guest.egress import ALLOW_LIST, CONF, REASONS, egress_data
 from generator.platform import platform
@@ -90,13 +89,9 @@ class EgressAllowList(ResourceCheck):
             return unknown(f"ssb_measures is {measures}")
         if MEASURE not in measures:
             return PASS
-        if scope.plan is not None:
-            doc = plan_cloud_config(scope)
-        else:
-            node = scope.node
-            if node is None:
-                return unknown("scan graph unavailable: cannot find the user data's directory")
-            doc = cloud_config(conf.get("user_data"), deployment_dir(node))
+        doc = instance_cloud_config(scope)
+        if isinstance(doc, NotRead):
+            return unknown(doc)
         if isinstance(doc, str):
             return fail(doc)
         files = {str(f.get("path", "")): str(f.get("content") or "")

@@ -1,12 +1,20 @@
-"""CKV_GDPR_2: only HTTPS (tcp 443) may face the whole internet; every rule has a port range."""
+"""CKV_GDPR_2: only HTTPS (tcp 443) may face the whole internet; every rule has a port range.
+
+A rule whose remote is a security group (another group, or the group itself: traffic between
+its members) never faces the internet, whatever its ports. ICMP has no ports (its fields are
+the ICMP type and code) and offers no service: ICMP from anywhere is not an open port. Rules are
+read from `openstack_networking_secgroup_rule_v2` and from the inline rules of
+`openstack_compute_secgroup_v2` (generator/evidence/secgroup.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
-from generator.evidence.scope import Scope, remote_group
-from generator.evidence.values import MISSING, WORLD, Unresolved, as_int, attr
+from generator.evidence.scope import Scope
+from generator.evidence.secgroup import Rule, rules
+from generator.evidence.values import MISSING, WORLD, Unresolved
 
 
 def ports(low: Any, high: Any) -> str:
@@ -22,46 +30,55 @@ def remote_text(prefix: Any, group: Any) -> str:
     return str(prefix)
 
 
+def judge_rule(rule: Rule) -> Verdict:
+    """The verdict on one rule."""
+    where = f"{rule.label}: " if rule.label else ""
+    for name, value in (("direction", rule.direction), ("protocol", rule.protocol),
+                        ("port_range_min", rule.low), ("port_range_max", rule.high)):
+        if isinstance(value, Unresolved):
+            return unknown(f"{where}{name} is {value}")
+    if rule.names_a_group:
+        return PASS  # members of a security group, never the internet
+    if rule.is_icmp:
+        return PASS  # no port, no service
+    shown_direction = rule.direction if isinstance(rule.direction, str) else "ingress"
+    # A rule without protocol or ports opens everything it can towards a network.
+    if rule.protocol is MISSING or rule.low is None or rule.high is None:
+        what = "protocol" if rule.protocol is MISSING else "port range"
+        every = "protocol and port" if rule.protocol is MISSING else "port"
+        towards = "to" if shown_direction == "egress" else "from"
+        if isinstance(rule.prefix, Unresolved):
+            return unknown(f"{where}no {what}, and remote_ip_prefix is {rule.prefix}")
+        return fail(f"{where}no {what}: {shown_direction} on every {every} {towards} "
+                    f"{remote_text(rule.prefix, rule.group)}")
+    if rule.direction is MISSING:
+        return fail(f"{where}no direction")
+    if rule.direction == "egress":
+        return PASS
+    if isinstance(rule.prefix, Unresolved):
+        return unknown(f"{where}remote_ip_prefix is {rule.prefix}")
+    if isinstance(rule.group, Unresolved) and rule.prefix is MISSING:
+        return unknown(f"{where}remote_group_id is {rule.group}")
+    if rule.prefix is MISSING or rule.prefix == "" or rule.prefix in WORLD:
+        if str(rule.protocol).lower() == "tcp" and rule.low == 443 and rule.high == 443:
+            return PASS
+        return fail(f"{where}{rule.protocol} {ports(rule.low, rule.high)} open to "
+                    f"{remote_text(rule.prefix, rule.group)}, the whole internet: only tcp 443 may be")
+    return PASS
+
+
 class SecgroupNoWorldIngressButHttps(ResourceCheck):
     ID = "CKV_GDPR_2"
 
     def judge(self, scope: Scope) -> Verdict:
-        conf = scope.conf
-        direction = attr(conf, "direction")
-        protocol = attr(conf, "protocol")
-        low, high = as_int(attr(conf, "port_range_min")), as_int(attr(conf, "port_range_max"))
-        prefix = attr(conf, "remote_ip_prefix")
-        group = remote_group(conf, scope)
-        shown_direction = direction if isinstance(direction, str) else "ingress"
-        for name, value in (("direction", direction), ("protocol", protocol),
-                            ("port_range_min", low), ("port_range_max", high)):
-            if isinstance(value, Unresolved):
-                return unknown(f"{name} is {value}")
-        # A rule without protocol or ports opens everything it can: never acceptable.
-        if protocol is MISSING or low is None or high is None:
-            what = "protocol" if protocol is MISSING else "port range"
-            every = "protocol and port" if protocol is MISSING else "port"
-            towards = "to" if shown_direction == "egress" else "from"
-            return fail(f"no {what}: {shown_direction} on every {every} {towards} "
-                        f"{remote_text(prefix, group)}")
-        if direction is MISSING:
-            return fail("no direction")
-        if direction == "egress":
-            return PASS
-        if isinstance(group, str) and group:
-            # Neutron accepts only one of remote_group_id / remote_ip_prefix: a group rule
-            # never faces the internet.
-            return PASS
-        if isinstance(prefix, Unresolved):
-            return unknown(f"remote_ip_prefix is {prefix}")
-        if isinstance(group, Unresolved) and prefix is MISSING:
-            return unknown(f"remote_group_id is {group}")
-        if prefix is MISSING or prefix == "" or prefix in WORLD:
-            if str(protocol).lower() == "tcp" and low == 443 and high == 443:
-                return PASS
-            return fail(f"{protocol} {ports(low, high)} open to {remote_text(prefix, group)}, the "
-                        "whole internet: only tcp 443 may be")
-        return PASS
+        found = rules(scope)
+        if isinstance(found, Unresolved):
+            return unknown(f"the inline rules are {found}")
+        verdicts = [judge_rule(rule) for rule in found]
+        failed = [d for v in verdicts if v.result == "failed" for d in v.details]
+        if failed:
+            return fail(*failed)
+        return next((v for v in verdicts if v.result == "unknown"), PASS)
 
 
 check = SecgroupNoWorldIngressButHttps()

@@ -2,9 +2,12 @@
 
 A graph check: the group is every instance of one resource block (its address with the
 instance keys removed, so `count`/`for_each` on the resource and on the modules around it
-both count); when it has more than one, each instance's `scheduler_hints.group` must be an
-`openstack_compute_servergroup_v2` of this configuration whose policy is "anti-affinity". A
-literal id names a group made elsewhere, whose policy cannot be checked.
+both count) that plays the same role: the same flavor, image, network and security groups. A
+module called for `db`, `web1` and `web2` is two groups when db differs from the web servers,
+not one replica set of three. When a group has more than one instance, each instance's
+`scheduler_hints.group` must be an `openstack_compute_servergroup_v2` of this configuration
+whose policy is "anti-affinity". A literal id names a group made elsewhere, whose policy the
+scan cannot see: UNKNOWN.
 
 The server group id is known only after apply and a `dynamic "scheduler_hints"` block is not in
 the plan's configuration, so the reference is read from the .tf source when needed (in HCL mode
@@ -28,6 +31,34 @@ SERVER_GROUP = "openstack_compute_servergroup_v2"
 _KEYS = re.compile(r'\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\]')
 _GROUP_REF = re.compile(rf"{SERVER_GROUP}\.([A-Za-z0-9_-]+)(\[[^\]]*\])?")
 _VAR = re.compile(r"\bvar\.([A-Za-z0-9_-]+)")
+# What makes two instances of one block the same role (replicas) rather than different roles.
+ROLE = ("flavor_name", "flavor_id", "image_name", "image_id", "security_groups")
+
+
+def role(get: Any) -> tuple[str, ...]:
+    """The role signature of an instance, `get(attribute)` reading its values."""
+    networks = get("network")
+    names = sorted(str(n.get("name") or n.get("uuid") or "") for n in networks
+                   if isinstance(n, dict)) if isinstance(networks, list) else []
+    return (*(str(get(key)) for key in ROLE), ",".join(names))
+
+
+def _plan_role(values: dict[str, Any]) -> tuple[str, ...]:
+    def get(key: str) -> Any:
+        value = values.get(key)
+        return sorted(map(str, value)) if key == "security_groups" and isinstance(value, list) else value
+
+    return role(get)
+
+
+def _hcl_role(conf: dict[str, Any]) -> tuple[str, ...]:
+    def get(key: str) -> Any:
+        if key == "network":
+            return [{k: unwrap(v) for k, v in b.items()} for b in blocks(conf, "network")]
+        value = unwrap(conf.get(key))
+        return sorted(map(str, value)) if isinstance(value, list) else value
+
+    return role(get)
 
 
 def group_of(address: str) -> str:
@@ -60,7 +91,7 @@ class InstanceAntiAffinity(ResourceCheck):
 
     # ---- plan mode ---------------------------------------------------------------------------
 
-    def _plan_groups(self, scope: Scope) -> list[tuple[str, list[str]]] | str:
+    def _plan_groups(self, scope: Scope) -> list[tuple[str, list[str]]] | Verdict:
         """(server group address, policies) the hint points at, or why they cannot be found."""
         plan, res = scope.plan, scope.resource
         refs = plan.references(res, "scheduler_hints", 0, "group")
@@ -68,7 +99,7 @@ class InstanceAntiAffinity(ResourceCheck):
         if not found:
             root = scope.source_root
             if root is None:
-                return str(Unresolved("the scheduler_hints group, a server group id", "after-apply"))
+                return unknown(str(Unresolved("the scheduler_hints group, a server group id", "after-apply")))
             modules = tuple(n for n, _ in res.modules)
             texts, level = _texts(scope.block()), len(res.modules)
             while texts and level >= 0:
@@ -83,12 +114,15 @@ class InstanceAntiAffinity(ResourceCheck):
                 texts = [str(call.raw(v)) for v in variables] if call is not None else []
                 level -= 1
         if not found:
-            return "scheduler_hints.group names no openstack_compute_servergroup_v2 of this configuration"
+            return unknown("scheduler_hints.group names no openstack_compute_servergroup_v2 of this "
+                           "configuration: its policy cannot be checked")
         return [(g.address, [str(p) for p in g.values.get("policies") or []]) for g in found]
 
     def _scan_plan(self, scope: Scope) -> Verdict:
         res = scope.resource
-        members = [r for r in scope.plan.of_type(res.type) if r.group == res.group]
+        mine = _plan_role(res.values)
+        members = [r for r in scope.plan.of_type(res.type)
+                   if r.group == res.group and _plan_role(r.values) == mine]
         if len(members) <= 1:
             return PASS
         if res.is_unknown("scheduler_hints"):
@@ -99,24 +133,25 @@ class InstanceAntiAffinity(ResourceCheck):
         if group is MISSING:
             return self._missing(len(members), res.group)
         if isinstance(group, str):
-            return fail(f"scheduler_hints.group is {group}, a server group this configuration "
-                        "does not create: its policy cannot be checked")
+            return unknown(f"scheduler_hints.group is {group}, a server group this configuration "
+                           "does not create: its policy cannot be checked")
         found = self._plan_groups(scope)
         return self._judge(found)
 
     # ---- HCL mode ----------------------------------------------------------------------------
 
     def _hcl_groups(self, scope: Scope, node: dict[str, Any], texts: list[str]
-                    ) -> list[tuple[str, list[str]]] | str:
+                    ) -> list[tuple[str, list[str]]] | Verdict:
         """Server groups of the instance's own module that the texts name, with their policies."""
         names = {m.group(1) for t in texts for m in _GROUP_REF.finditer(t)}
         if not names:
             variables = sorted({v for t in texts for v in _VAR.findall(t)})
             if variables:
-                return (f"scheduler_hints.group comes from the module input {', '.join(variables)}, which "
-                        "Checkov's HCL evaluation does not follow to a resource; scanning the plan "
-                        "(scan DIR --plan) follows it")
-            return "scheduler_hints.group names no openstack_compute_servergroup_v2 of this configuration"
+                return unknown(f"scheduler_hints.group comes from the module input {', '.join(variables)}, "
+                               "which Checkov's HCL evaluation does not follow to a resource; scanning "
+                               "the plan (scan DIR --plan) follows it")
+            return unknown("scheduler_hints.group names no openstack_compute_servergroup_v2 of this "
+                           "configuration: its policy cannot be checked")
         modules = split_address(str(node.get("__address__", "")))[0]
         found = []
         for n in scope.nodes:
@@ -125,18 +160,19 @@ class InstanceAntiAffinity(ResourceCheck):
             other, _, name, _, _ = split_address(str(n.get("__address__", "")))
             if other == modules and name in names and deployment_dir(n) == deployment_dir(node):
                 found.append((str(n.get("__address__")), _policies(block_config(n))))
-        return found or "the server group the hint names is not created (count/for_each empty)"
+        return found or fail("the server group the hint names is not created (count/for_each empty)")
 
     def _scan_hcl(self, scope: Scope) -> Verdict:
         me = scope.node
         if me is None:
-            return fail("scan graph unavailable: cannot count the group")
+            return unknown("scan graph unavailable: cannot count the group")
         mine, home = group_of(scope.address), deployment_dir(me)
         directory = os.path.dirname(str(me.get("file_path_")))
         members = [n for n in scope.nodes if n.get("block_type_") == "resource"
                    and n.get("resource_type") == "openstack_compute_instance_v2"
                    and group_of(str(n.get("__address__", ""))) == mine
-                   and deployment_dir(n) == home and os.path.dirname(str(n.get("file_path_"))) == directory]
+                   and deployment_dir(n) == home and os.path.dirname(str(n.get("file_path_"))) == directory
+                   and _hcl_role(block_config(n)) == _hcl_role(scope.conf)]
         if len(members) <= 1:
             return PASS
         hints = nested_blocks(scope, "scheduler_hints")
@@ -148,8 +184,8 @@ class InstanceAntiAffinity(ResourceCheck):
         if group is MISSING or group == "":
             return self._missing(len(members), mine)
         if isinstance(group, str):
-            return fail(f"scheduler_hints.group is {group}, a server group this configuration "
-                        "does not create: its policy cannot be checked")
+            return unknown(f"scheduler_hints.group is {group}, a server group this configuration "
+                           "does not create: its policy cannot be checked")
         return self._judge(self._hcl_groups(scope, me, [str(getattr(group, "raw", group))]))
 
     # ---- both --------------------------------------------------------------------------------
@@ -159,9 +195,9 @@ class InstanceAntiAffinity(ResourceCheck):
                     "all run on one hypervisor; place them in an openstack_compute_servergroup_v2 "
                     'with policies = ["anti-affinity"]')
 
-    def _judge(self, found: list[tuple[str, list[str]]] | str) -> Verdict:
-        if isinstance(found, str):
-            return fail(found)
+    def _judge(self, found: list[tuple[str, list[str]]] | Verdict) -> Verdict:
+        if isinstance(found, Verdict):
+            return found
         bad = [(address, policies) for address, policies in found if "anti-affinity" not in policies]
         if bad:
             address, policies = bad[0]

@@ -50,7 +50,8 @@ STATUS_MEANING = {
           "leaves the control's measure off (the finding names the spec line): fix it before "
           "relying on the control",
     NOT_EVIDENCED: "no machine check exists for the control, every check was skipped with a "
-                   "written reason, or (with personal data) the checks found nothing to examine: "
+                   "written reason, a check could not tell (UNKNOWN: the finding says what would "
+                   "make it known), or (with personal data) the checks found nothing to examine: "
                    "this report cannot show the control works, a person must assess it",
     NOT_APPLICABLE: "the spec declares no personal data, and either the control's checks found "
                     "no resource of the kind they examine (e.g. no data volumes) or the spec "
@@ -110,7 +111,7 @@ class Evidence:
 
     check_id: str
     check_name: str
-    status: str  # passed | failed | skipped
+    status: str  # passed | failed | unknown | skipped
     resource: str
     file: str
     line: int
@@ -360,6 +361,7 @@ class Summary:
     findings_passed: int
     findings_failed: int
     findings_skipped: int
+    findings_unknown: int = 0
 
 
 @dataclass(frozen=True)
@@ -407,7 +409,7 @@ def _evidence(f: Finding) -> Evidence:
                     reason=f.skip_reason, details=tuple(f.details))
 
 
-_STATUS_ORDER = {"failed": 0, "skipped": 1, "passed": 2}
+_STATUS_ORDER = {"failed": 0, "unknown": 1, "skipped": 2, "passed": 3}
 
 
 def _sort_evidence(items: list[Evidence]) -> tuple[Evidence, ...]:
@@ -687,6 +689,7 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
     passed = sum(e.status == "passed" for e in ev)
     failed = sum(e.status == "failed" for e in ev)
     skipped = sum(e.status == "skipped" for e in ev)
+    unknown = sum(e.status == "unknown" for e in ev)
     if failed:
         status = FAIL
         from_spec = [e for e in ev if e.status == "failed" and e.source == "spec"]
@@ -702,6 +705,11 @@ def _control_result(c: Control, evidence: list[Evidence], notes: tuple[str, ...]
         status = NOT_APPLICABLE
         why = ("The spec declares no personal data and leaves this measure off: "
                + "; ".join(_where_in_spec(m) for m in off) + ".")
+    elif unknown:
+        # What a check could not tell is no evidence either way: a person must look.
+        status = NOT_EVIDENCED
+        why = (f"{_plural(unknown, 'check finding')} could not be judged (UNKNOWN; each says what "
+               f"would make it known); {passed} passed, none failed.")
     elif passed:
         status = PASS
         resources = len({e.resource for e in ev if e.status == "passed"})
@@ -893,7 +901,8 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     summary = Summary(controls=tuple(count.items()), provisions=tuple(pcount.items()),
                       findings_passed=result.summary.passed,
                       findings_failed=result.summary.failed,
-                      findings_skipped=result.summary.skipped)
+                      findings_skipped=result.summary.skipped,
+                      findings_unknown=result.summary.unknown)
     return Report(
         schema=SCHEMA_VERSION, generator_version=__version__, today=today.isoformat(),
         name=dep.name if dep else root.name, verdict=verdict, verdict_why=tuple(reasons),

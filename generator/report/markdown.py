@@ -47,6 +47,9 @@ def _status(status: str) -> str:
     return MARK.get(status, md(status))
 
 
+_POLICY = "none: a policy of this project, not a requirement of the Regulation"
+
+
 def _where(e: Evidence) -> str:
     loc = f"{e.file}:{e.line}" if e.line else e.file
     return code(loc) if loc else ""
@@ -57,10 +60,17 @@ def _evidence_lines(c: ControlResult) -> list[str]:
     failed = [e for e in c.evidence if e.status == "failed"]
     skipped = [e for e in c.evidence if e.status == "skipped"]
     passed = [e for e in c.evidence if e.status == "passed"]
+    unknown = [e for e in c.evidence if e.status == "unknown"]
     if failed:
         lines += ["", "Failed:", ""]
         for e in failed:
             lines.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
+                         f"({_where(e)})")
+            lines += [f"  - {md(d)}" for d in e.details]
+    if unknown:
+        lines += ["", "Could not be judged (what would make it known is said):", ""]
+        for e in unknown:
+            lines.append(f"- UNKNOWN {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
                          f"({_where(e)})")
             lines += [f"  - {md(d)}" for d in e.details]
     if skipped:
@@ -113,8 +123,9 @@ def to_markdown(report: Report) -> str:
 
     counts = ", ".join(f"{n} {s}" for s, n in r.summary.controls if n)
     out += ["## GDPR provisions", "", f"Controls: {md(counts)}. Scan findings: "
-            f"{r.summary.findings_failed} failed, {r.summary.findings_passed} passed, "
-            f"{r.summary.findings_skipped} skipped.", "",
+            f"{r.summary.findings_failed} failed, "
+            + (f"{r.summary.findings_unknown} unknown, " if r.summary.findings_unknown else "")
+            + f"{r.summary.findings_passed} passed, {r.summary.findings_skipped} skipped.", "",
             "| provision | what it requires | status | controls |", "|---|---|---|---|"]
     for p in r.provisions:
         ctl = ", ".join(f"[{md(cid)}](#{cid.lower()}) {md(st)}" for cid, st in p.controls)
@@ -129,7 +140,7 @@ def to_markdown(report: Report) -> str:
             f"{md(c.why)} |" for c in r.controls]
     for c in r.controls:
         out += ["", f"### {md(c.id)}", "", f"**{md(c.title)}**: {_status(c.status)}. {md(c.why)}",
-                "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles))}",
+                "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles) or _POLICY)}",
                 f"- On Safespring: {md(c.safespring)}",
                 f"- Checks: {', '.join(code(x) for x in c.checks) or 'none (assessed by hand)'}"]
         if c.fails_with:

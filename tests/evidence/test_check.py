@@ -21,7 +21,7 @@ def test_metadata_is_complete_or_refused() -> None:
                      "    category: NETWORKING\n    remediation: y\n")
 
 
-def test_loading_the_pack_raises_checkovs_render_limit() -> None:
+def test_loading_the_pack_lifts_checkovs_render_limit_and_parse_timeout() -> None:
     import generator.evidence.check as base
 
     renderer = importlib.import_module("checkov.terraform.graph_builder.variable_rendering.renderer")
@@ -33,12 +33,14 @@ def test_loading_the_pack_raises_checkovs_render_limit() -> None:
     for first in ("generator.evidence.check", "checkov.terraform.graph_builder.variable_rendering.renderer"):
         code = (f"import {first}, generator.evidence.check, "
                 "checkov.terraform.graph_builder.variable_rendering.renderer as r, "
-                "checkov.terraform.graph_builder.utils as u; print(r.CHECKOV_RENDER_MAX_LEN, "
-                "u.CHECKOV_RENDER_MAX_LEN)")
-        env = {k: v for k, v in os.environ.items() if k != "CHECKOV_RENDER_MAX_LEN"}
+                "checkov.terraform.graph_builder.utils as u, "
+                "checkov.common.util.env_vars_config as c; print(r.CHECKOV_RENDER_MAX_LEN, "
+                "u.CHECKOV_RENDER_MAX_LEN, c.env_vars_config.HCL_PARSE_TIMEOUT_SEC)")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("CHECKOV_RENDER_MAX_LEN", "HCL_PARSE_TIMEOUT_SEC")}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                              check=True)
-        assert out.stdout.split() == [str(base.RENDER_MAX_LEN)] * 2, first
+        assert out.stdout.split() == [str(base.RENDER_MAX_LEN)] * 2 + ["0"], first
     # A limit the user sets is kept.
     env = {**os.environ, "CHECKOV_RENDER_MAX_LEN": "500"}
     code = ("import generator.evidence.check, "

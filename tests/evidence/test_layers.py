@@ -12,7 +12,7 @@ import generator.evidence as package
 from ..conftest import ROOT
 
 # Each module may import only the modules before it (generator.evidence.__init__ says why).
-ORDER = ["values", "plan", "source", "hcl", "scope", "graph", "userdata", "sites", "s3policy",
+ORDER = ["values", "plan", "source", "hcl", "scope", "secgroup", "graph", "userdata", "sites", "s3policy",
          "change", "check"]
 HERE = Path(package.__file__).resolve().parent
 

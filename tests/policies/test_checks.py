@@ -29,11 +29,21 @@ def _names(found: list[Row], check_id: str, status: str) -> set[str]:
     fixture = f"{check_id.lower()}/main.tf"
     calls = set(re.findall(r'^module "([a-z0-9_]+)"', (FIXTURES / fixture).read_text("utf-8"), re.M))
     return {r.name for r in found if r.check_id == check_id and r.status == status
-            and (r.file == fixture or r.name in calls)}
+            and (r.file == fixture or r.name.split("[")[0] in calls)}
 
 
-def _expected(check_id: str, prefix: str) -> set[str]:
-    """Resource/provider names in the fixture starting with `pass` or `fail`."""
+# Names in a fixture say what each block must give: `pass...`, `fail...` and `unknown...` in both
+# modes; `hcl_unknown_pass...` / `hcl_unknown_fail...` are UNKNOWN in HCL mode (a value Checkov's
+# HCL evaluation leaves open) and passed / failed in plan mode, where Terraform evaluates it.
+PREFIXES = {
+    ("passed", "hcl"): ("pass",), ("passed", "plan"): ("pass", "hcl_unknown_pass"),
+    ("failed", "hcl"): ("fail",), ("failed", "plan"): ("fail", "hcl_unknown_fail"),
+    ("unknown", "hcl"): ("unknown", "hcl_unknown"), ("unknown", "plan"): ("unknown",),
+}
+
+
+def _expected(check_id: str, status: str, mode: str) -> set[str]:
+    """Resource/provider names in the fixture that must get `status` in `mode`."""
     text = (FIXTURES / check_id.lower() / "main.tf").read_text("utf-8")
     names = set(re.findall(r'^resource "[a-z0-9_]+" "([a-z0-9_]+)"', text, re.M))
     names |= set(re.findall(r'^\s*alias\s*=\s*"([a-z0-9_]+)"', text, re.M))
@@ -41,9 +51,14 @@ def _expected(check_id: str, prefix: str) -> set[str]:
     counted = {n for n in names if re.search(rf'"{n}" {{\n\s*count\s*=\s*2', text)}
     out: set[str] = set()
     for n in names:
-        if not n.startswith(prefix):
+        if not n.startswith(PREFIXES[(status, mode)]):
             continue
         out |= {f"{n}[0]", f"{n}[1]"} if n in counted else {n}
+    # A module call over a literal map: each key names what its instance must give.
+    calls = re.findall(r'^module "([a-z0-9_]+)" {\n(?:.*\n)*?\s*for_each\s*=\s*{([^}]*)}', text, re.M)
+    for call, keys in calls:
+        out |= {f'{call}["{k}"]' for k in re.findall(r"([a-z0-9_]+)\s*=", keys)
+                if k.startswith(PREFIXES[(status, mode)])}
     return out
 
 
@@ -57,16 +72,15 @@ def test_every_catalogue_check_ran_on_the_fixtures(fixture_rows: dict[str, list[
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("check_id", sorted(set(CHECK_IDS) - PER_ROOT - CHANGES, key=CHECK_IDS.index))
 def test_pass_and_fail_fixtures(fixture_rows: dict[str, list[Row]], check_id: str, mode: str) -> None:
-    passed, failed = _expected(check_id, "pass"), _expected(check_id, "fail")
-    assert passed and failed
-    assert _names(fixture_rows[mode], check_id, "passed") == passed
-    assert _names(fixture_rows[mode], check_id, "failed") == failed
+    assert _expected(check_id, "passed", mode) and _expected(check_id, "failed", mode)
+    for status in ("passed", "failed", "unknown"):
+        assert _names(fixture_rows[mode], check_id, status) == _expected(check_id, status, mode), status
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_failure_says_why(fixture_rows: dict[str, list[Row]], mode: str) -> None:
     silent = [r for r in fixture_rows[mode]
-              if r.check_id.startswith("CKV_GDPR_") and r.status == "failed" and not r.details]
+              if r.check_id.startswith("CKV_GDPR_") and r.status in ("failed", "unknown") and not r.details]
     assert silent == []
 
 

@@ -92,7 +92,9 @@ MUTATIONS: tuple[SpecMutation, ...] = (
                  rejected=True),
     SpecMutation("GDPR-RED-1", "single-copy local disk",
                  _set("instances", 0, "flavor", value="l2.c2r4.100"), rejected=True),
-    SpecMutation("GDPR-RES-1", "a site outside Safespring", _set("site", value="eu-north-1"),
+    SpecMutation("GDPR-RES-1", "a site in a third country", _set("site", value="us-east-1"),
+                 rejected=True),
+    SpecMutation("GDPR-RES-2", "a site outside Safespring", _set("site", value="eu-north-1"),
                  rejected=True),
     SpecMutation("GDPR-EGR-1", "no egress proxy for the private group",
                  _set("egress", value={"proxy": "none"}), rejected=False),
@@ -173,7 +175,7 @@ REJECTED_AT = {"no backup site": "backup_site", "backups on the data's own site"
                "access without a near end date": "access[0].expires",
                "SSH from the whole internet": "instances[0].ssh_from",
                "public bucket": "buckets[0].public", "single-copy local disk": "instances[0].flavor",
-               "a site outside Safespring": "site",
+               "a site outside Safespring": "site", "a site in a third country": "site",
                "a bucket without an end date": "buckets[0].retention_days"}
 
 

@@ -8,7 +8,7 @@ plan where the OpenStack provider records only its SHA-1). A template is read as
 
 What is read, the checks judge: a cloud-config's settings (CKV_GDPR_17, 25, 26), whether the
 commands it runs encrypt volumes with LUKS bound to Tang (CKV_GDPR_1), and whether it holds a
-secret (CKV_GDPR_29). User data that exists but cannot be read is a `NotRead`, which says why.
+secret (CKV_GDPR_30). User data that exists but cannot be read is a `NotRead`, which says why.
 """
 
 from __future__ import annotations

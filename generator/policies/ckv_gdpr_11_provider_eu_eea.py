@@ -4,7 +4,7 @@ Art. 44 concerns transfers outside the EU/EEA. A provider pointing at a Safespri
 Norway) or at another place in the EU/EEA passes; one whose destination is known to be outside
 fails, asking for the Chapter V basis to be documented; one whose destination the scan cannot
 place (a clouds.yaml entry, the environment, a host it does not know) is UNKNOWN and says what
-to declare. Whether a provider is Safespring is CKV_GDPR_27's question (this project's policy).
+to declare. Whether a provider is Safespring is CKV_GDPR_28's question (this project's policy).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def test_art_44_only_for_transfers_and_safespring_as_policy() -> None:
     # Art. 44 concerns a destination outside the EU/EEA; "not Safespring" is this project's own
     # policy, with a control of its own that cites no provision.
     assert articles_for_check("CKV_GDPR_11") == ("44",)
-    assert articles_for_check("CKV_GDPR_27") == ()
+    assert articles_for_check("CKV_GDPR_28") == ()
     assert articles_for_check("CKV_GDPR_16") == ()
     assert control("GDPR-RES-2").policy
 

@@ -64,7 +64,7 @@ def test_unknown_is_shown_not_failed(tmp_path: Path) -> None:
     assert run.out.rstrip().splitlines()[-1].startswith("0 failed, 2 unknown, ")
     sarif = json.loads(run_cli("scan", str(tmp_path), "--format", "sarif").out)
     assert {(r["ruleId"], r["level"]) for r in sarif["runs"][0]["results"]} == {
-        ("CKV_GDPR_11", "note"), ("CKV_GDPR_27", "note")}
+        ("CKV_GDPR_11", "note"), ("CKV_GDPR_28", "note")}
 
 
 def test_a_file_checkov_cannot_parse_fails_the_scan(tmp_path: Path) -> None:

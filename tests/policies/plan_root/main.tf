@@ -99,14 +99,14 @@ module "ckv_gdpr_21" {
   source = "../fixtures/ckv_gdpr_21"
 }
 
-module "ckv_gdpr_28" {
-  source = "../fixtures/ckv_gdpr_28"
-}
-
 module "ckv_gdpr_29" {
   source = "../fixtures/ckv_gdpr_29"
 }
 
 module "ckv_gdpr_30" {
   source = "../fixtures/ckv_gdpr_30"
+}
+
+module "ckv_gdpr_31" {
+  source = "../fixtures/ckv_gdpr_31"
 }

@@ -1,4 +1,4 @@
-"""CKV_GDPR_29: instances carry no secrets in their user data or admin_pass.
+"""CKV_GDPR_30: instances carry no secrets in their user data or admin_pass.
 
 User data is no place for a secret: anything running on the instance can read it from the
 metadata service, Nova keeps it, and the Terraform state and plan hold it. The user data is read
@@ -22,7 +22,7 @@ KEPT = "readable by anything on the instance (metadata service), kept by Nova an
 
 
 class UserDataHoldsNoSecrets(ResourceCheck):
-    ID = "CKV_GDPR_29"
+    ID = "CKV_GDPR_30"
 
     def judge(self, scope: Scope) -> Verdict:
         problems = []

@@ -1,4 +1,4 @@
-"""CKV_GDPR_30: ports and networks keep port security on, so security groups apply.
+"""CKV_GDPR_31: ports and networks keep port security on, so security groups apply.
 
 With `port_security_enabled = false` Neutron applies no security group to the port (or to every
 port of the network that does not say otherwise) and no anti-spoofing: the instance behind it
@@ -13,7 +13,7 @@ from generator.evidence.values import Unresolved, as_bool, attr
 
 
 class PortSecurityEnabled(ResourceCheck):
-    ID = "CKV_GDPR_30"
+    ID = "CKV_GDPR_31"
 
     def judge(self, scope: Scope) -> Verdict:
         value = as_bool(attr(scope.conf, "port_security_enabled"))

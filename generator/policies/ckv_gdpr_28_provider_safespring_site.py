@@ -1,4 +1,4 @@
-"""CKV_GDPR_27: providers point at a Safespring site (this project's policy, not a GDPR article).
+"""CKV_GDPR_28: providers point at a Safespring site (this project's policy, not a GDPR article).
 
 The blueprints keep data on Safespring; a provider elsewhere, even in the EU/EEA, is outside
 what the report describes. OpenStack: a cloud named safespring-<site>, or an auth_url under
@@ -15,7 +15,7 @@ from generator.evidence.values import Unresolved
 
 
 class ProviderOnSafespringSite(ProviderCheck):
-    ID = "CKV_GDPR_27"
+    ID = "CKV_GDPR_28"
 
     def judge(self, scope: Scope, provider: str) -> Verdict:
         conf = provider_conf(scope)

@@ -1,4 +1,4 @@
-"""CKV_GDPR_28: load-balancer listeners carry TLS, or only redirect to it.
+"""CKV_GDPR_29: load-balancer listeners carry TLS, or only redirect to it.
 
 An OpenStack load balancer (Octavia; Safespring offers none, the pack judges OpenStack roots in
 general) listener decides what travels between clients and the balancer: TERMINATED_HTTPS
@@ -48,7 +48,7 @@ def _policies(scope: Scope) -> list[dict[str, Any]]:
 
 
 class LoadBalancerListenerTls(ResourceCheck):
-    ID = "CKV_GDPR_28"
+    ID = "CKV_GDPR_29"
 
     def judge(self, scope: Scope) -> Verdict:
         protocol, port = attr(scope.conf, "protocol"), as_int(attr(scope.conf, "protocol_port"))

@@ -13,7 +13,15 @@ Every comparison is measured in the same run on the same machine, compared cases
 - in-process `scan` next to the `checkov -d` CLI on the same blueprint, and plan mode beside it:
   `scan --plan --offline` (scratch copy, init, plan, show -json, scan) and the scan of the
   resulting plan JSON alone;
-- `safespring-blueprints check` of the example as a process: wall time and peak memory.
+- `safespring-blueprints check` of the example as a process: wall time and peak memory;
+- where an offline plan's time goes (benchmarks/breakdown.py): each Terraform command, its CPU
+  time and the provider processes Terraform started, with providers started per command (as
+  before the workspace served them) and served once;
+- the plan-mode goals as whole processes, interleaved: the HCL scan, `scan --plan --offline`,
+  `check` of a five-group spec and `checkov -d` (built-in checks only) on the same blueprint,
+  with time and peak memory; with `--baseline REV` the same processes of the code at REV run in
+  the same rounds, so every figure has its baseline beside it (`--only goals`, `--only
+  breakdown` run those alone).
 
 `--quick` is a smoke run (one run of each, no warm-up, no 1,000 groups, no cdktf, no `check`, the
 100-group spec in-process only, validate and scan on `blueprints/minimal`, which needs no aws
@@ -40,7 +48,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from specs import write_spec  # noqa: E402
+from breakdown import breakdown, lines  # noqa: E402
+from specs import FIVE_GROUPS, write_spec  # noqa: E402
 from timing import Timing, interleaved, run_tracked  # noqa: E402
 
 from generator import api, scan  # noqa: E402
@@ -54,6 +63,10 @@ TODAY = dt.date(2026, 11, 27)
 EPOCH = "1795780800"  # 2026-11-27T12:00:00Z, the same day as TODAY for the CLI
 TARGET_EXAMPLE_S = 0.3  # issue 6: the example generates in under 0.3 s wall
 TARGET_1000_S = 5.0  # issue 6: 1,000 instance groups in under 5 s
+TARGET_PLAN_RATIO = 2.0  # scan --plan --offline of the example at most 2x the HCL scan
+TARGET_CHECK_S = 8.0  # check of the five-group spec
+TARGET_PEAK_MIB = 300.0  # peak memory of a process of those runs
+TARGET_CHECKOV_RATIO = 2.0  # the HCL scan at least 2x faster than the checkov -d CLI
 
 Row = tuple[str, Timing | None, str]
 
@@ -74,7 +87,7 @@ def verdict(seconds: float, target: float) -> str:
 class Bench:
     """Shared state of one benchmark run: options, environment, scratch directory, rows."""
 
-    def __init__(self, runs: int, quick: bool, tmp: Path) -> None:
+    def __init__(self, runs: int, quick: bool, tmp: Path, baseline: str | None = None) -> None:
         self.runs = runs
         self.quick = quick
         self.tmp = tmp
@@ -85,6 +98,7 @@ class Bench:
         self.rows: list[Row] = []
         self.notes: list[str] = []
         self.blueprint = QUICK_BLUEPRINT if quick else BLUEPRINT
+        self.baseline = baseline
 
     def time(self, cases: dict[str, Callable[[], object]], runs: int | None = None) -> dict[str, Timing]:
         return interleaved(cases, runs or self.runs, warm_up=not self.quick)
@@ -245,6 +259,72 @@ class Bench:
         self.notes.append(f"check: {runs} run(s)")
 
 
+    def breakdown(self) -> None:
+        """Where an offline plan's time goes (benchmarks/breakdown.py), before and now."""
+        runs = max(1, min(3, self.runs))
+        for name, seconds, note in lines(breakdown(self.blueprint, {"key_pair": "benchmark"}, runs)):
+            self.rows.append((name, Timing(seconds, 0.0, runs), note))
+        self.notes.append(f"breakdown: {runs} run(s), spread not measured")
+
+    def goals(self) -> None:
+        """The plan-mode goals as whole processes, each next to the same process of the baseline
+        (the code at `--baseline REV`, run from a copy of that revision with the same
+        environment), all interleaved: the HCL scan, the plan-mode scan, `check` of the
+        five-group spec, and the checkov -d CLI (built-in checks only) on the same blueprint."""
+        spec = write_spec(FIVE_GROUPS, self.tmp, schedule="hourly")
+        trees = {"now": ROOT}
+        if self.baseline:
+            base = self.tmp / "baseline"
+            base.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", self.baseline, "generator",
+                                      "modules"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+            compileall.compile_dir(base / "generator", quiet=1)
+            trees["baseline"] = base
+        checkov = shutil.which("checkov") or str(Path(self.python).parent / "checkov")
+        cases: dict[str, list[str]] = {}
+        for label in trees:
+            cli = [self.python, "-m", "generator"]
+            cases[f"{label}|hcl"] = [*cli, "scan", str(self.blueprint)]
+            cases[f"{label}|plan"] = [*cli, "scan", str(self.blueprint), "--plan", "--offline",
+                                      "-var", "key_pair=benchmark"]
+            cases[f"{label}|check"] = [*cli, "check", str(spec), "--report-dir",
+                                       str(self.tmp / f"report-{label}")]
+        cases["checkov|checkov"] = [checkov, "-d", str(self.blueprint), "--quiet", "--skip-download",
+                                    "--framework", "terraform"]
+        envs = {label: {**self.env, "PYTHONPATH": str(tree)} for label, tree in trees.items()}
+        runs = max(1, min(5, self.runs))
+        tracked: dict[str, list] = {name: [] for name in cases}
+        for _ in range(runs):
+            for name, args in cases.items():
+                label = name.split("|")[0]
+                tracked[name].append(run_tracked(args, env=envs.get(label, self.env), cwd=self.tmp,
+                                                 ok_codes=(0, 1)))
+        t = {name: Timing(sorted(x.seconds for x in got)[len(got) // 2],
+                          max(x.seconds for x in got) - min(x.seconds for x in got), len(got),
+                          max(x.max_rss_mib for x in got)) for name, got in tracked.items()}
+        for label in trees:
+            hcl, plan, check = t[f"{label}|hcl"], t[f"{label}|plan"], t[f"{label}|check"]
+            peak = max(float(hcl.extra), float(plan.extra), float(check.extra))  # type: ignore[arg-type]
+            tag = "" if label == "now" else " [baseline " + self.baseline + "]"  # type: ignore[operator]
+            self.rows.append((f"scan {self.blueprint.name} (HCL), CLI process{tag}", hcl,
+                              f"peak {float(hcl.extra):.0f} MiB; checkov -d is "  # type: ignore[arg-type]
+                              f"{t['checkov|checkov'].median / hcl.median:.2f}x as long (target >= "
+                              f"{TARGET_CHECKOV_RATIO:g}x)"))
+            self.rows.append((f"scan {self.blueprint.name} --plan --offline, CLI process{tag}", plan,
+                              f"{plan.median / hcl.median:.2f}x the HCL scan (target <= "
+                              f"{TARGET_PLAN_RATIO:g}x); peak {float(plan.extra):.0f} MiB"))  # type: ignore[arg-type]
+            self.rows.append((f"check of the five-group spec, CLI process{tag}", check,
+                              verdict(check.median, TARGET_CHECK_S) + f"; peak {float(check.extra):.0f} "
+                              f"MiB; largest process of the three runs {peak:.0f} MiB (target <= "
+                              f"{TARGET_PEAK_MIB:g})"))
+        self.rows.append((f"checkov -d {self.blueprint.name} CLI, built-in checks only", t["checkov|checkov"],
+                          f"peak {float(t['checkov|checkov'].extra):.0f} MiB"))  # type: ignore[arg-type]
+        self.notes.append(f"goal rows: {runs} run(s) each, whole processes, peak = largest "
+                          "process (ru_maxrss)")
+
+
 def machine() -> str:
     model = "?"
     try:
@@ -265,6 +345,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per case (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 run, no warm-up, no 1,000 groups, cdktf or check")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also run the goal rows with the code of this git revision")
+    parser.add_argument("--only", choices=("goals", "breakdown"),
+                        help="run only the plan-mode goals, or only the plan breakdown")
     options = parser.parse_args()
     runs = 1 if options.quick else max(1, options.runs)
     print(f"machine: {machine()}", flush=True)
@@ -272,13 +356,20 @@ def main() -> int:
     # every CLI process would compile the package's modules from source first.
     compileall.compile_dir(ROOT / "generator", quiet=1)
     with tempfile.TemporaryDirectory(prefix="ssb-bench-") as tmp:
-        bench = Bench(runs, options.quick, Path(tmp))
-        bench.example()
-        bench.scaling()
-        bench.validate()
-        bench.scan()
-        if not options.quick:
-            bench.check()
+        bench = Bench(runs, options.quick, Path(tmp), options.baseline)
+        if options.only == "goals":
+            bench.goals()
+        elif options.only == "breakdown":
+            bench.breakdown()
+        else:
+            bench.example()
+            bench.scaling()
+            bench.validate()
+            bench.scan()
+            if not options.quick:
+                bench.check()
+                bench.breakdown()
+                bench.goals()
     width = max(len(r[0]) for r in bench.rows)
     print(f"{'benchmark'.ljust(width)}  median s  spread s  note")
     for name, timing, note in bench.rows:

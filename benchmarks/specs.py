@@ -18,7 +18,7 @@ def group_name(index: int) -> str:
     return f"g{index:04d}"
 
 
-def synthetic_spec(groups: int, *, instances_per_group: int = 1) -> str:
+def synthetic_spec(groups: int, *, instances_per_group: int = 1, schedule: str = "daily") -> str:
     """YAML text of a valid spec with `groups` instance groups (1..1000, the schema's limit)."""
     if not 1 <= groups <= 1000:
         raise ValueError(f"groups must be 1..1000 (the schema's maxItems), got {groups}")
@@ -58,13 +58,19 @@ def synthetic_spec(groups: int, *, instances_per_group: int = 1) -> str:
         "buckets:",
         "  - {name: exports, object_lock: {mode: GOVERNANCE, days: 30}, retention_days: 365}",
         "logging: {central: true, retention_days: 180, intrusion_detection: true}",
-        "backup: {schedule: daily, keep: {daily: 7, weekly: 4, monthly: 12}}",
+        f"backup: {{schedule: {schedule}, keep: {{{'hourly: 24, ' if schedule == 'hourly' else ''}"
+        "daily: 7, weekly: 4, monthly: 12}}",
     ]
     return "\n".join(lines) + "\n"
 
 
-def write_spec(groups: int, directory: Path) -> Path:
+def write_spec(groups: int, directory: Path, *, schedule: str = "daily") -> Path:
     """Write the synthetic spec of `groups` groups into `directory`; returns its path."""
-    path = Path(directory) / f"bench-{groups}.yaml"
-    path.write_text(synthetic_spec(groups), encoding="utf-8")
+    path = Path(directory) / f"bench-{groups}{'-' + schedule if schedule != 'daily' else ''}.yaml"
+    path.write_text(synthetic_spec(groups, schedule=schedule), encoding="utf-8")
     return path
+
+
+FIVE_GROUPS = 3
+"""`check`'s benchmark spec: 3 groups of its own, the central log collector and the egress proxy
+(its groups are on the private network) make five instance groups; backups are hourly."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from generator.report import Report
     from generator.terraform import run as tf
+    from generator.terraform.workspace import Workspace
 
 
 def today(option: str | None = None) -> dt.date:
@@ -90,9 +91,11 @@ def generate(spec_path: str | Path, output: str | Path | None = None, *,
 
 @dataclass(frozen=True)
 class TerraformChecks:
-    """The outcome of the Terraform checks on a directory."""
+    """The outcome of the Terraform checks on a directory (`unavailable`: providers an offline
+    run has no schema for, which stopped it)."""
 
     steps: tuple[tf.Step, ...]
+    unavailable: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -107,6 +110,12 @@ def _terraform() -> ModuleType:
     return run
 
 
+def _workspace(directory: str | Path, **options: object) -> Workspace:
+    from generator.terraform.workspace import Workspace
+
+    return Workspace(directory, **options)  # type: ignore[arg-type]
+
+
 Progress = Callable[[str, "tf.Step | None"], None]
 """Told of each Terraform step as it happens: `(name, None)` when it starts, `(name, step)`
 when it has ended, so a command can show what it is doing during a run of many seconds."""
@@ -116,107 +125,40 @@ def _quiet(name: str, step: tf.Step | None) -> None:
     """The default progress: nothing shown."""
 
 
-def _step(progress: Progress, name: str, run: Callable[[], tf.Step]) -> tf.Step:
-    progress(name, None)
-    step = run()
-    progress(name, step)
-    return step
-
-
-def terraform_env(offline: bool, progress: Progress = _quiet) -> dict[str, str]:
-    """Terraform's environment: with `offline`, the project's mirror and schema-only provider
-    (prepared once per user; the first time derives the provider schema, which takes a while)."""
-    tf = _terraform()
-    if not offline:
-        return tf.base_env()
-    from generator.terraform import offline as offline_toolchain
-
-    progress("offline toolchain", None)
-    env = tf.base_env(offline_toolchain.prepare().env)
-    progress("offline toolchain", tf.Step("offline toolchain", 0))
-    return env
-
-
 def validate(directory: str | Path, *, offline: bool = False,
              progress: Progress = _quiet) -> TerraformChecks:
     """`fmt -check`, `init` and `validate` on a blueprint; offline runs work on a scratch copy
-    so no lock file made against the schema-only provider lands in the user's directory."""
-    tf = _terraform()
-    root = Path(directory)
-    env = terraform_env(offline, progress)
-    steps = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))]
-    if offline:
-        with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-            steps.append(_step(progress, "init", lambda: tf.init(copy, env, backend=False)))
-            if steps[-1].ok:
-                steps.append(_step(progress, "validate",
-                                   lambda: tf.validate(copy, env, shown_as=root)))
-    else:
-        steps.append(_step(progress, "init", lambda: tf.init(root, env, backend=False)))
+    so no lock file made against the schema-only provider lands in the user's directory. The aws
+    provider is the real one (its value validators run); `check` validates in its plan's
+    workspace instead, against the S3 schema (see providers.py)."""
+    with _workspace(directory, offline=offline, progress=progress,
+                    real_aws="validate (the real provider's value validators)") as ws:
+        steps = [ws.fmt(), ws.init(backend=False, stream=False)]
         if steps[-1].ok:
-            steps.append(_step(progress, "validate", lambda: tf.validate(root, env)))
+            steps.append(ws.validate())
     return TerraformChecks(tuple(steps))
 
 
-def _offline_openstack_version() -> str:
-    """The one version the schema-only OpenStack provider is served as."""
-    from generator.terraform.schema import PROVIDER_VERSION
-
-    return PROVIDER_VERSION
-
-
-def _offline_plan_env(env: dict[str, str]) -> dict[str, str]:
-    # Planning never calls Safespring Storage (no state, no refresh), but the aws provider
-    # wants some credentials to configure itself: placeholders that can open nothing.
-    return {"AWS_ACCESS_KEY_ID": "offline-plan", "AWS_SECRET_ACCESS_KEY": "offline-plan",
-            **env, "AWS_EC2_METADATA_DISABLED": "true"}
-
-
 def plan_data(directory: str | Path, *, offline: bool = False, variables: dict[str, str] | None = None,
-              validate: bool = False, progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
+              inputs: dict[str, str] | None = None, validate: bool = False,
+              progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """The plan of a root module as data (`terraform show -json`), for the plan-mode scan.
 
-    Offline: a scratch copy (local backend) against the schema-only OpenStack provider and the
-    machine's aws mirror, no credentials. Online: `init` and `plan` in the directory itself with
-    the real providers and the user's credentials; the binary plan goes to a temporary file.
-    With `validate`, `fmt -check` and `validate` run too, sharing the one `init`.
+    Offline: a scratch copy (local backend, DIR/terraform.tfstate if there is one) against the
+    schema-only providers, no credentials. Online: `init` and `plan` in the directory itself
+    with the real providers and the user's credentials. With `validate`, `fmt -check` and
+    `validate` run too, in the same workspace and `init`. `variables` are `-var`s (Terraform
+    refuses undeclared ones); `inputs` are given only to the variables the root declares.
     """
-    import tempfile
-
-    tf = _terraform()
-    root = Path(directory)
-    env = terraform_env(offline, progress)
-    steps: list[tf.Step] = [_step(progress, "fmt", lambda: tf.fmt_check(root, env))] \
-        if validate else []
-    with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
-        if offline:
-            env = _offline_plan_env(env)
-            with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-                _carry_state(root, copy)
-                return _init_validate_plan(tf, copy, env, variables, steps, validate, root,
-                                           Path(tmp) / "plan.tfplan", progress)
-        return _init_validate_plan(tf, root, env, variables, steps, validate, root,
-                                   Path(tmp) / "plan.tfplan", progress)
-
-
-def _init_validate_plan(tf: ModuleType, directory: Path, env: dict[str, str],
-                        variables: dict[str, str] | None, steps: list, validate: bool, shown_as: Path,
-                        out: Path, progress: Progress) -> tuple[TerraformChecks, dict]:
-    steps.append(_step(progress, "init", lambda: tf.init(directory, env, backend=True)))
-    if steps[-1].ok and validate:
-        steps.append(_step(progress, "validate",
-                           lambda: tf.validate(directory, env, shown_as=shown_as)))
-    if not all(s.ok for s in steps):
-        return TerraformChecks(tuple(steps)), {}
-    planned: dict = {}
-
-    def plan_step() -> tf.Step:
-        step, data = tf.plan_json(directory, env, variables or {}, out=out)
-        planned.update(data)
-        return step
-
-    step = _step(progress, "plan", plan_step)
-    return TerraformChecks((*steps, step)), planned
+    with _workspace(directory, offline=offline, progress=progress) as ws:
+        steps = [ws.fmt()] if validate else []
+        steps.append(ws.init(stream=False))
+        if steps[-1].ok and validate:
+            steps.append(ws.validate())
+        if not all(s.ok for s in steps):
+            return TerraformChecks(tuple(steps), tuple(ws.unavailable)), {}
+        made, data = ws.plan(variables, inputs=inputs, stream=False, refresh=False)
+        return TerraformChecks((*steps, *made)), data
 
 
 class PlanFailed(RuntimeError):
@@ -228,24 +170,26 @@ class PlanFailed(RuntimeError):
 
 
 def scan(target: str | Path, *, plan: bool = False, offline: bool = False,
-         variables: dict[str, str] | None = None) -> object:
+         variables: dict[str, str] | None = None, on: dt.date | None = None) -> object:
     """Scan with the GDPR pack: a directory as HCL, a plan JSON file, or (with `plan`) the plan
-    Terraform makes of the directory (offline: no credentials). Returns a ScanResult; raises
+    Terraform makes of the directory (offline: no credentials). Dates (credential and login
+    expiry) are judged against `on` (default: `today()`). Returns a ScanResult; raises
     PlanFailed when Terraform cannot plan."""
 
     from generator import scan as scanner
 
     path = Path(target)
     if path.is_file() or not plan:
-        return scanner.scan(path)
+        return scanner.scan(path, today=on or today())
     checks, data = plan_data(path, offline=offline, variables=variables)
     if not checks.ok:
         raise PlanFailed(checks)
-    return scan_plan_data(data, path)
+    return scan_plan_data(data, path, on=on)
 
 
-def scan_plan_data(data: dict, source: str | Path) -> object:
-    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`."""
+def scan_plan_data(data: dict, source: str | Path, *, on: dt.date | None = None) -> object:
+    """Scan a plan held as data (`plan_data`), placing findings in the .tf files of `source`;
+    dates are judged against `on` (default: `today()`)."""
     import json
     import tempfile
 
@@ -254,19 +198,10 @@ def scan_plan_data(data: dict, source: str | Path) -> object:
     with tempfile.TemporaryDirectory(prefix="ssb-scan-") as tmp:
         plan_file = Path(tmp) / "plan.json"
         plan_file.write_text(json.dumps(data), "utf-8")
-        return scanner.scan_plan(plan_file, source=source)
+        return scanner.scan_plan(plan_file, source=source, today=on or today())
 
 
 STATE_FILE = "terraform.tfstate"
-
-
-def _carry_state(root: Path, copy: Path) -> None:
-    """An offline rehearsal plans against the local state next to the .tf files (one an
-    offline apply wrote, or one pulled with `terraform state pull > terraform.tfstate`)."""
-    import shutil
-
-    if (root / STATE_FILE).is_file():
-        shutil.copy2(root / STATE_FILE, copy / STATE_FILE)
 
 
 def plan(directory: str | Path, *, offline: bool = False,
@@ -275,52 +210,32 @@ def plan(directory: str | Path, *, offline: bool = False,
     """Offline: plan a scratch copy (local backend, with DIR/terraform.tfstate if there is one)
     and return the plan as data. Online: `init` + `plan` in the directory itself, streaming
     Terraform's output; the plan is returned as data too (for its DATA AT RISK section)."""
-    import tempfile
-
-    tf = _terraform()
-    root = Path(directory)
     if offline:
-        return plan_data(root, offline=True, variables=variables, progress=progress)
-    env = terraform_env(offline, progress)
-    steps = [tf.init(root, env, stream=True)]
-    data: dict = {}
-    if steps[-1].ok:
-        with tempfile.TemporaryDirectory(prefix="ssb-plan-") as tmp:
-            made, data = _plan_to(tf, Path(tmp) / "plan.tfplan", root, env, variables, stream=True)
+        return plan_data(directory, offline=True, variables=variables, progress=progress)
+    with _workspace(directory) as ws:
+        steps = [ws.init()]
+        data: dict = {}
+        if steps[-1].ok:
+            made, data = ws.plan(variables)
             steps += made
     return TerraformChecks(tuple(steps)), data
 
 
-def _plan_to(tf: ModuleType, out: Path, workdir: Path, env: dict[str, str],
-             variables: dict[str, str] | None, *, stream: bool,
-             extra: tuple[str, ...] = ()) -> tuple[list, dict]:
-    """`plan -out=OUT` then `show -json OUT`: the steps run and the plan as data ({} unless
-    both succeeded). Streamed (online) plans refresh; the others are offline, with nothing to
-    refresh from."""
-    import json
-
-    args = ["plan", "-input=false", *([] if stream else ["-refresh=false"]), f"-out={out}",
-            *extra, *[f"-var={k}={v}" for k, v in sorted((variables or {}).items())]]
-    steps = [tf.run(args, workdir, env, stream=stream, name="plan")]
-    if not steps[-1].ok:
-        return steps, {}
-    steps.append(tf.run(["show", "-json", str(out)], workdir, env, name="show"))
-    if not steps[-1].ok:
-        return steps, {}
-    return steps, json.loads(steps[-1].output[steps[-1].output.index("{"):])
-
-
 @dataclass(frozen=True)
 class Applied:
-    """What `apply` did: Terraform's steps, the plan's verdict, and the allowance recorded."""
+    """What `apply` did: Terraform's steps, the plan (as data) and its verdict, and the record's
+    entries: the allowance (written before Terraform applied) and the outcome."""
 
     checks: TerraformChecks
     decision: object = None  # generator.allow.Decision once a plan was made
     record: dict | None = None
+    outcome: dict | None = None
+    plan: dict | None = None
+    nobody: bool = False  # an allowance was needed and nobody could be named (nothing applied)
 
     @property
     def refused(self) -> bool:
-        return bool(self.decision is not None and self.decision.refused)  # type: ignore[attr-defined]
+        return self.nobody or bool(self.decision is not None and self.decision.refused)  # type: ignore[attr-defined]
 
     @property
     def ok(self) -> bool:
@@ -331,7 +246,8 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
           variables: dict[str, str] | None = None, offline: bool = False,
           allow_replace: tuple[str, ...] = (), replace: tuple[str, ...] = (),
           record_file: str | Path | None = None, s3_endpoint: str | None = None,
-          confirm: Callable[[], bool] | None = None, progress: Progress = _quiet) -> Applied:
+          actor: object = None, confirm: Callable[[dict, object], bool] | None = None,
+          progress: Progress = _quiet, output: Callable[[str], None] | None = None) -> Applied:
     """Plan to a file, refuse it if it deletes or replaces data not allowed by name, else apply
     exactly that saved plan (after `confirm()` unless `auto_approve`). `replace` asks Terraform
     to replace those resources (`-replace`) and allows them: naming them is the decision.
@@ -340,106 +256,140 @@ def apply(directory: str | Path, *, auto_approve: bool = False,
     Offline (a rehearsal, no credentials): the same in a scratch copy against the schema-only
     OpenStack provider, which records the planned values; the state is read from and written
     back to DIR/terraform.tfstate; with `s3_endpoint`, the aws providers create the buckets on
-    that S3 API (a local MinIO or moto), since Safespring Storage is out of reach. An allowance
-    is appended to `record_file` (default DIR/allowed-replacements.jsonl)."""
-    tf = _terraform()
-    root = Path(directory)
-    allow_replace = (*allow_replace, *replace)
-    variables = dict(variables or {})
-    extra = tuple(f"-replace={address}" for address in replace)
-    if not offline:
-        env = tf.base_env()
-        env.pop("TF_INPUT", None)
-        return _plan_then_apply(tf, root, root, env, variables, allow_replace, record_file,
-                                auto_approve, confirm, stream=True, extra=extra)
-    env = _offline_plan_env(terraform_env(True, progress))
-    with tf.scratch_copy(root, openstack_version=_offline_openstack_version()) as copy:
-        _carry_state(root, copy)
-        if s3_endpoint:
-            tf.point_s3_at(copy, s3_endpoint)
-        done = _plan_then_apply(tf, copy, root, env, variables, allow_replace, record_file,
-                                auto_approve, confirm, stream=False, extra=extra)
-        if done.checks.ok and not done.refused and (copy / STATE_FILE).is_file():
-            import shutil
+    that S3 API (a local MinIO or moto), since Safespring Storage is out of reach.
 
-            shutil.copy2(copy / STATE_FILE, root / STATE_FILE)
-        return done
-
-
-def _plan_then_apply(tf: ModuleType, workdir: Path, root: Path, env: dict[str, str],
-                     variables: dict[str, str] | None, allow_replace: tuple[str, ...],
-                     record_file: str | Path | None, auto_approve: bool,
-                     confirm: Callable[[], bool] | None, *, stream: bool,
-                     extra: tuple[str, ...] = ()) -> Applied:
+    `confirm(plan, decision)` is asked before applying (it may show the plan). An allowance
+    needs someone to name (`actor`, a generator.record.Actor): without one nothing is applied.
+    The allowance is appended to `record_file` (default DIR/allowed-replacements.jsonl) before
+    Terraform applies, and the outcome after. `output` receives Terraform's lines as it prints
+    them (offline; online, Terraform writes to the terminal itself)."""
     import tempfile
 
-    from generator import allow
+    from generator import allow, record
+    from generator.terraform import review
 
-    steps = [tf.init(workdir, env, stream=stream)]
-    if not steps[-1].ok:
-        return Applied(TerraformChecks(tuple(steps)))
-    with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
-        out = Path(tmp) / "plan.tfplan"
-        made, data = _plan_to(tf, out, workdir, env, variables, stream=stream, extra=extra)
-        steps += made
-        if not all(s.ok for s in made):
-            return Applied(TerraformChecks(tuple(steps)))
-        decision = allow.decide(data, allow_replace)
-        if decision.refused:
-            return Applied(TerraformChecks(tuple(steps)), decision)
-        if not auto_approve and confirm is not None and not confirm():
-            steps.append(tf.Step("apply", 1, "cancelled: not approved"))
-            return Applied(TerraformChecks(tuple(steps)), decision)
-        entry = None
-        if any(r.address in decision.allowed for r in decision.found):
-            entry = allow.record(decision, root)
-            allow.write_record(entry, Path(record_file) if record_file else root / allow.RECORD_FILE)
-        steps.append(tf.run(["apply", "-input=false", str(out)], workdir, env, stream=stream,
-                            name="apply"))
-        return Applied(TerraformChecks(tuple(steps)), decision, entry)
+    root = Path(directory)
+    allow_replace = (*allow_replace, *replace)
+    with _workspace(root, offline=offline, s3_endpoint=s3_endpoint,
+                    real_aws="an apply (the real provider creates the buckets)",
+                    progress=progress if offline else _quiet) as ws:
+        if not offline:
+            ws.env.pop("TF_INPUT", None)  # online, Terraform may ask (e.g. for credentials)
+        steps = [ws.init()]
+        if not steps[-1].ok:
+            return Applied(TerraformChecks(tuple(steps), tuple(ws.unavailable)))
+        with tempfile.TemporaryDirectory(prefix="ssb-apply-") as tmp:
+            out = Path(tmp) / "plan.tfplan"
+            made, data = ws.plan(variables, replace=replace, out=out)
+            steps += made
+            if not all(s.ok for s in made):
+                return Applied(TerraformChecks(tuple(steps)))
+            decision = allow.decide(data, allow_replace)
+            if decision.refused:
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data)
+            found = allow.allowed(decision)
+            if found and actor is None:
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data, nobody=True)
+            if not auto_approve and confirm is not None and not confirm(data, decision):
+                steps.append(_terraform().Step("apply", 1, "cancelled: not approved"))
+                return Applied(TerraformChecks(tuple(steps)), decision, plan=data)
+            where = Path(record_file) if record_file else root / record.RECORD_FILE
+            entry = record.append(where, record.allowed_entry(
+                found, root, actor, record.plan_digest(review.redact(data)))) if found else None  # type: ignore[arg-type]
+            steps.append(ws.apply(out, output=output))
+            if steps[-1].ok:
+                ws.keep_state()
+            outcome = record.append(where, record.outcome_entry(entry["seq"], steps[-1].code)) \
+                if entry else None
+            return Applied(TerraformChecks(tuple(steps)), decision, entry, outcome, data)
 
 
 def show_plan(directory: str | Path, plan_file: str | Path, *,
               progress: Progress = _quiet) -> tuple[TerraformChecks, dict]:
     """`terraform show -json PLAN` in `directory` as a review document with every sensitive
     value redacted (generator/terraform/review.py): what CI publishes instead of the plan."""
-    import json
-
     from generator.terraform import review
 
-    tf = _terraform()
-    plan = Path(plan_file).resolve()
-    step = _step(progress, "show", lambda: tf.run(["show", "-json", "-no-color", str(plan)],
-                                                  Path(directory), tf.base_env(), name="show"))
-    if not step.ok:
-        return TerraformChecks((step,)), {}
-    try:
-        data, _ = json.JSONDecoder().raw_decode(step.output[step.output.index("{"):])
-    except ValueError:
-        step.code = step.code or 1
-        return TerraformChecks((step,)), {}
-    return TerraformChecks((step,)), review.redact(data)
+    with _workspace(directory, progress=progress) as ws:
+        step, data = ws.show(Path(plan_file).resolve())
+    return TerraformChecks((step,)), review.redact(data) if data is not None else {}
 
 
 REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.json"}
 
 
 def build_report(directory: str | Path, *, spec_path: str | Path | None = None,
-                 on: dt.date | None = None, result: object = None) -> Report:
-    """The compliance report of a blueprint (scans it unless a ScanResult is given)."""
+                 on: dt.date | None = None, result: object = None,
+                 plan: str | Path | None = None) -> Report:
+    """The compliance report of a blueprint (scans it unless a ScanResult is given); what runs
+    is read from `plan` (plan JSON) or DIR/terraform.tfstate."""
     from generator.report import build
 
-    return build(directory, spec_path, today=on or today(), result=result)
+    return build(directory, spec_path, today=on or today(), result=result, plan=plan)
 
 
 def report(directory: str | Path, out_dir: str | Path, *, spec_path: str | Path | None = None,
-           on: dt.date | None = None, result: object = None) -> tuple[Report, tuple[str, ...]]:
+           on: dt.date | None = None, result: object = None,
+           plan: str | Path | None = None) -> tuple[Report, tuple[str, ...]]:
     """Write the report as HTML, Markdown and JSON into `out_dir`; returns it and the files."""
+    built = build_report(directory, spec_path=spec_path, on=on, result=result, plan=plan)
+    return built, write_report(built, out_dir)
+
+
+def write_report(built: Report, out_dir: str | Path) -> tuple[str, ...]:
+    """Write a built report as HTML, Markdown and JSON into `out_dir`; returns the file names."""
     from generator.report import FORMATS
 
-    built = build_report(directory, spec_path=spec_path, on=on, result=result)
     target = Path(out_dir)
     target.mkdir(parents=True, exist_ok=True)
     for fmt, name in REPORT_FILES.items():
         (target / name).write_text(FORMATS[fmt](built), encoding="utf-8")
-    return built, tuple(REPORT_FILES.values())
+    return tuple(REPORT_FILES.values())
+
+
+def bundle(directory: str | Path, out_file: str | Path, built: Report, result: object, *,
+           spec_path: str | Path | None = None, plan: dict | None = None,
+           record_file: str | Path | None = None, sign_key: str | Path | None = None,
+           created: dt.datetime | None = None) -> str:
+    """Write the evidence bundle of a blueprint (generator/bundle.py): its spec, the hashes of
+    its files, the report, the scan (JSON and SARIF), the plan with every sensitive value
+    redacted when given, and the allowance record when there is one; signed with `sign_key`.
+    Returns the manifest's SHA-256."""
+    from generator import bundle as bundles
+    from generator import record as records
+    from generator import scan as scanner
+    from generator.report import FORMATS
+    from generator.write import find_spec
+
+    root = Path(directory)
+    members = [bundles.blueprint_member(root)]
+    spec = Path(spec_path) if spec_path else find_spec(root)[0]
+    if spec is not None and spec.is_file():
+        members.append(bundles.Member(f"spec/{spec.name}", spec.read_bytes(),
+                                      "the spec the blueprint was generated from"))
+    for fmt, name in REPORT_FILES.items():
+        members.append(bundles.Member(f"report/{name}", FORMATS[fmt](built).encode("utf-8"),
+                                      f"the compliance report ({fmt})"))
+    members.append(bundles.Member("scan/findings.json", scanner.to_json(result).encode("utf-8"),
+                                  "every finding of the GDPR pack: passed, failed, skipped"))
+    members.append(bundles.Member("scan/gdpr.sarif", scanner.to_sarif(result).encode("utf-8"),
+                                  "the failed findings as SARIF 2.1.0"))
+    if plan is not None:
+        import json
+
+        from generator.terraform import review
+
+        members.append(bundles.Member(
+            "plan/plan.json", (json.dumps(review.redact(plan), indent=2, sort_keys=True) + "\n").encode(),
+            "the plan (terraform show -json) with every sensitive value redacted"))
+    record = Path(record_file) if record_file else root / records.RECORD_FILE
+    if record.is_file():
+        members.append(bundles.Member(f"record/{record.name}", record.read_bytes(),
+                                      "what apply was allowed to delete or replace, by whom, when"))
+    when = created
+    if when is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        when = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch
+                else dt.datetime.now(dt.UTC))
+    return bundles.write(Path(out_file), members, created=when,
+                         sign_key=Path(sign_key) if sign_key else None)

@@ -6,6 +6,7 @@ on disk. Terraform text comes only from templates rendered through the HCL encod
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -13,10 +14,11 @@ from typing import Any
 
 import yaml
 
-from generator import __version__, ci
-from generator.capabilities import CAPABILITIES, backup, egress, endpoints, network
+from generator import __version__, ci, naming
+from generator import measures as registry
+from generator.capabilities import CAPABILITIES, backup, egress, endpoints, logins, network
 from generator.guest.backup import restore_instructions
-from generator.guest.egress import METADATA_KEY, REASONS
+from generator.guest.egress import CLIENTS_KEY, METADATA_KEY, REASONS
 from generator.guest.proxy import tls_paths
 from generator.platform import platform
 from generator.render import cloudinit
@@ -43,25 +45,31 @@ class GroupView:
     world_ports: tuple[int, ...]
 
 
-def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...]) -> dict[str, Any]:
+# The SHA-256 of the cloud-init file an instance is created with: the instance-group module
+# keeps it as it was (ignore_changes), so the state says which configuration each instance runs
+# (generator/report/deployed.py).
+GUEST_CONFIG_KEY = "ssb_guest_config"
+
+
+def _metadata(spec: Spec, group: InstanceGroup, measures: tuple[str, ...],
+              guest_config: str) -> dict[str, Any]:
     """Evidence every instance carries (literal values, so scanners can read them), and on the
     private network the egress proxy's addresses, known only once Terraform created it."""
     metadata: dict[str, Any] = {
         "ssb_deployment": spec.name,
         "ssb_classification": spec.classification,
-        "ssb_measures": ",".join(measures),
+        registry.METADATA_KEY: registry.for_metadata(measures),
+        GUEST_CONFIG_KEY: hashlib.sha256(guest_config.encode("utf-8")).hexdigest(),
     }
     if spec.egress_proxied and group.network == "private":
         metadata[METADATA_KEY] = call(
-            "join", " ", ref("module", _module_name(EGRESS_GROUP), "access_ip_v4"))
+            "join", " ", ref("module", naming.group_module(EGRESS_GROUP), "access_ip_v4"))
+    if group.name == EGRESS_GROUP:
+        # The private network's IPv4 subnet, read from the platform (main.tf): the only
+        # clients Squid serves. Empty where no value can be read (an offline plan).
+        metadata[CLIENTS_KEY] = call("join", " ", call("compact", [
+            ref("data", "openstack_networking_subnet_v2", "private_ipv4", "cidr")]))
     return metadata
-
-
-def _module_name(group: str) -> str:
-    """The group's module call; the generator's own groups get names without a hyphen (a
-    reference such as `module.egress_proxy.access_ip_v4` must read as one in every tool)."""
-    return {COLLECTOR_GROUP: "log_collector", EGRESS_GROUP: "egress_proxy"}.get(
-        group, f"instances_{group}")
 
 
 def modules_root() -> Traversable:
@@ -77,7 +85,7 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
     if group.count > 1:
         measures.append("anti-affinity")
     measures.append("security-group-explicit")
-    measures = tuple(sorted(measures))
+    measures = registry.require(measures, "instance")
     world_ports = endpoints.world_tcp_ports(spec, group)
     config = cloudinit.merge(parts)
     text = cloudinit.dump(config, (
@@ -88,13 +96,14 @@ def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, 
     files = {f"cloud-init/{group.name}.yaml": text.encode("utf-8")}
     view = GroupView(
         group=group,
-        resource_name=f"{spec.name}-{group.name}",
-        module=_module_name(group.name),
+        resource_name=naming.group_resource(spec.name, group.name),
+        module=naming.group_module(group.name),
         cloud_init_path=f"cloud-init/{group.name}.yaml",
         rules=network.rules(spec, group, world_ports),
-        metadata=_metadata(spec, group, measures),
+        metadata=_metadata(spec, group, measures, text),
         measures=measures,
-        volumes=tuple((f"volume_{group.name}_{v.name}", v, f"{spec.name}-{group.name}-{v.name}")
+        volumes=tuple((naming.volume_module(group.name, v.name), v,
+                       naming.volume_resource(spec.name, group.name, v.name))
                       for v in group.volumes),
         world_ports=world_ports,
     )
@@ -115,9 +124,10 @@ def _bucket_view(spec: Spec, bucket: Bucket) -> BucketView:
     measures = ["lifecycle-expiration", "tls-only", "versioning"]
     measures += ["object-lock"] if bucket.object_lock else []
     measures += ["public-read"] if bucket.public else ["no-public-access"]
-    return BucketView(spec=bucket, module=f"bucket_{bucket.name}", name=f"{spec.name}-{bucket.name}",
+    return BucketView(spec=bucket, module=naming.bucket_module(bucket.name),
+                      name=naming.bucket(spec.name, bucket.name),
                       tags={"ssb_deployment": spec.name, "ssb_classification": spec.classification,
-                            "ssb_measures": " ".join(sorted(measures))})
+                            registry.METADATA_KEY: registry.for_tags(measures)})
 
 
 def _modules_used(spec: Spec) -> list[str]:
@@ -205,11 +215,17 @@ def render(spec: Spec) -> dict[str, bytes]:
         "backup_bucket": backup.bucket_name(spec) if backup_site else None,
         "backup_site": backup_site,
         "state_tags": {"ssb_deployment": spec.name, "ssb_classification": spec.classification,
-                       "ssb_measures": "no-public-access tls-only versioning"},
+                       registry.METADATA_KEY: registry.for_tags(
+                           ("no-public-access", "tls-only", "versioning"))},
         "site": site,
         "applications": _applications(spec),
         "uses_openstack": bool(spec.groups or _applications(spec)),
         "persons": [a for a in spec.access if a.kind == "person"],
+        "default_users": sorted({platform().default_users[g.image] for g in spec.groups
+                                 if g.image in platform().default_users}),
+        "logins": [(a, where) for a in spec.access
+                   if (where := [g.name for g in spec.groups
+                                 if a.name in {x.name for x in logins.logins(spec, g)}])],
         "version": __version__,
         "terraform_min": TERRAFORM_MIN,
         "tls_paths": lambda endpoint: tls_paths(endpoint.name),
@@ -226,9 +242,12 @@ def render(spec: Spec) -> dict[str, bytes]:
     if spec.buckets or backup_site:
         names.append("storage.tf")
     if backup_site:
+        assert spec.backup is not None
         files["BACKUP.md"] = (restore_instructions(
             endpoint=backup_site.s3_endpoint, bucket=backup.bucket_name(spec),
-            backup_site=backup_site.name).rstrip("\n") + "\n").encode("utf-8")
+            backup_site=backup_site.name, lock_mode=spec.backup.lock_mode,
+            lock_days=spec.backup.lock_days, noncurrent_days=spec.backup.noncurrent_days,
+            keep=spec.backup.span[1]).rstrip("\n") + "\n").encode("utf-8")
     if _applications(spec):
         names.append("access.tf")
     if spec.access:

@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from generator import __version__
-from generator.allow import ALLOW_ENV, RECORD_FILE
+from generator.allow import ALLOW_ENV
+from generator.record import RECORD_FILE
 from generator.spec.model import Spec
 
 TERRAFORM_VERSION = "1.11.4"
@@ -58,7 +59,9 @@ APPLY = "\n".join([
     "terraform init -input=false",
     "terraform plan -input=false -out=plan.tfplan",
     "safespring-blueprints show-plan . plan.tfplan -o plan-now.json --same-as reviewed/plan.json",
-    "terraform apply -input=false plan.tfplan",
+    "terraform apply -input=false plan.tfplan && applied=0 || applied=$?",
+    'safespring-blueprints record-outcome . --exit-code "$applied"',
+    'exit "$applied"',
 ])
 
 

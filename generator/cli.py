@@ -10,16 +10,19 @@ that deletes or replaces data not allowed with --allow-replace (nothing applied)
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator import __version__, allow, api
-from generator.allow import ALLOW_ENV, RECORD_FILE
+from generator.allow import ALLOW_ENV
 from generator.errors import MissingPrerequisite
+from generator.record import RECORD_FILE
 from generator.spec import SpecError
 from generator.write import OutputError
 
@@ -103,8 +106,9 @@ def _parser() -> argparse.ArgumentParser:
                 "apply": " Plans to a file first; a plan that deletes or replaces a volume, "
                          "bucket or instance is refused (exit 4, nothing applied) unless each "
                          "address is named with --allow-replace; then exactly that plan is "
-                         "applied, and who allowed what, when, is printed and appended to "
-                         f"DIR/{RECORD_FILE} (or --record FILE)."}[name]
+                         "applied, and who allowed what, for which plan, when, and how the apply "
+                         f"ended is printed and appended to DIR/{RECORD_FILE} (or --record "
+                         "FILE), a hash-chained record readable by its owner only."}[name]
         sub = commands.add_parser(name, help=text, description=text + "." + more)
         sub.add_argument("directory", metavar="DIR")
         sub.add_argument("-var", dest="variables", action="append", default=[], metavar="NAME=VALUE",
@@ -133,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "one instance to give it a new guest configuration")
             sub.add_argument("--record", metavar="FILE",
                              help=f"append allowances here (default DIR/{RECORD_FILE})")
+            sub.add_argument("--actor", metavar="NAME",
+                             help="who allows the data loss, for the record (default: $GITHUB_ACTOR, "
+                                  "$GITLAB_USER_LOGIN, ..., $USER; recorded as self-reported)")
             sub.add_argument("--s3-endpoint", metavar="URL",
                              help="with --offline: create the buckets on this S3 API (e.g. a "
                                   "MinIO or moto server on loopback) instead of Safespring "
@@ -157,6 +164,19 @@ def _parser() -> argparse.ArgumentParser:
                                 f"resource (also ${ALLOW_ENV}, addresses separated by spaces)")
     show_plan.add_argument("--record", metavar="FILE",
                            help=f"with --same-as: append allowances here (default DIR/{RECORD_FILE})")
+    show_plan.add_argument("--actor", metavar="NAME",
+                           help="with --same-as: who allows the data loss (default: $GITHUB_ACTOR, "
+                                "$GITLAB_USER_LOGIN, ..., $USER; recorded as self-reported)")
+    outcome = commands.add_parser(
+        "record-outcome", help="record how the apply of an allowed plan ended (CI, after terraform apply)",
+        description="Append how `terraform apply` ended to the allowance record, after the last "
+                    "allowance that has none (show-plan --same-as wrote it before the apply). "
+                    "Does nothing when no allowance is waiting. Exit 1 if the record's chain is "
+                    "broken (the outcome is recorded all the same).")
+    outcome.add_argument("directory", metavar="DIR")
+    outcome.add_argument("--exit-code", dest="exit_code", type=int, required=True, metavar="N",
+                         help="terraform apply's exit code")
+    outcome.add_argument("--record", metavar="FILE", help=f"the record (default DIR/{RECORD_FILE})")
     scan = commands.add_parser(
         "scan", help="scan Terraform with the GDPR policy pack (Checkov, in-process)",
         description="Scan PATH with the GDPR policy pack and Checkov's built-in Terraform checks "
@@ -183,6 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", metavar="FILE",
                       help="write the result here, not stdout (the summary still goes to stderr)")
     scan.add_argument("--show-passed", action="store_true", help="list passed checks too (cli)")
+    scan.add_argument("--today", metavar="YYYY-MM-DD",
+                      help="the date expiry checks judge against (default: SOURCE_DATE_EPOCH's "
+                           "day, else today)")
     report = commands.add_parser(
         "report", help="the compliance report of a blueprint (HTML, Markdown, JSON)",
         description="Scan DIR and write its compliance report: per GDPR provision and control, "
@@ -200,6 +223,34 @@ def _parser() -> argparse.ArgumentParser:
                         help="the spec (default: where the manifest records it, relative to DIR; "
                              "then <DIR>.yaml next to DIR)")
     report.add_argument("--today", metavar="YYYY-MM-DD", help="date for review and expiry checks")
+    report.add_argument("--bundle", metavar="FILE",
+                        help="also write the evidence bundle for auditors (a .tar.gz): the spec, "
+                             "the blueprint's file hashes, this report, the scan (JSON, SARIF) "
+                             "and the allowance record, listed with their SHA-256 in "
+                             "MANIFEST.json")
+    report.add_argument("--sign-key", metavar="KEY",
+                        help="with --bundle: sign the manifest with this SSH private key "
+                             "(ssh-keygen -Y sign, namespace safespring-blueprints-bundle)")
+    verify_bundle = commands.add_parser(
+        "verify-bundle", help="check an evidence bundle: hashes, signature, blueprint drift",
+        description="Check every member of an evidence bundle against its manifest and name each "
+                    "one missing, unlisted or changed; check the signature (and, with --signers, "
+                    "who made it); with --blueprint, name the blueprint's files changed since. "
+                    "Exit 1 if anything does not match.")
+    verify_bundle.add_argument("bundle", metavar="FILE")
+    verify_bundle.add_argument("--signers", metavar="FILE",
+                               help="an allowed-signers file (ssh-keygen(1), ALLOWED SIGNERS): "
+                                    "the signature must be by a key in it")
+    verify_bundle.add_argument("--identity", metavar="NAME",
+                               help="with --signers: the signer must be this principal")
+    verify_bundle.add_argument("--blueprint", metavar="DIR",
+                               help="compare the blueprint directory with the hashes the bundle "
+                                    "recorded")
+    report.add_argument("--plan", metavar="PLAN.json",
+                        help="a plan as JSON (plan -o, show-plan): its prior state says which "
+                             "instances still run an older guest configuration (default: "
+                             "DIR/terraform.tfstate when it is there; without either the report "
+                             "says it describes the spec)")
     check = commands.add_parser(
         "check", help="the CI one-liner: generate, validate, plan, scan, report",
         description="Generate SPEC's blueprint (into a temporary directory, or -o DIR), validate "
@@ -229,6 +280,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on(args: argparse.Namespace) -> dt.date:
+    """The day of `--today`, else SOURCE_DATE_EPOCH's, else the clock's."""
+    try:
+        return api.today(args.today)
+    except ValueError:
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+
+
 def _scan(args: argparse.Namespace) -> int:
     from generator import scan
     from generator.git import repository_prefix
@@ -250,13 +309,19 @@ def _scan(args: argparse.Namespace) -> int:
           file=sys.stderr, flush=True)
     try:
         result = api.scan(target, plan=args.plan, offline=args.offline,
-                          variables=_variables(args.variables))
+                          variables=_variables(args.variables), on=_on(args))
     except api.PlanFailed as failed:
         progress = _Progress()
         for failed_step in failed.checks.steps:
             progress(failed_step.name, failed_step)
-        print(f"safespring-blueprints: {failed}", file=sys.stderr)
-        return 1
+        if not failed.checks.unavailable:
+            print(f"safespring-blueprints: {failed}", file=sys.stderr)
+            return 1
+        # No offline schema for a provider: the HCL scan judges the root without a plan.
+        print(f"scanning {args.directory or '.'} in HCL mode instead (no plan: "
+              f"{', '.join(failed.checks.unavailable)} cannot be planned offline) ...",
+              file=sys.stderr, flush=True)
+        result = scan.scan(target)
     except ValueError as error:  # a file that is not a plan JSON
         raise UsageError(str(error)) from None
     if args.format == "sarif":
@@ -382,13 +447,51 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if checks.ok else 1
 
 
+def _options(args: argparse.Namespace) -> list[str]:
+    """The user's options that a suggested command must keep (so it does what they saw)."""
+    out = ["--offline"] if args.offline else []
+    for pair in args.variables:
+        out += ["-var", pair]
+    if getattr(args, "s3_endpoint", None):
+        out += ["--s3-endpoint", args.s3_endpoint]
+    if getattr(args, "record", None):
+        out += ["--record", args.record]
+    return out
+
+
+_VERB = {"create": "+ create ", "update": "~ update ", "delete": "- delete ", "replace": "-/+ replace",
+         "read": "<= read  "}
+
+
+def _changes(data: dict) -> list[str]:
+    """One line per resource the plan changes (unchanged ones left out), then the counts."""
+    from generator.terraform import review
+
+    lines = []
+    for change in data.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        key = "replace" if set(actions) == {"create", "delete"} else "+".join(actions)
+        if key != "no-op":
+            lines.append(f"  {_VERB.get(key, key)} {change['address']}")
+    unchanged = sum(c["change"]["actions"] == ["no-op"] for c in data.get("resource_changes", []))
+    counts = review.summary({"resource_changes": [
+        {"actions": c["change"]["actions"]} for c in data.get("resource_changes", [])]})
+    lines.append(f"Plan: {counts}; {unchanged} unchanged")
+    return lines
+
+
 def _plan(args: argparse.Namespace) -> int:
     checks, data = api.plan(args.directory, offline=args.offline,
                             variables=_variables(args.variables), progress=_Progress())
+    if not checks.ok:
+        _explain_failure(checks, args)
+        return 1
     if args.offline:
-        for change in data.get("resource_changes", []):
-            print(f"{'+'.join(change['change']['actions'])} {change['address']}")
-    print(allow.section(allow.risks(data), args.directory), end="")
+        print("\n".join(_changes(data)))
+    else:
+        print("(Terraform's plan file above was temporary: `safespring-blueprints apply` plans "
+              "again and applies exactly what you approve)")
+    print(allow.section(allow.risks(data), args.directory, _options(args)), end="")
     if args.output and checks.ok:
         import json
 
@@ -401,48 +504,115 @@ def _plan(args: argparse.Namespace) -> int:
     return 0 if checks.ok else 1
 
 
-def _confirm() -> bool:
-    """Terraform's own question, asked of the saved plan (no terminal: not approved)."""
-    try:
-        answer = input("Apply this plan? Only 'yes' will be accepted: ")
-    except EOFError:
-        print("\nno answer (stdin closed): not applied; use --auto-approve in pipelines",
-              file=sys.stderr)
-        return False
-    return answer.strip() == "yes"
+def _confirm(offline: bool) -> Callable[[dict, object], bool]:
+    """Terraform's own question, asked of the saved plan, after showing it offline (online,
+    Terraform printed it); no terminal: not approved."""
+
+    def confirm(data: dict, decision: object) -> bool:
+        if offline:
+            print("\n".join(_changes(data)), file=sys.stderr)
+        try:
+            answer = input("Apply this plan? Only 'yes' will be accepted: ")
+        except EOFError:
+            print("\nno answer (stdin closed): not applied; use --auto-approve in pipelines",
+                  file=sys.stderr)
+            return False
+        return answer.strip() == "yes"
+
+    return confirm
+
+
+class _TerraformLines:
+    """Terraform's progress during an offline apply, as it prints it: each resource's creating,
+    still creating and complete lines and any error; blank lines and the outputs' values (which
+    follow "Outputs:") are left out."""
+
+    def __init__(self) -> None:
+        self.outputs = False
+
+    def __call__(self, line: str) -> None:
+        self.outputs = self.outputs or line.startswith("Outputs:")
+        if line.strip() and not self.outputs:
+            print(f"  {line}", file=sys.stderr, flush=True)
+
+
+# What Terraform says when the aws provider cannot reach Safespring Storage from a rehearsal.
+_UNREACHABLE = ("no such host", "dial tcp", "lookup s3.", "connection refused", "i/o timeout")
+
+
+def _explain_failure(checks: api.TerraformChecks, args: argparse.Namespace, *,
+                     streamed: bool = False) -> None:
+    """Why a Terraform step failed, whole lines of it (never cut mid-word), and what to do."""
+    for step in checks.steps:
+        if step.ok:
+            continue
+        text = step.output.strip()
+        lines = text.splitlines()
+        shown = [] if streamed and step.name == "apply" else lines[-60:]  # apply's were shown live
+        if len(lines) > len(shown) and shown:
+            print(f"  ... ({len(lines) - len(shown)} earlier lines of `terraform {step.name}` left out)",
+                  file=sys.stderr)
+        for line in shown:
+            print(f"  {line}", file=sys.stderr)
+        if (getattr(args, "offline", False) and not getattr(args, "s3_endpoint", None)
+                and any(marker in text for marker in _UNREACHABLE)):
+            print("hint: the aws provider tried to reach Safespring Storage, which an offline "
+                  "rehearsal cannot: give --s3-endpoint URL (a local MinIO or moto_server) to "
+                  "create the buckets there", file=sys.stderr)
 
 
 def _apply(args: argparse.Namespace) -> int:
     import json
 
+    from generator import record
+
     if args.s3_endpoint and not args.offline:
         raise UsageError("--s3-endpoint applies with --offline only (online, the blueprint's "
                          "providers.tf names Safespring Storage)")
+    if args.actor is not None and not args.actor.strip():
+        raise UsageError("--actor is empty: name who allows the data loss")
+    where = Path(args.record) if args.record else Path(args.directory) / RECORD_FILE
+    if where.is_file():
+        kept = record.verify(where.read_bytes())
+        for problem in kept.problems:
+            print(f"warning: {where}: {problem}", file=sys.stderr)
     done = api.apply(args.directory, auto_approve=args.auto_approve,
                      variables=_variables(args.variables), offline=args.offline,
                      allow_replace=tuple(args.allow_replace), replace=tuple(args.replace),
                      record_file=args.record, s3_endpoint=args.s3_endpoint,
-                     confirm=_confirm, progress=_Progress())
-    if args.offline:
-        for step in done.checks.steps:
-            if not step.ok:
-                print(step.output[-4000:], file=sys.stderr)
-            elif step.name == "apply":
-                summary = [line for line in step.output.splitlines() if "Apply complete" in line]
-                print(*(summary or ["applied"]), f"(offline rehearsal: state in {args.directory}/"
-                      f"{api.STATE_FILE})")
+                     actor=record.actor(args.actor), confirm=_confirm(args.offline),
+                     progress=_Progress(), output=_TerraformLines())
     decision = done.decision
     if decision is not None:
         for address in decision.unused:
             print(f"warning: --allow-replace {address}: the plan does not delete or replace it",
                   file=sys.stderr)
-    if done.refused:
-        print(allow.refusal(decision), end="", file=sys.stderr)
+    if done.nobody:
+        print("apply refused: the plan deletes or replaces data you allowed, and the record must "
+              "say who allowed it, but nobody could be named ($GITHUB_ACTOR, $GITLAB_USER_LOGIN, "
+              "$USER ... are unset or empty). Nothing was applied; give --actor NAME.",
+              file=sys.stderr)
         return 4
+    if done.refused:
+        print(allow.refusal(decision, args.directory, _options(args)), end="", file=sys.stderr)
+        return 4
+    if not done.checks.ok:
+        _explain_failure(done.checks, args, streamed=args.offline)
+    elif done.plan is not None:
+        print(allow.section(allow.risks(done.plan), args.directory, _options(args)), end="",
+              file=sys.stderr)
+        if args.offline:
+            summary = [line for s in done.checks.steps if s.name == "apply"
+                       for line in s.output.splitlines() if "Apply complete" in line]
+            print(*(summary or ["applied"]), f"(offline rehearsal: state in {args.directory}/"
+                  f"{api.STATE_FILE})")
     if done.record is not None:
-        where = args.record or str(Path(args.directory) / allow.RECORD_FILE)
-        print(f"ALLOWED DATA LOSS (recorded in {where}):")
+        print(f"ALLOWED DATA LOSS (recorded in {where}, entry {done.record['seq']}):")
         print(json.dumps(done.record, indent=2, sort_keys=True))
+        if done.outcome is not None:
+            print(f"outcome: {done.outcome['result']} (exit {done.outcome['exit_code']}), recorded "
+                  f"as entry {done.outcome['seq']}; chain head sha256:"
+                  f"{record.verify(where.read_bytes()).head}")
     return 0 if done.ok else 1
 
 
@@ -491,23 +661,60 @@ def _gate(args: argparse.Namespace, doc: dict) -> int:
     by spaces); an allowance is printed and recorded."""
     import json
 
+    from generator import record
+
     allowed = [*args.allow_replace, *os.environ.get(ALLOW_ENV, "").split()]
     decision = allow.decide(doc, allowed)
-    where = Path(args.record or Path(args.directory) / allow.RECORD_FILE)
-    where.touch()  # the CI keeps it as an artifact: present, if empty, when nothing was allowed
+    where = Path(args.record or Path(args.directory) / RECORD_FILE)
+    record.touch(where)  # the CI keeps it as an artifact: present, if empty, when nothing was allowed
     for address in decision.unused:
         print(f"warning: allowed {address}, but the plan does not delete or replace it", file=sys.stderr)
     if decision.refused:
-        print(allow.refusal(decision).replace(
+        print(allow.refusal(decision, ".").replace(
             "allow each by name:", f"allow each by name (or list them in ${ALLOW_ENV}):"),
             end="", file=sys.stderr)
         return 4
-    if any(r.address in decision.allowed for r in decision.found):
-        entry = allow.record(decision, Path(args.directory))
-        allow.write_record(entry, where)
-        print(f"ALLOWED DATA LOSS (recorded in {where}):")
+    found = allow.allowed(decision)
+    if found:
+        who = record.actor(args.actor)
+        if who is None:
+            print("refused: the plan deletes or replaces data that was allowed, and the record must "
+                  "say who allowed it, but nobody could be named ($GITHUB_ACTOR, "
+                  "$GITLAB_USER_LOGIN, ... are unset or empty): give --actor NAME", file=sys.stderr)
+            return 4
+        entry = record.append(where, record.allowed_entry(found, Path(args.directory), who,
+                                                          record.plan_digest(doc)))
+        print(f"ALLOWED DATA LOSS (recorded in {where}, entry {entry['seq']}; record the apply's "
+              "outcome with `safespring-blueprints record-outcome`):")
         print(json.dumps(entry, indent=2, sort_keys=True))
     return 0
+
+
+def _record_outcome(args: argparse.Namespace) -> int:
+    from generator import record
+
+    where = Path(args.record) if args.record else Path(args.directory) / RECORD_FILE
+    waiting = record.pending_allowance(where)
+    if waiting is None:
+        print(f"{where}: no allowance waits for an outcome; nothing recorded", file=sys.stderr)
+        return 0
+    entry = record.append(where, record.outcome_entry(waiting, args.exit_code))
+    checked = record.verify(where.read_bytes())
+    print(f"{where}: outcome of allowance {waiting}: {entry['result']} (exit {args.exit_code}), "
+          f"entry {entry['seq']}; chain head sha256:{checked.head}", file=sys.stderr)
+    for problem in checked.problems:
+        print(f"warning: {where}: {problem}", file=sys.stderr)
+    return 0 if checked.ok else 1
+
+
+def _plan_document(path: str | None) -> dict | None:
+    """The plan given with --plan, for the bundle (redacted there)."""
+    if path is None:
+        return None
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--plan {path}: not a plan as JSON ({exc})") from None
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -519,13 +726,34 @@ def _report(args: argparse.Namespace) -> int:
         on = api.today(args.today)
     except ValueError:
         raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    if args.sign_key and not args.bundle:
+        raise UsageError("--sign-key signs the evidence bundle: give --bundle FILE too")
+    if args.sign_key and not Path(args.sign_key).is_file():
+        raise UsageError(f"--sign-key {args.sign_key}: no such key file")
+    if args.plan is not None and not Path(args.plan).is_file():
+        raise UsageError(f"--plan {args.plan}: no such file (a plan as JSON: plan -o FILE)")
+    # With --bundle the scan is made here so the bundle holds the very findings the report
+    # rests on, and the bundle is written before the report: a key that cannot sign changes
+    # nothing.
+    result = api.scan(args.directory) if args.bundle else None
+    built = api.build_report(args.directory, spec_path=args.spec, on=on, result=result,
+                             plan=args.plan)
+    if args.bundle:
+        from generator.bundle import BundleError
+
+        try:
+            digest = api.bundle(args.directory, args.bundle, built, result, spec_path=args.spec,
+                                plan=_plan_document(args.plan), sign_key=args.sign_key)
+        except BundleError as exc:
+            raise OutputError(str(exc)) from None
+        print(f"wrote {args.bundle} (manifest sha256:{digest}"
+              f"{', signed' if args.sign_key else ', unsigned'})", file=sys.stderr)
     out = Path(args.output) if args.output else None
     suffixes = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json"}
     if out is not None and out.suffix not in suffixes:
-        built, files = api.report(args.directory, out, spec_path=args.spec, on=on)
+        files = api.write_report(built, out)
         print(f"wrote {', '.join(str(out / f) for f in files)}", file=sys.stderr)
     else:
-        built = api.build_report(args.directory, spec_path=args.spec, on=on)
         text = FORMATS[suffixes[out.suffix] if out else "markdown"](built)
         if out:
             out.write_text(text, encoding="utf-8")
@@ -540,7 +768,37 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if built.verdict in (FAIL, INCOMPLETE) else 0
 
 
-# The generated blueprint's one input, needed to plan it; no check reads it.
+def _verify_bundle(args: argparse.Namespace) -> int:
+    from generator.bundle import BundleError, verify
+
+    if args.identity and not args.signers:
+        raise UsageError("--identity names a signer in --signers FILE: give --signers too")
+    for option, path in (("bundle", args.bundle), ("--signers", args.signers)):
+        if path and not Path(path).is_file():
+            raise UsageError(f"{option} {path}: no such file")
+    if args.blueprint and not Path(args.blueprint).is_dir():
+        raise UsageError(f"--blueprint {args.blueprint} is not a directory")
+    try:
+        found = verify(Path(args.bundle), allowed_signers=Path(args.signers) if args.signers else None,
+                       identity=args.identity, blueprint=Path(args.blueprint) if args.blueprint else None)
+    except BundleError as exc:
+        print(f"safespring-blueprints: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.bundle}: {found.members} members, made {found.created} by safespring-blueprints "
+          f"{found.version}, manifest sha256:{found.manifest_sha256}")
+    if found.signer:
+        print(f"signed by {found.signer} (checked against {args.signers})")
+    for note in found.notes:
+        print(f"note: {note}")
+    for problem in found.problems:
+        print(f"MISMATCH {problem}")
+    print("OK: every member is what the manifest lists" if found.ok
+          else f"FAILED: {len(found.problems)} mismatch(es)")
+    return 0 if found.ok else 1
+
+
+# The generated blueprint's one input, needed to plan it; no check reads it. Given only where the
+# blueprint declares it (Terraform's TF_VAR_ rule), whatever variables a blueprint has.
 CHECK_VARIABLES = {"key_pair": "safespring-blueprints-check"}
 
 
@@ -590,16 +848,16 @@ def _check(args: argparse.Namespace) -> int:
             checks = api.validate(done.target, offline=False, progress=_Progress("  "))
             report_steps(step, "validate", checks, started)
             started = begin("plan (offline)")
-        planned, data = api.plan_data(done.target, offline=True, variables=CHECK_VARIABLES,
+        planned, data = api.plan_data(done.target, offline=True, inputs=CHECK_VARIABLES,
                                       validate=not args.online, progress=_Progress("  "))
         report_steps(step, "plan (offline)" if args.online else "validate + plan (offline)",
                      planned, started)
         started = begin("scan")
         if planned.ok:
-            result = api.scan_plan_data(data, done.target)
+            result = api.scan_plan_data(data, done.target, on=on)
             mode = "plan"
         else:
-            result, mode = scan.scan(done.target), "HCL: Terraform could not plan"
+            result, mode = scan.scan(done.target, today=on), "HCL: Terraform could not plan"
         counts = result.summary
         step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, "
              + (f"{counts.unknown} unknown, " if counts.unknown else "")
@@ -627,7 +885,8 @@ def _check(args: argparse.Namespace) -> int:
 HANDLERS = {"generate": _generate, "schema": _schema, "validate": _validate, "plan": _plan,
             "apply": _apply, "scan": _scan, "controls": _controls, "check": _check,
             "report": _report, "update": _update, "show-plan": _show_plan,
-            "pack-path": _pack_path}
+            "pack-path": _pack_path, "verify-bundle": _verify_bundle,
+            "record-outcome": _record_outcome}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,8 @@ class Platform:
     networks: tuple[str, ...]
     min_boot_volume_gb: int
     max_access_days: int
+    default_users: dict[str, str]  # image -> the user the OpenStack key pair logs in as
+    reserved_logins: frozenset[str]
 
     @property
     def flavors(self) -> tuple[str, ...]:
@@ -71,4 +73,6 @@ def platform() -> Platform:
         networks=tuple(raw["networks"]),
         min_boot_volume_gb=raw["min_boot_volume_gb"],
         max_access_days=raw["max_access_days"],
+        default_users=dict(raw["default_users"]),
+        reserved_logins=frozenset(raw["reserved_logins"]),
     )

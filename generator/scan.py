@@ -17,6 +17,7 @@ control catalogue (controls, GDPR articles), and can be written as text, JSON, S
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -42,6 +43,8 @@ CUSTOM_PREFIX = "CKV_GDPR_"
 _NO_REASON = {"", "No comment provided"}
 # Checks that judge a plan only: in HCL mode they report themselves skipped, for this reason.
 _PLAN_ONLY = {DATA_AT_RISK: HCL_REASON}
+_UNSILENCED = ("a `# checkov:skip` comment does not silence data at risk: back the data up and "
+               "allow it by name (apply --allow-replace ADDRESS), which the allowance record keeps")
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,11 @@ def _runner_filter(framework: str) -> Any:
 
 
 def _checkov_report(root: Path) -> Any:
-    # Lazy: importing Checkov costs more than the rest of `generate`.
+    # Lazy: importing Checkov costs more than the rest of `generate`; and only the built-in
+    # checks of the types in the directory are imported (generator/checkov_load.py).
+    from generator import checkov_load
+
+    checkov_load.load(checkov_load.types_in_directory(root))
     from checkov.terraform.runner import Runner
 
     report = Runner().run(root_folder=str(root), external_checks_dir=[str(POLICIES_DIR)],
@@ -137,6 +144,9 @@ def _checkov_report(root: Path) -> Any:
 
 
 def _checkov_plan_report(plan_file: Path) -> Any:
+    from generator import checkov_load
+
+    checkov_load.load(checkov_load.types_in_plan(plan_file.read_text("utf-8")))
     from checkov.terraform.plan_runner import Runner
 
     report = Runner().run(root_folder=None, files=[str(plan_file)],
@@ -158,13 +168,21 @@ def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, s
     """Status, skip reason and details after `# checkov:skip=` comments (Checkov applies them
     itself in HCL mode; in plan mode `place` holds the comments of the block in the source)."""
     check_id = record.check_id
+    if check_id in _PLAN_ONLY:
+        # Judged on a plan or not at all: skipped means no plan (HCL mode), whatever a comment
+        # says; on a plan a comment never silences it, so `scan DIR --plan`, `scan PLAN.json`
+        # and apply's refusal agree.
+        if status == "skipped":
+            return "skipped", _PLAN_ONLY[check_id], ()
+        details = tuple(record.details or ())
+        if status == "failed" and place is not None and check_id in place.skips:
+            details += (_UNSILENCED,)
+        return status, None, details
     if place is not None and check_id in place.skips:
         status = "skipped"
         comment = place.skips[check_id]
     else:
         comment = str(record.check_result.get("suppress_comment") or "").strip()
-    if status == "skipped" and comment in _NO_REASON and check_id in _PLAN_ONLY:
-        return "skipped", _PLAN_ONLY[check_id], ()
     if status == "skipped":
         if comment in _NO_REASON:
             return "failed", None, ("skipped in the resource without a reason: write one",)
@@ -223,14 +241,19 @@ def _order(f: Finding) -> tuple[int, str, str]:
     return ({"failed": 0, "unknown": 1}.get(f.status, 2), f.check_id, f.resource)
 
 
-def scan(root: Path | str) -> ScanResult:
-    """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`)."""
+def scan(root: Path | str, *, today: dt.date | None = None) -> ScanResult:
+    """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`). Checks
+    that judge dates (credential expiry, login end dates) judge them against `today`, else
+    against SOURCE_DATE_EPOCH's day or the clock's."""
+    from generator.evidence.day import judged_on
+
     root = Path(root).resolve()
     if root.is_file():
-        return scan_plan(root)
+        return scan_plan(root, today=today)
     if not root.is_dir():
         raise FileNotFoundError(f"not a directory or plan file: {root}")
-    return _result(root, _checkov_report(root), "hcl")
+    with judged_on(today):
+        return _result(root, _checkov_report(root), "hcl")
 
 
 def _placer(plan_file: Path, source: Path | None) -> Any:
@@ -266,7 +289,8 @@ def _placer(plan_file: Path, source: Path | None) -> Any:
     return place
 
 
-def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> ScanResult:
+def scan_plan(plan_file: Path | str, *, source: Path | str | None = None,
+              today: dt.date | None = None) -> ScanResult:
     """Scan a plan JSON (`terraform show -json`). `source` is the directory the plan was made
     from (default: the plan file's directory when it holds .tf files): findings are placed in
     its .tf files, its suppression comments apply, and the checks read from it what the plan
@@ -285,7 +309,10 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> Sca
     if source is not None:
         register_source(plan_file, source)
     found = source_root(str(plan_file))
-    report = _checkov_plan_report(plan_file)
+    from generator.evidence.day import judged_on
+
+    with judged_on(today):
+        report = _checkov_plan_report(plan_file)
     root = found or plan_file.parent
     result = _result(root, report, "plan", _placer(plan_file, found))
     return _with_deletions(result, doc, plan_file, found)
@@ -293,8 +320,9 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None) -> Sca
 
 def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
                     source: Path | None) -> ScanResult:
-    """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright: it
-    is absent from the planned values, so no Checkov check was given it."""
+    """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright (it
+    is absent from the planned values, so no Checkov check was given it) and for each loss in
+    place on a resource the check does not judge (a lifecycle, a lock, an attachment)."""
     from generator.evidence import plan as evidence_plan
     from generator.evidence.change import at_risk
     from generator.evidence.source import resource_block
@@ -311,17 +339,15 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
             if source is not None and plan is not None else None
         place = _Place(os.path.relpath(block.file, source), block.start, block.skips()) \
             if block is not None and source is not None else None
-        skipped = place.skips.get(DATA_AT_RISK) if place else None
-        status = "skipped" if skipped and skipped not in _NO_REASON else "failed"
+        silenced = (_UNSILENCED,) if place is not None and DATA_AT_RISK in place.skips else ()
         added.append(Finding(
-            check_id=DATA_AT_RISK, check_name=check_meta(DATA_AT_RISK).name, status=status,
+            check_id=DATA_AT_RISK, check_name=check_meta(DATA_AT_RISK).name, status="failed",
             resource=risk.address, file=place.file if place else os.path.relpath(plan_file, root),
             line=place.line if place else 0, severity="CRITICAL",
             guideline=next((c.url for c in controls_for_check(DATA_AT_RISK)), None),
             controls=tuple(c.id for c in controls_for_check(DATA_AT_RISK)),
             articles=articles_for_check(DATA_AT_RISK),
-            skip_reason=skipped if status == "skipped" else None,
-            details=() if status == "skipped" else (risk.describe(),)))
+            skip_reason=None, details=(risk.describe(), *silenced)))
     if not added:
         return result
     findings = sorted((*result.findings, *added), key=_order)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(cloud-init caddy restic clevis clevis-luks tang rsyslog rsyslog-gnutls aide auditd
-                 cryptsetup-bin e2fsprogs curl chromium
+                 cryptsetup-bin e2fsprogs curl chromium python3-botocore nftables
                  openssl socat pebble systemd util-linux squid
                  qemu-system-x86 qemu-utils mmdebstrap genisoimage openssh-client)
 missing=()

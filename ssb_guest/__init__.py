@@ -4,9 +4,11 @@ They are a product of their own: the generator only copies them into each instan
 cloud-init (write_files), with every deployment-specific value in a separate JSON
 configuration file. What they must honour, because they run on images we do not build:
 
-- Python standard library only, and the oldest Python of a supported guest image: 3.10
-  (Ubuntu 22.04). `tests/ssb_guest/test_compatibility.py` holds them to it statically (vermin)
-  and by compiling them with the interpreter's 3.10 grammar.
+- Python standard library, and the oldest Python of a supported guest image: 3.10
+  (Ubuntu 22.04). The one library beyond it is botocore (python3-botocore, in Debian and
+  Ubuntu), ssb-backup's S3 client: the maintained implementation of request signing and
+  retries, not a hand-written one. `tests/ssb_guest/test_compatibility.py` holds them to
+  Python 3.10 statically (vermin) and by compiling them with the interpreter's 3.10 grammar.
 - Idempotent and restartable: systemd runs them at every boot and retries until what they
   depend on (Tang, the S3 endpoint) answers; none of them may destroy data on a retry.
 - Proven in a real guest: tests/vm boots the generated user data in QEMU (first boot, reboot,
@@ -27,6 +29,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "/usr/local/sbin/ssb-backup-credentials": ("bin/ssb-backup-credentials", "0755"),
     "/usr/local/sbin/ssb-restore": ("bin/ssb-restore", "0755"),
     "/usr/local/sbin/ssb-log-pki": ("log_pki.sh", "0755"),
+    "/usr/local/sbin/ssb-log-store": ("log_store.py", "0755"),
+    "/usr/local/sbin/ssb-log-renewal": ("log_renewal.py", "0755"),
     "/usr/local/sbin/ssb-egress-proxy": ("egress_proxy.py", "0755"),
 }
 

@@ -28,7 +28,8 @@ useless without the Tang servers, so the platform never holds a usable key.
 No deployment-specific value lives in this file: everything comes from the configuration
 file (JSON, written by the generator). Paths and commands can be redirected through the
 environment variables in ENV_DEFAULTS (tests, unusual images). Python 3.10+ standard library
-(the oldest supported guest image, Ubuntu 22.04, ships 3.10; see ssb_guest/__init__.py).
+(the oldest supported guest image, Ubuntu 22.04, ships 3.10; see ssb_guest/__init__.py), and
+botocore (python3-botocore) for the S3 calls of its own.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import datetime as dt
 import fcntl
 import getpass
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -49,9 +49,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
@@ -373,85 +370,88 @@ def load_credentials(config: dict[str, Any]) -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# A minimal S3 client (AWS Signature V4, path style) for the key copy next to the repository.
-# restic does the repository itself; this only puts/gets one small object per instance.
+# The S3 client for the key copy next to the repository: botocore, the maintained library behind
+# the aws tools (Debian and Ubuntu ship it as python3-botocore). restic does the repository
+# itself; this only puts and gets one small object per instance.
+
+# Retries after a first attempt (botocore's standard mode: 503 SlowDown, throttling, resets and
+# timeouts, with exponential back-off).
+S3_RETRIES = 4
+
+
+def _s3_client(endpoint: str, access: str, secret: str) -> Any:
+    """A botocore S3 client for `endpoint`: path style, SigV4, retries, nothing from ~/.aws."""
+    try:
+        import botocore.session
+        from botocore.config import Config
+    except ImportError as exc:
+        raise BackupError("python3-botocore is not installed (apt-get install "
+                          "python3-botocore)") from exc
+    timeout = float(env("SSB_S3_TIMEOUT"))
+    options: dict[str, Any] = {
+        "s3": {"addressing_style": "path"}, "signature_version": "s3v4",
+        "connect_timeout": timeout, "read_timeout": timeout,
+        "retries": {"max_attempts": S3_RETRIES, "mode": "standard"},
+    }
+    try:  # botocore >= 1.36 adds checksums by default, which Ceph RGW refuses
+        config = Config(**options, request_checksum_calculation="when_required",
+                        response_checksum_validation="when_required")
+    except TypeError:  # older botocore sends none it was not asked for
+        config = Config(**options)
+    # Only the endpoint, the keys and the settings above count: an operator's AWS_PROFILE or
+    # ~/.aws/config must not change where the key copy goes or how it is signed.
+    saved = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("AWS_")]}
+    os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                      AWS_EC2_METADATA_DISABLED="true")
+    try:
+        return botocore.session.Session().create_client(
+            "s3", endpoint_url=endpoint, region_name=S3_REGION, aws_access_key_id=access,
+            aws_secret_access_key=secret, config=config)
+    finally:
+        for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED"):
+            os.environ.pop(name, None)
+        os.environ.update(saved)
 
 
 class S3:
+    """get / exists / put / probe of objects in one bucket, with the errors an operator reads."""
+
     def __init__(self, endpoint: str, bucket: str, access: str, secret: str) -> None:
         self.endpoint = endpoint
         self.bucket = bucket
         self.access = access
         self.secret = secret
+        self.client = _s3_client(endpoint, access, secret)
 
-    def sign(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-             payload: bytes, now: dt.datetime) -> dict[str, str]:
-        """Headers for the request, with a SigV4 Authorization header."""
-        parts = urllib.parse.urlsplit(self.endpoint)
-        amzdate = now.strftime("%Y%m%dT%H%M%SZ")
-        datestamp = amzdate[:8]
-        out = dict(headers)
-        out["host"] = parts.netloc
-        out["x-amz-date"] = amzdate
-        out["x-amz-content-sha256"] = hashlib.sha256(payload).hexdigest()
-        canonical_headers = {k.lower().strip(): " ".join(str(v).split()) for k, v in out.items()}
-        signed = ";".join(sorted(canonical_headers))
-        canonical_query = "&".join(
-            f"{urllib.parse.quote(k, safe='-_.~')}={urllib.parse.quote(v, safe='-_.~')}"
-            for k, v in sorted(query.items())
-        )
-        canonical = "\n".join([
-            method,
-            urllib.parse.quote(path, safe="/-_.~"),
-            canonical_query,
-            "".join(f"{k}:{canonical_headers[k]}\n" for k in sorted(canonical_headers)),
-            signed,
-            out["x-amz-content-sha256"],
-        ])
-        scope = f"{datestamp}/{S3_REGION}/s3/aws4_request"
-        to_sign = "\n".join([
-            "AWS4-HMAC-SHA256", amzdate, scope,
-            hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        ])
-        key = ("AWS4" + self.secret).encode("utf-8")
-        for part in (datestamp, S3_REGION, "s3", "aws4_request"):
-            key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
-        signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-        out["Authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={self.access}/{scope}, "
-            f"SignedHeaders={signed}, Signature={signature}"
-        )
-        return out
+    def _call(self, operation: str, **params: Any) -> tuple[int, str, Any]:
+        """(HTTP status, S3 error code, response) of one call after botocore's retries."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
-    def request(self, method: str, key: str = "", query: dict[str, str] | None = None,
-                payload: bytes = b"", headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        query = query or {}
-        path = f"/{self.bucket}/{key}" if key else f"/{self.bucket}"
-        signed = self.sign(method, path, query, headers or {}, payload,
-                           dt.datetime.now(dt.timezone.utc))
-        url = self.endpoint + urllib.parse.quote(path, safe="/-_.~")
-        if query:
-            url += "?" + urllib.parse.urlencode(sorted(query.items()), quote_via=urllib.parse.quote)
-        req = urllib.request.Request(url, data=payload if method == "PUT" else None,
-                                     method=method, headers=signed)
         try:
-            with urllib.request.urlopen(req, timeout=float(env("SSB_S3_TIMEOUT"))) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-        except OSError as exc:
+            response = getattr(self.client, operation)(Bucket=self.bucket, **params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return int(status or 0), str(error.get("Code", "")), None
+        except BotoCoreError as exc:
             raise BackupError(f"S3 endpoint {self.endpoint} unreachable: {exc}") from exc
+        return 200, "", response
 
     def get(self, key: str) -> bytes | None:
-        status, body = self.request("GET", key)
+        status, code, response = self._call("get_object", Key=key)
         if status == 404:
             return None
         if status != 200:
-            raise BackupError(f"S3 GET {self.bucket}/{key} failed: HTTP {status} {_s3_code(body)}")
-        return body
+            raise BackupError(f"S3 GET {self.bucket}/{key} failed: HTTP {status} {code}")
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            return response["Body"].read()
+        except BotoCoreError as exc:
+            raise BackupError(f"S3 GET {self.bucket}/{key} broke off: {exc}") from exc
 
     def exists(self, key: str) -> bool:
-        status, _ = self.request("HEAD", key)
+        status, _, _ = self._call("head_object", Key=key)
         if status == 404:
             return False
         if status != 200:
@@ -461,27 +461,19 @@ class S3:
     def put(self, key: str, payload: bytes) -> None:
         # Content-MD5 is required on buckets with a default Object Lock retention.
         md5 = base64.b64encode(hashlib.md5(payload).digest()).decode("ascii")
-        status, body = self.request("PUT", key, payload=payload, headers={
-            "Content-MD5": md5, "Content-Type": "application/jose",
-            "Content-Length": str(len(payload)),
-        })
+        status, code, _ = self._call("put_object", Key=key, Body=payload, ContentMD5=md5,
+                                     ContentType="application/jose")
         if status != 200:
-            raise BackupError(f"S3 PUT {self.bucket}/{key} failed: HTTP {status} {_s3_code(body)}")
+            raise BackupError(f"S3 PUT {self.bucket}/{key} failed: HTTP {status} {code}")
 
     def probe(self, prefix: str) -> None:
         """List at most one key: proves the keys may read the bucket."""
-        status, body = self.request("GET", query={"list-type": "2", "max-keys": "1",
-                                                  "prefix": prefix})
+        status, code, _ = self._call("list_objects_v2", MaxKeys=1, Prefix=prefix)
         if status != 200:
             raise BackupError(
                 f"the S3 endpoint refused these keys for bucket {self.bucket}: HTTP {status} "
-                f"{_s3_code(body)}"
+                f"{code}"
             )
-
-
-def _s3_code(body: bytes) -> str:
-    match = re.search(rb"<Code>([A-Za-z]+)</Code>", body or b"")
-    return match.group(1).decode("ascii") if match else ""
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,11 +17,16 @@ reads:
           systemd units that fetch from outside (the Tang unlock at boot in ssb-volumes.service,
           the backups) read the env file through a drop-in, since no login shell sets a proxy
           for them; login shells read it through /etc/profile.d.
+  clients (on the proxy, before Squid starts) write the networks Squid serves,
+          /run/safespring-blueprints/egress-clients.acl, from the metadata `ssb_egress_clients`
+          (the private network's subnets, which Terraform reads from the platform). Only
+          private address space is accepted; none at all: exit 1, and Squid does not start.
 
 Configuration: /etc/safespring-blueprints/egress/client.json
   {"port": 3128, "metadata_key": "ssb_egress_proxy", "no_proxy": ["localhost", ...]}
 
-Exit status: 0 done, 1 no proxy address in the metadata (nothing written), 2 bad configuration.
+Exit status: 0 done, 1 no proxy address (or, for `clients`, no private network) in the metadata,
+2 bad configuration.
 """
 
 from __future__ import annotations
@@ -45,6 +50,12 @@ SOURCES = os.environ.get(
 )
 RUN_DIR = os.environ.get("SSB_EGRESS_RUN_DIR", "/run/safespring-blueprints")
 CONNECT_TIMEOUT = 3.0
+CLIENTS_KEY = "ssb_egress_clients"
+CLIENTS_ACL = "egress-clients.acl"
+# Where a client network may lie: private address space only (RFC 1918, shared 100.64/10,
+# unique-local IPv6), never a prefix shorter than the space itself.
+PRIVATE_SPACE = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
 
 
 class SetupError(Exception):
@@ -96,24 +107,57 @@ def _read_source(source: str) -> dict[str, Any] | None:
     return inner if isinstance(inner, dict) else doc
 
 
-def proxy_addresses(key: str, sources: str = SOURCES) -> list[str]:
-    """The proxy addresses from the first metadata source that has any metadata."""
+def metadata_words(key: str, sources: str = SOURCES) -> list[str]:
+    """The words of metadata `key` from the first metadata source that has any metadata."""
     for source in [s for s in sources.split(",") if s]:
         doc = _read_source(source)
         if doc is None:
             continue
         meta = doc.get("meta", {})
         value = meta.get(key) if isinstance(meta, dict) else None
-        if not isinstance(value, str):
-            return []
-        out = []
-        for item in value.split():
-            try:
-                out.append(str(ipaddress.ip_address(item)))
-            except ValueError:
-                log(f"metadata {key}: {item!r} is not an IP address; ignored")
-        return out
+        return value.split() if isinstance(value, str) else []
     return []
+
+
+def proxy_addresses(key: str, sources: str = SOURCES) -> list[str]:
+    """The proxy addresses from the first metadata source that has any metadata."""
+    out = []
+    for item in metadata_words(key, sources):
+        try:
+            out.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            log(f"metadata {key}: {item!r} is not an IP address; ignored")
+    return out
+
+
+def client_networks(sources: str = SOURCES) -> list[str]:
+    """The private networks in metadata CLIENTS_KEY; anything else is refused (logged)."""
+    out = []
+    for item in metadata_words(CLIENTS_KEY, sources):
+        try:
+            net = ipaddress.ip_network(item)
+        except ValueError:
+            log(f"metadata {CLIENTS_KEY}: {item!r} is not a network; ignored")
+            continue
+        if not any(net.version == space.version and net.subnet_of(space)
+                   for space in PRIVATE_SPACE):
+            log(f"metadata {CLIENTS_KEY}: {item} is not private address space; ignored")
+            continue
+        out.append(str(net))
+    return out
+
+
+def write_clients() -> int:
+    """The proxy's client ACL file from the metadata; 1 (and an empty file) when none."""
+    networks = client_networks()
+    _write(os.path.join(RUN_DIR, CLIENTS_ACL),
+           "# Written at boot by ssb-egress-proxy from the instance metadata.\n"
+           + "".join(f"{n}\n" for n in networks))
+    if not networks:
+        log(f"no private network in instance metadata {CLIENTS_KEY}: the proxy serves nobody")
+        return 1
+    log(f"serving {' '.join(networks)}")
+    return 0
 
 
 def _reachable(address: str, port: int) -> bool:
@@ -161,9 +205,12 @@ def write_env(config: dict[str, Any], addresses: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not (argv[1] in ("url", "env") or argv[1].startswith(("http:", "https:"))):
-        print("usage: ssb-egress-proxy url|env|URL", file=sys.stderr)
+    if len(argv) != 2 or not (argv[1] in ("url", "env", "clients")
+                              or argv[1].startswith(("http:", "https:"))):
+        print("usage: ssb-egress-proxy url|env|clients|URL", file=sys.stderr)
         return 2
+    if argv[1] == "clients":
+        return write_clients()
     mode = "env" if argv[1] == "env" else "url"
     try:
         config = load_config(os.environ.get("SSB_EGRESS_CONFIG", CONFIG))

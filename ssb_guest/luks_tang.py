@@ -11,8 +11,8 @@ in the configuration file:
   2. waits (bounded) for /dev/disk/by-id/virtio-<first 20 characters of the ID>,
   3. if the device is LUKS: unlocks it with `clevis luks unlock` (through Tang) and mounts it
      (a reboot, or a replaced instance getting its old volume back: never reformats);
-     if it carries any other signature, or non-zero bytes anywhere this script samples:
-     refuses and exits non-zero;
+     if it carries any other signature, or any non-zero byte (every byte is read), or blkid
+     or a read fails: refuses and exits non-zero, saying how to proceed;
      if it is empty: formats LUKS2 with a random key that lives only in tmpfs, binds it to the
      Tang servers with a Shamir (sss) pin, verifies that Tang can unlock it, removes the random
      key's slot (only Tang, or a recovery passphrase added later, can unlock it), opens it,
@@ -48,6 +48,7 @@ environment variables, listed in ENV_DEFAULTS below. Python 3.10+ standard libra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -127,12 +128,16 @@ FORBIDDEN_MOUNTPOINTS = {
     "/srv",
     "/opt",
 }
-# A fresh Cinder/Ceph volume reads back as zeros. Before formatting, the first and last MiB
-# and SAMPLE_WINDOWS evenly spaced windows in between must all be zero: 66 MiB read at most,
-# and on a volume up to 64 GiB no stretch of 64 MiB goes unread.
+# A fresh Cinder/Ceph volume reads back as zeros. Before formatting, every byte of the device
+# is read and must be zero: a sampled check missed data between its windows. The first and last
+# MiB and SAMPLE_WINDOWS windows are read first (a used volume is refused within seconds), then
+# the whole device in READ_CHUNK pieces. Progress is kept in the runtime directory (tmpfs, this
+# boot only), so a run stopped by the unit's time limit goes on where it stopped.
 EMPTY_CHECK_BYTES = 1024 * 1024
 SAMPLE_WINDOWS = 1024
 SAMPLE_BYTES = 64 * 1024
+READ_CHUNK = 8 * 1024 * 1024
+CHECKPOINT_BYTES = 1024 * 1024 * 1024
 TMPFS_TYPES = ("tmpfs", "ramfs")
 INITIAL_KEY_SLOT = "0"
 # LUKS2 label while a volume this script formatted has no filesystem yet. Only such a volume
@@ -380,13 +385,30 @@ def wait_for_device(by_id_dir: str, volume_id: str, timeout: float, interval: fl
     return device
 
 
+def _readable(device: str) -> None:
+    """Open and read the first bytes of `device` ourselves, or stop: blkid's "nothing found"
+    and "could not open" are the same exit status, so only a readable device may be empty."""
+    try:
+        fd = os.open(device, os.O_RDONLY)
+        try:
+            os.read(fd, 4096)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise SetupError(f"cannot read {device} ({exc.strerror}): is the volume attached and "
+                         "healthy? (dmesg shows I/O errors); nothing was written") from exc
+
+
 def probe_signature(device: str) -> dict[str, str]:
-    """Low-level probe of what is on the device: {} when blkid finds nothing."""
+    """Low-level probe of what is on the device: {} only when blkid found nothing on a device
+    this script could read; any blkid error stops the setup."""
+    _readable(device)
     proc = run([*cmd("BLKID"), "-p", "-o", "export", device], check=False)
-    if proc.returncode == 2:  # blkid: nothing found
+    if proc.returncode == 2 and not proc.stderr.strip():  # blkid: nothing found
         return {}
     if proc.returncode != 0:
-        raise SetupError(f"blkid could not probe {device} (exit {proc.returncode})")
+        raise SetupError(f"blkid could not probe {device} (exit {proc.returncode}): cannot tell"
+                         " what it holds, so nothing was written")
     found = {}
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         if "=" in line:
@@ -395,32 +417,87 @@ def probe_signature(device: str) -> dict[str, str]:
     return found
 
 
-def _zero_at(handle: Any, offset: int, length: int) -> bool:
+def _first_non_zero(handle: Any, offset: int, length: int, buf: bytearray) -> int | None:
+    """The offset of the first non-zero byte in [offset, offset + length), or None."""
     handle.seek(offset)
+    view = memoryview(buf)
+    zero = bytes(len(buf))
     remaining = length
     while remaining > 0:
-        chunk = handle.read(min(65536, remaining))
-        if not chunk:
+        n = handle.readinto(view[:min(len(buf), remaining)])
+        if not n:
             break
-        if chunk.count(0) != len(chunk):
-            return False
-        remaining -= len(chunk)
-    return True
+        chunk = buf if n == len(buf) else buf[:n]
+        if chunk != (zero if n == len(buf) else zero[:n]):
+            chunk = bytes(chunk)
+            return offset + len(chunk) - len(chunk.lstrip(b"\0"))
+        offset += n
+        remaining -= n
+    return None
 
 
-def is_all_zero(device: str) -> bool:
-    """True when every sampled region of the device is zero (a never-used volume).
+def _checkpoint_path(volume_id: str) -> str:
+    return os.path.join(env("SSB_RUNTIME_DIR"), f"zero-proof-{volume_id}.json")
 
-    The first and last MiB (partition tables, superblocks, LUKS headers and their backups) and
-    SAMPLE_WINDOWS windows spread over the rest: data that does not start at the beginning of
-    the device is found too, unless all of it fits between two windows (size / 1025 bytes).
+
+def _read_checkpoint(path: str, size: int) -> int:
+    """Bytes already proven zero during this boot (0 when unknown or for another size)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            done = json.load(handle)
+        if done.get("size") == size and isinstance(done.get("zero_up_to"), int):
+            return max(0, min(done["zero_up_to"], size))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 0
+
+
+def _write_checkpoint(path: str, size: int, zero_up_to: int) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path + ".new", "w", encoding="utf-8") as handle:
+        json.dump({"size": size, "zero_up_to": zero_up_to}, handle)
+    os.replace(path + ".new", path)
+
+
+def first_non_zero(device: str, volume_id: str) -> int | None:
+    """The offset of the first non-zero byte of the device, or None when all of it is zero.
+
+    Every byte is read (a thin volume's unwritten extents read back as zeros without touching a
+    disk); the sampled windows first, so a used volume is refused at once.
     """
-    with open(device, "rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        regions = [(0, EMPTY_CHECK_BYTES), (max(0, size - EMPTY_CHECK_BYTES), EMPTY_CHECK_BYTES)]
-        step = size // (SAMPLE_WINDOWS + 1)
-        regions += [(step * (i + 1), SAMPLE_BYTES) for i in range(SAMPLE_WINDOWS) if step]
-        return all(_zero_at(handle, offset, length) for offset, length in regions)
+    buf = bytearray(READ_CHUNK)
+    checkpoint = _checkpoint_path(volume_id)
+    try:
+        with open(device, "rb", buffering=0) as handle:
+            size = handle.seek(0, os.SEEK_END)
+            regions = [(0, EMPTY_CHECK_BYTES),
+                       (max(0, size - EMPTY_CHECK_BYTES), EMPTY_CHECK_BYTES)]
+            step = size // (SAMPLE_WINDOWS + 1)
+            regions += [(step * (i + 1), SAMPLE_BYTES) for i in range(SAMPLE_WINDOWS) if step]
+            for offset, length in regions:
+                found = _first_non_zero(handle, offset, length, buf)
+                if found is not None:
+                    return found
+            start = _read_checkpoint(checkpoint, size)
+            log(f"reading all {size} bytes of {device} to prove it is empty"
+                + (f" (from byte {start}, proven zero earlier during this boot)" if start else ""))
+            started, offset, reported = time.monotonic(), start, start
+            while offset < size:
+                length = min(CHECKPOINT_BYTES, size - offset)
+                found = _first_non_zero(handle, offset, length, buf)
+                if found is not None:
+                    return found
+                offset += length
+                _write_checkpoint(checkpoint, size, offset)
+                if offset - reported >= size // 10 or offset == size:
+                    rate = (offset - start) / max(time.monotonic() - started, 1e-6)
+                    log(f"  {offset * 100 // size}% of {device} read, all zero "
+                        f"({rate / 1048576:.0f} MiB/s)")
+                    reported = offset
+    except OSError as exc:
+        raise SetupError(f"cannot read {device} ({exc.strerror}): cannot prove it is empty, so"
+                         " nothing was written (dmesg shows I/O errors)") from exc
+    return None
 
 
 def mapper_path(name: str) -> str:
@@ -659,15 +736,20 @@ def make_filesystem(device: str, name: str, vol: dict[str, str]) -> None:
     run([*cmd("CRYPTSETUP"), "config", "--label", "ssb-" + vol["name"], device])
 
 
-def format_empty(device: str, name: str, vol: dict[str, str], config: dict[str, Any]) -> None:
+def format_empty(device: str, name: str, vol: dict[str, str], config: dict[str, Any],
+                 volume_id: str) -> None:
     """The first formatting of an empty volume, up to an open mapping with a filesystem."""
     preflight_tang(config["pins"], config["threshold"])
     format_and_bind(device, config["pins"], config["threshold"])
+    # The proof of emptiness is spent: the device holds a LUKS header now.
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_checkpoint_path(volume_id))
     unlock(device, name)
     make_filesystem(device, name, vol)
 
 
-def open_volume(device: str, name: str, vol: dict[str, str], config: dict[str, Any]) -> None:
+def open_volume(device: str, name: str, vol: dict[str, str], config: dict[str, Any],
+                volume_id: str) -> None:
     """Bring a device to 'open mapping with the expected filesystem', never destroying data."""
     signature = probe_signature(device)
     if signature.get("TYPE") == "crypto_LUKS":
@@ -680,7 +762,7 @@ def open_volume(device: str, name: str, vol: dict[str, str], config: dict[str, A
                 # gone with the tmpfs, nobody can open it, and it never held data (the label
                 # changes once the filesystem exists, before anything is mounted).
                 log(f"{device} is an unfinished LUKS volume never bound to Tang: formatting again")
-                format_empty(device, name, vol, config)
+                format_empty(device, name, vol, config, volume_id)
                 return
         log(f"{device} is LUKS: unlocking (an existing volume is never reformatted)")
         unlock(device, name)
@@ -708,17 +790,19 @@ def open_volume(device: str, name: str, vol: dict[str, str], config: dict[str, A
             f"{device} already holds something that is not LUKS ({described}): refusing to"
             " overwrite it"
         )
-    elif not is_all_zero(device):
+    elif (offset := first_non_zero(device, volume_id)) is not None:
         raise SetupError(
-            f"{device} has no known signature but holds non-zero data: refusing to overwrite"
-            " data of an unknown format"
+            f"{device} has no known signature but holds non-zero data at byte {offset}: refusing"
+            " to format it. Is it the volume you meant to attach? If its content may be"
+            f" destroyed, discard it (blkdiscard {device}) and this unit formats it at its next"
+            " try, after reading it all again"
         )
     else:
         log(
             f"{device} is empty: creating LUKS2 bound to {len(config['pins'])} Tang server(s),"
             f" threshold {config['threshold']}"
         )
-        format_empty(device, name, vol, config)
+        format_empty(device, name, vol, config, volume_id)
 
 
 def guard_mountpoint(mountpoint: str) -> None:
@@ -751,7 +835,7 @@ def setup_volume(vol: dict[str, str], meta: dict[str, str], config: dict[str, An
     if os.path.exists(mapper_path(name)):
         log(f"{mapper_path(name)} is already open")
     else:
-        open_volume(device, name, vol, config)
+        open_volume(device, name, vol, config, volume_id)
     if is_mounted(vol["mountpoint"]):
         log(f"{vol['mountpoint']} is already mounted")
     else:

@@ -60,7 +60,7 @@ def planned() -> Callable[..., dict]:
     def plan(directory: Path, variables: dict[str, str] | None = None) -> dict:
         key = (str(Path(directory).resolve()), tuple(sorted((variables or {}).items())))
         if key not in made:
-            checks, data = api.plan_data(directory, offline=True, variables=variables)
+            checks, data = api.plan_data(directory, offline=True, inputs=variables)
             failed = [s for s in checks.steps if not s.ok]
             assert not failed, "\n".join(f"{s.name}: {s.output[-3000:]}" for s in failed)
             made[key] = data

@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(log_dir: Path, limit: float = 30) -> Iterator[str]:
+def moto_server(log_dir: Path, limit: float = 120) -> Iterator[str]:
     """Start moto_server on a free loopback port, yield its endpoint URL, stop it afterwards."""
     binary = Path(sys.executable).parent / "moto_server"
     if not binary.exists():

@@ -94,6 +94,18 @@ def test_the_readme_states_the_example_access_dates() -> None:
     assert said and list(said.groups()) == ends
 
 
+def test_a_renewal_keeps_the_example_usable_for_most_of_a_year() -> None:
+    """Renewing moves every date as far as the 366-day window allows: the first to end is at
+    least 300 days after the pinned day, so the README's first command keeps working (and
+    warning only in the last 30 days) for most of a year after each renewal."""
+    import datetime as dt
+
+    spec = (ROOT / "blueprints" / "patient-portal.yaml").read_text()
+    ends = [dt.date.fromisoformat(d) for d in re.findall(r"^\s+expires: ([0-9-]+)$", spec, re.M)]
+    assert ends and (min(ends) - TODAY).days >= 300, min(ends)
+    assert (max(ends) - TODAY).days <= 366
+
+
 def test_gitignore_keeps_state_credentials_and_keys_out_of_git(tmp_path: Path) -> None:
     """Asked of git itself: what the generated .gitignore keeps out, and what it lets in."""
     out = generate_beside("minimal", tmp_path)

@@ -94,12 +94,18 @@ def test_claimed_measures_are_implemented_by_the_guest_configuration(blueprint: 
             assert "access_log syslog:" in files["/etc/safespring-blueprints/egress/squid.conf"]
         if "time-server" in measures:
             assert "allow 10.0.0.0/8" in files["/etc/chrony/conf.d/ssb-egress-serve.conf"]
+        if "logins" in measures:
+            assert "AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u" in files[
+                "/etc/ssh/sshd_config.d/60-safespring-blueprints-logins.conf"]
+            assert config["users"][0] == "default"
+            assert any(c.startswith("usermod --expiredate ") for c in commands)
         # and nothing is claimed that no capability produced
         known = {"anti-affinity", "central-storage", "security-group-explicit", "ssh-keys-only",
                  "luks-tang", "tls-endpoint", "local-logs", "log-shipping-tls",
                  "log-collector-tls", "audit", "file-integrity", "backup-restic",
                  "backup-cross-site", "backup-client-side-encryption", "backup-freshness-check",
-                 "egress-proxy-client", "egress-allow-list", "egress-log", "time-server"}
+                 "egress-proxy-client", "egress-allow-list", "egress-log", "time-server",
+                 "logins"}
         assert measures <= known, measures - known
 
 

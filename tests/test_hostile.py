@@ -25,10 +25,8 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -50,8 +48,10 @@ BASES = {
 }
 HOSTILE = FIXTURES / "hostile"
 
-# Reproducible in CI: same examples every run, no example database, bounded time.
-PROPERTY = settings(derandomize=True, database=None, deadline=timedelta(seconds=10), print_blob=True,
+# Reproducible in CI: same examples every run, no example database. No per-example deadline:
+# Hypothesis's deadline is a duration assertion that a loaded machine can break; a hang is
+# caught by the subprocess cases below (HANG_GUARD_S), and speed is measured in benchmarks/.
+PROPERTY = settings(derandomize=True, database=None, deadline=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # One problem = `FILE:LINE:COL: path: message` on one line, line and column 1-based.
@@ -244,7 +244,10 @@ def test_near_miss_values_get_the_schema_message() -> None:
 
 # ---------------------------------------------------------------- never hang
 
-BOUND_S = 20.0
+# Hang guard only, not a speed claim: each case is rejected in well under a second of work
+# (plus Python's start-up); the guard ends a run that hangs (say, an alias bomb expanded) so it
+# fails the test instead of blocking CI. Speed is measured in benchmarks/, never here.
+HANG_GUARD_S = 120.0
 _PROBE = """
 import datetime, sys
 from generator.spec import SpecError
@@ -301,29 +304,24 @@ HANG_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(HANG_CASES))
-def test_pathological_specs_finish_quickly_with_a_clean_error(case: str, tmp_path: Path) -> None:
+def test_pathological_specs_end_with_a_clean_error(case: str, tmp_path: Path) -> None:
     """Each case runs in its own process with a hard timeout: a hang fails, it cannot block CI."""
     text, expected = HANG_CASES[case]
     spec = tmp_path / "s.yaml"
     spec.write_text(text, encoding="utf-8")
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", _PROBE, str(spec)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=BOUND_S)
-    took = time.monotonic() - started
+                          text=True, timeout=HANG_GUARD_S)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("REJECTED\n"), proc.stdout[:500]
     assert expected in proc.stdout, proc.stdout[:2000]
-    assert took < BOUND_S
 
 
-def test_huge_integer_finishes_quickly_with_a_clean_error(tmp_path: Path) -> None:
-    """10**10000 as a literal ends within the bound with a located message."""
+def test_huge_integer_ends_with_a_clean_error(tmp_path: Path) -> None:
+    """10**10000 as a literal ends (within the hang guard) with a located message."""
     spec = tmp_path / "s.yaml"
     spec.write_text(with_scalar(VALID, "count: 2", "count: 1" + "0" * 10000), encoding="utf-8")
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", _PROBE, str(spec)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=BOUND_S)
-    assert time.monotonic() - started < BOUND_S
+                          capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert "instances[0].count: this number is too large" in proc.stdout, proc.stdout[:2000]
 
 
@@ -553,8 +551,8 @@ def _baseline_runcmd() -> list:
 
 _short_names = st.from_regex(r"[a-z]([a-z0-9-]{0,14}[a-z0-9])?", fullmatch=True)
 SAFE_PATH_PART = re.compile(r"\.?[A-Za-z0-9][A-Za-z0-9._-]*")
-CLOUD_CONFIG_KEYS = {"ssh_pwauth", "disable_root", "package_update", "packages", "write_files",
-                     "runcmd"}
+CLOUD_CONFIG_KEYS = {"ssh_pwauth", "disable_root", "users", "package_update", "packages",
+                     "write_files", "runcmd"}
 
 
 @settings(PROPERTY, max_examples=40)

@@ -92,7 +92,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "    expiration {\n      days = var.retention_days\n    }\n", "", "GDPR-LIM-1"),
     # GDPR-ACC-1: individual, timed access; no secrets in code
     Mutation(PP, "credential expiry beyond the window", "access.tf",
-             'expires = "2027-01-31"', 'expires = "2028-06-30"', "GDPR-ACC-1"),
+             'expires = "2027-09-30"', 'expires = "2028-06-30"', "GDPR-ACC-1"),
     Mutation(PP, "credential without expiry", "modules/access/main.tf",
              '  expires_at   = "${each.value.expires}T23:59:59Z"\n', "", "GDPR-ACC-1"),
     Mutation(PP, "unrestricted credential", "modules/access/main.tf",
@@ -100,29 +100,45 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(PP, "password in the openstack provider", "providers.tf",
              'cloud = "safespring-sto2"', 'cloud    = "safespring-sto2"\n  password = "hunter2"',
              "GDPR-ACC-1"),
+    Mutation(PP, "the key pair's default user neither dated nor locked", "cloud-init/web.yaml",
+             "- - usermod\n  - --expiredate\n  - '1'\n  - ubuntu\n", "", "GDPR-ACC-1"),
+    Mutation(PP, "sshd reads keys from the home directory only", "cloud-init/db.yaml",
+             "AuthorizedKeysFile /etc/ssh/authorized_keys.d/%u .ssh/authorized_keys",
+             "AuthorizedKeysFile .ssh/authorized_keys", "GDPR-ACC-1"),
+    Mutation(MIN, "instance declares no individual logins", "main.tf",
+             '"local-logs,logins,security-group-explicit,ssh-keys-only"',
+             '"local-logs,security-group-explicit,ssh-keys-only"', "GDPR-ACC-1"),
+    # GDPR-BAK-2: a backup bucket without a lock is no protection against anyone
+    Mutation(PP, "backup bucket without Object Lock (BAK-2)", "modules/backup-bucket/main.tf",
+             "object_lock_enabled = true", "object_lock_enabled = false", "GDPR-BAK-2"),
     Mutation(MIN, "token in the openstack provider", "providers.tf",
              'cloud = "safespring-sto1"', 'cloud = "safespring-sto1"\n  token = "gAAAA-example"',
              "GDPR-ACC-1"),
-    # GDPR-RES-1: data residency
+    # GDPR-RES-1: no transfer to a third country (Art. 44)
+    Mutation(PP, "aws provider talks to AWS in us-east-1", "providers.tf",
+             'endpoints {\n    s3 = "https://s3.sto2.safedc.net"\n  }', "", "GDPR-RES-1"),
+    # GDPR-RES-2: everything on Safespring (this project's policy)
     Mutation(PP, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto2"', 'cloud = "aws-eu-north-1"', "GDPR-RES-1"),
+             'cloud = "safespring-sto2"', 'cloud = "aws-eu-north-1"', "GDPR-RES-2"),
     Mutation(PP, "aws provider endpoint outside Safespring", "providers.tf",
              'endpoints {\n    s3 = "https://s3.sto2.safedc.net"',
-             'endpoints {\n    s3 = "https://s3.eu-north-1.amazonaws.com"', "GDPR-RES-1"),
+             'endpoints {\n    s3 = "https://s3.eu-north-1.amazonaws.com"', "GDPR-RES-2"),
     Mutation(PP, "state backend at AWS", "backend.tf",
              's3 = "https://s3.sto2.safedc.net"', 's3 = "https://s3.eu-north-1.amazonaws.com"',
-             "GDPR-RES-1"),
+             "GDPR-RES-2"),
     Mutation(PP, "state lock table in DynamoDB", "backend.tf",
              "use_lockfile                = true",
-             'use_lockfile                = true\n    dynamodb_table              = "locks"', "GDPR-RES-1"),
+             'use_lockfile                = true\n    dynamodb_table              = "locks"', "GDPR-RES-2"),
     Mutation(MIN, "state backend endpoint removed", "backend.tf",
-             's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-1"),
+             's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-2"),
     Mutation(MIN, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto1"', 'cloud = "elsewhere"', "GDPR-RES-1"),
+             'cloud = "safespring-sto1"', 'cloud = "elsewhere"', "GDPR-RES-2"),
     # GDPR-LOG-1: logging and intrusion detection
     Mutation(PP, "web does not ship its logs", "main.tf",
-             "local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint",
-             "local-logs,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint", "GDPR-LOG-1"),
+             "local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,"
+             "tls-endpoint",
+             "local-logs,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint",
+             "GDPR-LOG-1"),
     Mutation(PP, "web log forwarding without TLS", "cloud-init/web.yaml",
              'StreamDriverMode="1"', 'StreamDriverMode="0"', "GDPR-LOG-1"),
     Mutation(PP, "db without AIDE", "cloud-init/db.yaml", "- aide\n", "", "GDPR-LOG-1"),
@@ -140,7 +156,9 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 
 # GDPR-REV-1 (regular testing and evaluation) is a process control: no file edit violates it.
-UNMUTATED_CONTROLS = {"GDPR-REV-1"}
+# GDPR-LIM-2 (data on volumes) has no check: what an application deletes cannot be scanned.
+# GDPR-BAK-2 has no check that can pass it; its failing check is mutated above.
+UNMUTATED_CONTROLS = {"GDPR-REV-1", "GDPR-LIM-2", "GDPR-BAK-2"}
 # Judged on what a plan changes against a state: an HCL scan of an edited file cannot show it.
 # Its mutations are changes to an applied deployment (tests/policies/test_data_at_risk.py).
 PLAN_CHANGE_CONTROLS = {"GDPR-CHG-1"}

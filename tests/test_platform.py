@@ -62,3 +62,7 @@ def test_the_collector_port_is_one_number() -> None:
     from generator.spec.model import COLLECTOR_PORT as model_port
 
     assert guest_port == model_port == 6514
+    from generator.guest.logging import RENEWAL_PORT as guest_renewal
+    from generator.spec.model import RENEWAL_PORT as model_renewal
+
+    assert guest_renewal == model_renewal == 6515

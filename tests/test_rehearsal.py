@@ -101,6 +101,11 @@ def changed(deployed: Deployed, tmp_path: Path, edit: tuple[str, str]) -> tuple[
     return bp, cli("update", str(bp), str(spec))
 
 
+def deletions(planned: str) -> list[str]:
+    """The addresses `plan` lists as deleted ("  - delete  ADDRESS")."""
+    return [line.split()[-1] for line in planned.splitlines() if line.lstrip().startswith("- delete ")]
+
+
 def at_risk(bp: Path, tmp_path: Path) -> tuple[list[str], set[str], str]:
     """What `plan` lists under DATA AT RISK, the CKV_GDPR_23 failures of the scan of that same
     plan (`plan -o`, then `scan PLAN.json`), and `plan`'s output."""
@@ -108,7 +113,7 @@ def at_risk(bp: Path, tmp_path: Path) -> tuple[list[str], set[str], str]:
     out = cli("plan", str(bp), "--offline", *KEY, "-o", str(plan_json))
     section = out.split("DATA AT RISK", 1)[1] if "DATA AT RISK" in out else ""
     listed = [line.split()[1] for line in section.splitlines()
-              if line.startswith(("  delete ", "  replace "))]
+              if line.startswith(("  delete ", "  replace ", "  update ", "  create "))]
     scan = run_cli("scan", str(plan_json), "--format", "json")
     assert scan.code in (0, 1), scan.err
     findings = json.loads(scan.out)["findings"]
@@ -146,12 +151,46 @@ def test_a_lower_count_is_flagged_and_refused_unless_allowed(deployed: dict[str,
     # Allowing one of the two is not enough.
     partly = deployed["current"].apply(bp, "--allow-replace", expected[0])
     assert partly.code == 4 and expected[1] in partly.err, partly.err[-3000:]
-    assert expected[0] not in partly.err.split("\n", 1)[1]
-    allowed = deployed["current"].apply(bp, *[a for address in expected
-                                              for a in ("--allow-replace", address)])
+    refused = partly.err.split("apply refused", 1)[1].split("Nothing was applied", 1)[0]
+    assert [line.split(":")[0].strip() for line in refused.splitlines()[1:]] == [expected[1]]
+    allowed = deployed["current"].apply(bp, "--actor", "rehearsal",
+                                        *[a for address in expected for a in ("--allow-replace", address)])
     assert allowed.code == 0 and "ALLOWED DATA LOSS" in allowed.out, allowed.err[-3000:]
     record = [json.loads(line) for line in (bp / "allowed-replacements.jsonl").read_text().splitlines()]
-    assert [sorted(a["address"] for a in r["allowed"]) for r in record] == [sorted(expected)]
+    assert [r["kind"] for r in record] == ["allowed", "outcome"]
+    assert sorted(a["address"] for a in record[0]["allowed"]) == sorted(expected)
+    assert record[0]["actor"]["name"] == "rehearsal" and record[1]["exit_code"] == 0
+
+
+def test_data_lost_in_place_is_flagged_and_refused(deployed: dict[str, Deployed],
+                                                   tmp_path: Path) -> None:
+    """Hand edits that delete data without deleting its holder: a bucket's expiry and lock cut to
+    a day, versioning suspended, force_destroy on, and the web group's volumes detached."""
+    bp = tmp_path / "bp"
+    shutil.copytree(deployed["current"].directory, bp)
+    storage = (bp / "storage.tf").read_text()
+    for old, new in (("retention_days = 2555", "retention_days = 1"),
+                     ("\n    days = 30\n", "\n    days = 1\n")):
+        assert storage.count(old) == 1, old
+        storage = storage.replace(old, new)
+    (bp / "storage.tf").write_text(storage)
+    main = (bp / "main.tf").read_text()
+    start = main.index("  volume_ids = {", main.index('module "instances_web"'))
+    end = main.index("  }\n", start) + 4
+    (bp / "main.tf").write_text(main[:start] + "  volume_ids = {}\n" + main[end:])
+    listed, failed, planned = at_risk(bp, tmp_path)
+    lifecycle = "module.bucket_exports.aws_s3_bucket_lifecycle_configuration.this"
+    lock = "module.bucket_exports.aws_s3_bucket_object_lock_configuration.this[0]"
+    attach = "module.instances_web.openstack_compute_volume_attach_v2.this"
+    assert lifecycle in failed and lock in failed, planned
+    detached = {a for a in failed if a.startswith(attach)}
+    assert detached == {f'{attach}["data-1"]', f'{attach}["data-2"]'}, failed
+    assert "current objects expire after 1 day (was after 2555 days)" in planned
+    assert "object lock is shortened from 30 to 1 days" in planned
+    assert "detached from instance" in planned
+    assert set(listed) == failed
+    refused = deployed["current"].apply(bp)
+    assert refused.code == 4 and lifecycle in refused.err and "Nothing was applied" in refused.err
 
 
 def test_a_renamed_bucket_is_flagged(deployed: dict[str, Deployed], tmp_path: Path) -> None:
@@ -169,7 +208,7 @@ def test_the_previous_generators_blueprint_updates_without_loss(deployed: dict[s
     assert (listed, failed) == ([], set())
     # moved.tf carries the old addresses over. The only deletions are the world-egress rules of
     # the `db` group, which is on `private` and since the egress proxy goes out through it alone.
-    deleted = [line.split(None, 1)[1] for line in planned.splitlines() if line.startswith("delete")]
+    deleted = deletions(planned)
     world_egress = re.compile(r'module\.security_groups\.openstack_networking_secgroup_rule_v2'
                               r'\.cidr\["db/egress-(tcp|udp)-[0-9]+-world-ipv[46]"\]')
     assert deleted and all(world_egress.fullmatch(a) for a in deleted), planned
@@ -185,7 +224,7 @@ def test_the_first_generators_minimal_blueprint_updates_without_loss(tmp_path: P
     cli("update", str(bp), str(ROOT / "blueprints" / "minimal.yaml"))
     listed, failed, planned = at_risk(bp, tmp_path)
     assert (listed, failed) == ([], set())
-    assert not [line for line in planned.splitlines() if line.startswith("delete")], planned
+    assert "Plan: " in planned and not deletions(planned), planned
     cli("apply", str(bp), "--offline", "--auto-approve", *KEY)
 
 

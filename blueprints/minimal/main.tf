@@ -105,7 +105,7 @@ module "security_groups" {
   group_rules = {}
 }
 
-# ---- instance group app: local-logs, security-group-explicit, ssh-keys-only
+# ---- instance group app: local-logs, logins, security-group-explicit, ssh-keys-only
 
 module "instances_app" {
   source               = "./modules/instance-group"
@@ -115,13 +115,14 @@ module "instances_app" {
   image_name           = "ubuntu-24.04"
   network              = "public"
   boot_volume_size     = null
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["app"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/app.yaml"))
   metadata = {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
-    ssb_measures       = "local-logs,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
+    ssb_guest_config   = "dc575302e1ad3baa42cae3f5a91437de165f28ab91cbf23a63668a291be81b73"
   }
   volume_ids = {}
 }

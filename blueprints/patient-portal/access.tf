@@ -5,7 +5,7 @@ module "access" {
   application_credentials = {
     ci-deployer = {
       role    = "member"
-      expires = "2027-01-31"
+      expires = "2027-09-30"
     }
   }
 }

@@ -376,6 +376,26 @@ module "security_groups" {
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
+    "web/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "web/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "web"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
     "db/egress-tcp-3128-to-egress-proxy-ipv4" = {
       group          = "db"
       direction      = "egress"
@@ -413,6 +433,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "db/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "db"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -473,6 +513,26 @@ module "security_groups" {
       protocol       = "tcp"
       port_range_min = 6514
       port_range_max = 6514
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv4" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "log-collector"
+      description    = "to instance group log-collector"
+    }
+    "egress-proxy/egress-tcp-6515-to-log-collector-ipv6" = {
+      group          = "egress-proxy"
+      direction      = "egress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
       remote_group   = "log-collector"
       description    = "to instance group log-collector"
     }
@@ -576,12 +636,83 @@ module "security_groups" {
       remote_group   = "web"
       description    = "from instance group web"
     }
+    "log-collector/ingress-tcp-6515-from-db-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-db-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "db"
+      description    = "from instance group db"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-egress-proxy-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "egress-proxy"
+      description    = "from instance group egress-proxy"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv4" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv4"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
+    "log-collector/ingress-tcp-6515-from-web-ipv6" = {
+      group          = "log-collector"
+      direction      = "ingress"
+      ethertype      = "IPv6"
+      protocol       = "tcp"
+      port_range_min = 6515
+      port_range_max = 6515
+      remote_group   = "web"
+      description    = "from instance group web"
+    }
   }
   # On the private network, out only through the egress proxy: no world egress (checked).
   private_groups = ["db"]
 }
 
-# ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
+# ---- the private network's IPv4 subnet: the egress proxy serves it and no other address
+
+data "openstack_networking_network_v2" "private" {
+  name = "private"
+}
+
+data "openstack_networking_subnet_v2" "private_ipv4" {
+  network_id = data.openstack_networking_network_v2.private.id
+  ip_version = 4
+}
+
+# ---- instance group web: anti-affinity, audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, file-integrity, local-logs, log-shipping-tls, logins, luks-tang, security-group-explicit, ssh-keys-only, tls-endpoint
 
 module "instances_web" {
   source               = "./modules/instance-group"
@@ -591,13 +722,14 @@ module "instances_web" {
   image_name           = "ubuntu-24.04"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["web"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/web.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
+    ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
+    ssb_guest_config   = "ee2b61377ce2140b8ebe7486c80ae1fdc4a6bab602367b58e486399496376de9"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -617,7 +749,7 @@ module "volume_web_data" {
   }
 }
 
-# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, egress-proxy-client, file-integrity, local-logs, log-shipping-tls, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group db: audit, backup-client-side-encryption, backup-cross-site, backup-freshness-check, backup-restic, central-storage, egress-proxy-client, file-integrity, local-logs, log-shipping-tls, logins, luks-tang, security-group-explicit, ssh-keys-only
 
 module "instances_db" {
   source               = "./modules/instance-group"
@@ -627,13 +759,14 @@ module "instances_db" {
   image_name           = "ubuntu-24.04"
   network              = "private"
   boot_volume_size     = 40
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["db"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/db.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_guest_config   = "744afeb0f499778a4687be81b714b79263421f3a7c00ee1d9f5337bc4c3739a4"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -654,7 +787,7 @@ module "volume_db_pgdata" {
   }
 }
 
-# ---- instance group egress-proxy: anti-affinity, audit, central-storage, egress-allow-list, egress-log, file-integrity, local-logs, log-shipping-tls, security-group-explicit, ssh-keys-only, time-server
+# ---- instance group egress-proxy: anti-affinity, audit, central-storage, egress-allow-list, egress-log, file-integrity, local-logs, log-shipping-tls, logins, security-group-explicit, ssh-keys-only, time-server
 
 module "egress_proxy" {
   source               = "./modules/instance-group"
@@ -664,18 +797,20 @@ module "egress_proxy" {
   image_name           = "debian-12"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["egress-proxy"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/egress-proxy.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,security-group-explicit,ssh-keys-only,time-server"
+    ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
+    ssb_guest_config   = "83160f34160d704a2e51721d686bbbe28775df643991a6ab66fd6e44dff4a9f2"
+    ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
 }
 
-# ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, luks-tang, security-group-explicit, ssh-keys-only
+# ---- instance group log-collector: audit, central-storage, file-integrity, local-logs, log-collector-tls, logins, luks-tang, security-group-explicit, ssh-keys-only
 
 module "log_collector" {
   source               = "./modules/log-collector"
@@ -684,13 +819,14 @@ module "log_collector" {
   image_name           = "debian-12"
   network              = "default"
   boot_volume_size     = 20
-  key_pair             = var.key_pair
+  key_pair             = var.key_pair == "" ? null : var.key_pair
   security_group_names = [module.security_groups.names["log-collector"]]
   user_data            = base64gzip(file("${path.module}/cloud-init/log-collector.yaml"))
   metadata = {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
-    ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
+    ssb_guest_config   = "bb0398a9ec33467864119d278b67602546c208fc2c8f02008fb17515dbf7c963"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -17,14 +17,18 @@ module "bucket_exports" {
 }
 
 # Backups of patient-portal go to another site, sto1: restic encrypts them on
-# the instances (key bound to your Tang servers); versions are write-once for lock_days.
+# the instances (key bound to your Tang servers); every version is write-once for lock_days
+# after it is written (COMPLIANCE: see BACKUP.md for what that protects and what not).
 module "backup_bucket" {
   source = "./modules/backup-bucket"
   providers = {
     aws = aws.backup
   }
-  name           = "patient-portal-backup"
-  classification = "personal-special"
+  name                      = "patient-portal-backup"
+  classification            = "personal-special"
+  lock_mode                 = "COMPLIANCE"
+  lock_days                 = 14
+  noncurrent_retention_days = 30
   tags = {
     ssb_deployment = "patient-portal"
   }

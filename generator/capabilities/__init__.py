@@ -14,9 +14,10 @@ from generator.capabilities import (
     egress,
     endpoints,
     logging,
+    logins,
     network,
 )
 
-CAPABILITIES = (base, egress, disk_encryption, endpoints, backup, logging)
+CAPABILITIES = (base, logins, egress, disk_encryption, endpoints, backup, logging)
 
 __all__ = ["CAPABILITIES", "backup", "egress", "endpoints", "network"]

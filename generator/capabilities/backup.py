@@ -9,6 +9,7 @@ year of backups would outlive (Art. 5(1)(e)).
 
 from __future__ import annotations
 
+from generator import naming
 from generator.guest.backup import backup_config, endpoint_for
 from generator.render.cloudinit import Part, part_from
 from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
@@ -18,7 +19,7 @@ ORDER = 50
 
 
 def bucket_name(spec: Spec) -> str:
-    return f"{spec.name}-backup"
+    return naming.backup_bucket(spec.name)
 
 
 def backed_up(spec: Spec, group: InstanceGroup) -> bool:

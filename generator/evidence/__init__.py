@@ -3,6 +3,7 @@
 
 Imports run one way, each module only importing those above it:
 
+    day         the day a scan judges dates against (the scan's `--today`)
     values      values as a check reads them; Unresolved and what makes it known
     plan        Terraform's plan JSON (`terraform show -json`) and its configuration
     source      the .tf source behind a plan: blocks, expression text, skip comments
@@ -13,7 +14,8 @@ Imports run one way, each module only importing those above it:
     userdata    what an instance boots with: declared measures, cloud-config
     sites       where a provider sends data
     s3policy    bucket policies as statements
-    change      what a plan deletes or replaces that holds data (no Checkov: `apply` uses it)
+    inplace     what a plan changes in place that loses data (a shorter expiry, a weaker lock)
+    change      what a plan deletes, replaces or loses in place (no Checkov: `apply` uses it)
     check       the base of the pack's checks (imports Checkov)
 
 Nothing here is a check: the checks are generator/policies/, which Checkov loads.

@@ -58,16 +58,20 @@ class AtRisk:
     address: str
     type: str
     kind: str  # "volume" | "bucket" | "instance"
-    action: str  # "delete" | "replace"
+    action: str  # "delete" | "replace"; for a loss in place also "update" | "create"
     reason: str  # Terraform's action_reason in words ("" when the plan gives none)
     forced_by: tuple[str, ...]  # replace_paths as `a.b[0].c` ("" entries never)
     holds: str  # the classification: "personal" (no evidence says otherwise) or its value
     role: str  # "state" | "backup" | ""
+    loses: tuple[str, ...] = ()  # a loss in place: what the change does (inplace.py)
+    holder: str = ""  # a loss in place: the bucket's name or the volume's id
 
     @property
     def what(self) -> str:
         """What is lost, in one phrase."""
         data = "personal data" if self.holds == "personal" else f"{self.holds} data"
+        if self.loses:
+            return f"the {self.kind} {self.holder} holding {data}: {'; '.join(self.loses)}"
         if self.kind == "instance":
             return (f"an instance classified {self.holds}: its boot volume is deleted with it "
                     "(logs not yet shipped, keys and baselines kept only on it)")
@@ -79,7 +83,10 @@ class AtRisk:
 
     def describe(self) -> str:
         """The finding's detail: what happens, why, what it holds, how to allow it."""
-        verb = "deletes" if self.action == "delete" else "replaces (deletes, then creates)"
+        verb = {"delete": "deletes", "replace": "replaces (deletes, then creates)",
+                "update": "changes in place", "create": "adds"}.get(self.action, self.action)
+        if self.loses:
+            verb += f" {self.type} of"
         text = f"the plan {verb} {self.what}"
         if self.forced_by:
             text += f"; forced by a change of {', '.join(self.forced_by)}"
@@ -155,6 +162,32 @@ def at_risk(doc: dict[str, Any]) -> list[AtRisk]:
             reason=_REASONS.get(reason_code, reason_code.replace("_", " ")),
             forced_by=forced, holds=holds,
             role=_role(before, attribute, _module_sources(doc, str(change.get("address"))), kind)))
+    return found + _in_place(doc)
+
+
+def _in_place(doc: dict[str, Any]) -> list[AtRisk]:
+    """What the plan loses while the bucket or volume stays (inplace.py)."""
+    from generator.evidence import inplace
+
+    found = []
+    for change, action, loses in inplace.losses(doc):
+        body = change.get("change") if isinstance(change.get("change"), dict) else change
+        values = body.get("before") if isinstance(body.get("before"), dict) else \
+            body.get("after") if isinstance(body.get("after"), dict) else {}
+        if change["type"] == inplace.ATTACHMENT:
+            kind, holder = "volume", str(values.get("volume_id") or "")
+            owner, attribute = inplace.volume_of(doc, holder), "metadata"
+        else:
+            kind, holder = "bucket", str(values.get("bucket") or "")
+            owner, attribute = inplace.bucket_of(doc, holder), "tags"
+        classification = (owner.get(attribute) or {}).get("ssb_classification") \
+            if isinstance(owner.get(attribute), dict) else None
+        holds = str(classification) if isinstance(classification, str) and classification else "personal"
+        found.append(AtRisk(
+            address=str(change.get("address")), type=change["type"], kind=kind, action=action,
+            reason="", forced_by=(), holds=holds,
+            role=_role(owner, attribute, [], kind) if kind == "bucket" else "",
+            loses=loses, holder=holder))
     return found
 
 
@@ -168,4 +201,4 @@ def kept(doc: dict[str, Any]) -> list[str]:
 
 HCL_REASON = ("no plan to judge: whether a change deletes or replaces this resource is decided by "
               "Terraform against the state; scan a plan (scan DIR --plan, scan PLAN.json) or run "
-              "`plan`, which prints DATA AT RISK")
+              "safespring-blueprints plan, which prints DATA AT RISK")

@@ -107,6 +107,12 @@ PASS = Verdict("passed")
 NONE = Verdict("none")
 
 
+def passed(*said: str) -> Verdict:
+    """PASS, saying what was found (a login and its last day, when a bucket's objects expire):
+    the report shows it next to the pass."""
+    return Verdict("passed", tuple(said))
+
+
 def fail(*why: str) -> Verdict:
     """FAIL, saying what is wrong."""
     return Verdict("failed", tuple(why))
@@ -119,6 +125,7 @@ def unknown(why: str) -> Verdict:
 
 def _checkov_result(check: Any, verdict: Verdict) -> CheckResult:
     if verdict.result == "passed":
+        check.details.extend(verdict.details)
         return CheckResult.PASSED
     if verdict.result == "none":
         return CheckResult.UNKNOWN  # Checkov reports nothing for it

@@ -31,6 +31,7 @@ from generator.evidence.plan import Plan, PlanResource
 from generator.evidence.scope import Scope
 from generator.evidence.source import resource_block, trace_variable
 from generator.evidence.values import Unresolved, map_value, unwrap
+from generator.measures import parse as parse_measures
 
 _FILE = re.compile(r'\bfile\(\s*"(?P<path>[^"]+)"\s*\)')
 _TEMPLATE = re.compile(r'\btemplatefile\(\s*"(?P<path>[^"]+)"\s*,(?P<vars>.*)\)', re.S)
@@ -59,7 +60,7 @@ def measures_of(conf: dict[str, Any]) -> set[str] | Unresolved:
         return value
     if not isinstance(value, str):
         return set()
-    return {m for m in re.split(r"[,\s]+", value) if m}
+    return parse_measures(value)
 
 
 def decode_user_data(text: str) -> str | None:

@@ -42,7 +42,9 @@ from dataclasses import dataclass
 
 import ssb_guest
 
-PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3")
+# python3-botocore: ssb-backup's S3 client for the key copy (the maintained library behind the
+# aws tools, in Debian and Ubuntu), rather than a hand-written request signer.
+PACKAGES: tuple[str, ...] = ("restic", "clevis", "python3", "python3-botocore")
 MEASURES: tuple[str, ...] = (
     "backup-restic",
     "backup-cross-site",
@@ -199,11 +201,49 @@ def backup_config(
                        measures=MEASURES)
 
 
-def restore_instructions(*, endpoint: str, bucket: str, backup_site: str | None = None) -> str:
-    """README text (Markdown): how to restore, on the same or a NEW instance, and after an attack.
+def _lock_text(mode: str, days: int) -> str:
+    if mode == "COMPLIANCE":
+        first = (f"COMPLIANCE: nobody can remove a version in its first {days} days, not the "
+                 "project's keys the instances hold, not the bypass header, not you.")
+    else:
+        first = ("GOVERNANCE: the project's keys, which every backed-up instance holds, can remove "
+                 "a locked version by sending the bypass header: whoever controls an instance can "
+                 "destroy its backups, recent ones included.")
+    return (f"{first} After {days} days a version is no longer locked. restic writes unchanged "
+            "data once and reuses it for every later snapshot, and the repository's key and "
+            "config files are written when it is created: most of what a recent snapshot needs "
+            f"is older than {days} days. Whoever controls a backed-up instance can delete those "
+            "older versions for good with its keys, and the backups of that instance with them. "
+            "The lock guarantees that what was written in the last "
+            f"{days} days survives such an attack; it does not guarantee that a snapshot can be "
+            "restored after it. Watch the backup check's errors on the log collector, and rotate "
+            "the project's S3 keys when an instance may be compromised.")
+
+
+def _erasure_text(mode: str, days: int) -> str:
+    meet = ("An erasure request (Art. 17) is met in the backups by forgetting the snapshots "
+            "that hold the data with restic (repository and password as under \"Without the "
+            "blueprint's tools\" above: `restic forget ID`, then `restic prune`). ")
+    if mode == "COMPLIANCE":
+        return meet + (f"The versions then stay until their {days}-day lock has passed, and "
+                       "the bucket removes them after its noncurrent period: nobody can remove "
+                       "them earlier, an operator included. That is the price of backups an "
+                       "attacker cannot remove early; say so in the record of processing.")
+    return meet + ("With GOVERNANCE an operator can also remove the versions at once (the bypass "
+                   "header), at the price described above.")
+
+
+def restore_instructions(*, endpoint: str, bucket: str, backup_site: str | None = None,
+                         lock_mode: str = "COMPLIANCE", lock_days: int = 14,
+                         noncurrent_days: int = 30, keep: str | None = None) -> str:
+    """README text (Markdown): how to restore, on the same or a NEW instance, and after an attack,
+    what the bucket's lock protects and what it does not, and how long backups keep data
+    (`keep`: the keep policy's longest span in words, e.g. "12 months").
 
     Pasted by the generator into the blueprint's README; values are validated first.
     """
+    if lock_mode not in ("COMPLIANCE", "GOVERNANCE") or not 1 <= int(lock_days) <= 365:
+        raise ValueError(f"lock {lock_mode!r} {lock_days!r}: COMPLIANCE or GOVERNANCE, 1-365 days")
     if not isinstance(endpoint, str) or not _ENDPOINT.fullmatch(endpoint):
         raise ValueError(f"endpoint {endpoint!r} must be a plain https URL without a path")
     if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
@@ -228,7 +268,11 @@ Bucket layout: `{bucket}/<hostname>/` is the restic repository of one instance,
 
 ### After deployment (once per instance)
 
-Give each instance the S3 key pair of the project (EC2-style keys; never in Terraform):
+Give each instance the S3 key pair of the project (EC2-style keys; never in Terraform). These
+keys are the project's, not the instance's: Safespring Storage has no per-key permissions within
+a project (a bucket policy tells projects apart, not keys of one:
+docs.safespring.com/storage/s3-advanced/), so whoever controls an instance can do with the
+bucket what the project can. What the lock still protects is below.
 
 ```sh
 sudo ssb-backup-credentials        # prompts for the access key and the secret key
@@ -272,11 +316,26 @@ restic -o s3.bucket-lookup=path snapshots
 restic -o s3.bucket-lookup=path restore latest --target /var/tmp/restore
 ```
 
+### What the lock protects, and what it does not
+
+Every version written to the bucket is locked for {lock_days} days after it is written, in
+{lock_mode} mode.
+{_lock_text(lock_mode, lock_days)}
+
+### How long backups keep data, and erasure requests
+
+Snapshots are forgotten by the keep policy{f" (the oldest kept is up to {keep} old)" if keep else ""}
+after every backup; a weekly prune deletes what only forgotten snapshots used, and the bucket
+removes such deleted versions {noncurrent_days} days later (not before their lock has passed).
+So data deleted on a volume stays in the backups for up to the oldest kept snapshot's age, plus
+a week, plus {noncurrent_days} days. {_erasure_text(lock_mode, lock_days)}
+
 ### After ransomware or an accidental delete
 
-The bucket is versioned with Object Lock: deleting objects (or `restic forget --prune` by an
-attacker) only adds delete markers; the object versions stay, and for the lock period they
-cannot be deleted (GOVERNANCE: not without the bypass permission; COMPLIANCE: not at all).
+Deleting objects without a version (or `restic forget --prune` run by an attacker) only adds
+delete markers; the object versions stay. Versions still under their lock cannot be deleted
+{"by anyone" if lock_mode == "COMPLIANCE" else "but with the bypass header the project's keys may send"};
+versions whose lock has passed can be, with the project's keys (see above).
 Until the noncurrent-version lifecycle removes them you can bring the repository back by
 deleting the delete markers newer than the attack under `OLD-HOSTNAME/` and on
 `OLD-HOSTNAME{KEY_SUFFIX}`: list them with `aws s3api list-object-versions --endpoint-url

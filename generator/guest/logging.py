@@ -31,21 +31,46 @@ Central logs (``central: true``):
   queueing on their own disks, so collected logs never land on the unencrypted boot disk. Files
   are named by the peer's IP address, which an authenticated client cannot forge (a name the
   client reports could be another instance's); every line also carries the name the client
-  reports. A daily timer deletes files older than ``retention_days``.
+  reports, which nothing checks: read it as a claim.
+- Nothing is lost when the log volume fills. ``ssb-log-store write`` (rsyslog's omprog) writes
+  the files and confirms a record only once it is written; on a full volume it answers an error,
+  rsyslog retries (forever), its queue (``COLLECTOR_QUEUE`` records in memory) fills, enqueueing
+  waits instead of dropping, the listener stops reading, and the clients keep their logs in
+  their own 2 GB disk queues until the volume has room (rsyslog's omfile dropped every line it
+  could not write). Per client address, nftables limits the collector's port to ``RATE_BYTES``
+  per second after a burst of ``BURST_BYTES``: packets over it are dropped, so TCP slows that
+  client down and its own queue keeps the rest (rsyslog's own rate limit drops messages and
+  counts per listener, not per client).
+- Retention: hourly, files older than ``retention_days`` go, then, while the volume is more
+  than ``SIZE_RETENTION_PERCENT`` full, the oldest day files (never today's or yesterday's).
+  Every five minutes ``ssb-log-space.service`` alerts from ``ALERT_PERCENT`` on: journal
+  priority alert, the instance console (``openstack console log show``) and the login message.
 
 PKI, with no secret in the blueprint or the Terraform state:
 
 - At first boot the collector runs ``ssb-log-pki init``: openssl creates a private CA (P-256;
   key ``0600`` in a ``0700`` directory that rsyslog may not read, and that never leaves the
-  collector) and the collector's server certificate for the fixed name ``SERVER_NAME``.
-- An administrator runs ``ssb-log-pki issue <client-hostname>`` on the collector, copies
-  ``ca.pem``, ``client.pem``, ``client.key`` to the client over SSH and runs ``ssb-log-pki
-  install <dir>`` there, which verifies the bundle and places it in ``TLS_DIR`` (key ``0640``,
-  group of the rsyslog user). rsyslog picks the files up on its next retry; no restart. The
-  bundle's collector address goes to /etc/hosts; ``ssb-log-hosts.service`` puts it back at every
-  boot, after cloud-init (which rewrites /etc/hosts on images with ``manage_etc_hosts``, such as
-  Debian's).
-- Mutual TLS: the collector accepts only certificates its CA signed with the client-auth
+  collector), its database and CRL, and the collector's certificate for the fixed name
+  ``SERVER_NAME`` (90 days; the daily ``ssb-log-pki-refresh.timer`` renews it, expires
+  certificates and writes a new CRL).
+- An administrator runs ``ssb-log-pki issue <client-hostname> [--client-address ADDR]`` on the
+  collector, copies ``ca.pem``, ``client.pem``, ``client.key``, ``collector-address`` to the
+  client over SSH and runs ``ssb-log-pki install <dir>`` there, which verifies the bundle and
+  places it in ``TLS_DIR`` (key ``0640``, group of the rsyslog user). rsyslog picks the files up
+  on its next retry; no restart. The bundle's collector address goes to /etc/hosts;
+  ``ssb-log-hosts.service`` puts it back at every boot, after cloud-init (which rewrites
+  /etc/hosts on images with ``manage_etc_hosts``, such as Debian's).
+- Client certificates last 30 days. The client renews its own (``ssb-log-renew.timer``, daily,
+  from 10 days before the end): a key it makes itself, sent as a CSR to the collector's renewal
+  service (``ssb-log-renewal``, port ``RENEWAL_PORT``) over mutual TLS with the certificate it
+  still holds. The service refuses a certificate on the CRL, one not valid in the CA database,
+  and a call from any address but the one the client is bound to (``--client-address`` at
+  issue, else its first renewal's); the new certificate carries that address.
+- ``ssb-log-pki revoke <host>`` puts the host's certificates on the CRL and takes them out of
+  ``clients.pem``, the only certificates the listener trusts (the certificates issued and
+  neither revoked nor expired); every change of that list restarts the listener. rsyslog 8.2302
+  (Debian 12) has no CRL parameter (``streamDriver.CRLFile`` came with 8.2308).
+- Mutual TLS: the collector accepts only certificates on that list with the client-auth
   purpose (``x509/certvalid`` plus the extended-key-usage check); clients require the
   server-auth purpose and the name ``SERVER_NAME`` (``x509/name``). Until the files exist a
   client keeps logging locally and queues; it never sends anything in plaintext (fail closed).
@@ -53,8 +78,10 @@ PKI, with no secret in the blueprint or the Terraform state:
   (or a name that changes), and rsyslog's name check ignores IP subject-alt-names; what the name
   check must prevent is another certificate from the same CA (a client's) posing as the
   collector, and a reserved name ``issue`` refuses to sign does exactly that.
-- Limits: there is no revocation list (to drop a client, re-create the CA and re-issue); the
-  client key is generated on the collector and copied once (delete the bundle afterwards).
+- Limits: the listener cannot tie a certificate to the address it connects from (rsyslog has
+  no such check): a stolen client key works from any address the security group admits until
+  it is revoked or ends. The first key is generated on the collector and copied once (delete
+  the bundle afterwards); renewed keys never leave the client.
 
 Intrusion detection (``intrusion_detection: true``):
 
@@ -81,6 +108,8 @@ from importlib import resources
 import ssb_guest
 
 COLLECTOR_PORT = 6514
+# Clients renew their certificates here (ssb-log-renewal, mutual TLS with the current one).
+RENEWAL_PORT = 6515
 SERVER_NAME = "collector.logging.safespring-blueprints.internal"
 # GnuTLS: TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only (no CBC, no RSA kx).
 GNUTLS_PRIORITY = (
@@ -88,9 +117,26 @@ GNUTLS_PRIORITY = (
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 )
 QUEUE_MAX_DISK = "2g"
+# The collector's store (ssb-log-store): it alerts from this fill level on, deletes the oldest
+# day files (never today's or yesterday's) above the next, and when the volume is full anyway it
+# holds the logs back, so the clients keep them in their own queues.
+ALERT_PERCENT = 80
+SIZE_RETENTION_PERCENT = 90
+# Records the collector holds in memory while its store cannot write (at most these can be lost
+# if its rsyslogd is killed while the volume is full; the rest wait on the clients' disks).
+COLLECTOR_QUEUE = 1000
+# Per-source rate limit on the collector's port (nftables, per client address): packets over it
+# are dropped, so TCP slows that client down and its own queue holds the rest. Nothing is lost,
+# and one client cannot take the collector from the others.
+RATE_BYTES = 1024 * 1024
+BURST_BYTES = 32 * 1024 * 1024
 
 TLS_DIR = "etc/safespring-blueprints/logging"
 PKI_SCRIPT = "usr/local/sbin/ssb-log-pki"
+STORE_PROGRAM = "usr/local/sbin/ssb-log-store"
+RENEWAL_PROGRAM = "usr/local/sbin/ssb-log-renewal"
+RATE_LIMIT_RULES = "etc/safespring-blueprints/logging/rate-limit.nft"
+NFT_TABLE = "ssb_log_collector"
 JOURNALD_DROPIN = "etc/systemd/journald.conf.d/60-safespring-blueprints.conf"
 FORWARD_CONF = "etc/rsyslog.d/60-safespring-blueprints-forward.conf"
 # The collector's rsyslogd runs on this file alone (its own main configuration).
@@ -123,6 +169,14 @@ class GuestConfig:
 
 def _pki_script() -> str:
     return ssb_guest.program(f"/{PKI_SCRIPT}")[1]
+
+
+def _store_program() -> str:
+    return ssb_guest.program(f"/{STORE_PROGRAM}")[1]
+
+
+def _renewal_program() -> str:
+    return ssb_guest.program(f"/{RENEWAL_PROGRAM}")[1]
 
 
 def _data(name: str) -> str:
@@ -254,8 +308,12 @@ def _apparmor(root: str, *, collector: bool = False) -> tuple[str, str, str]:
     """Ubuntu confines rsyslogd: allow it to read the TLS files (never ``private/``) and, on the
     collector, its own configuration and state directory."""
     d = f"/{TLS_DIR}"
+    # The store (omprog) runs in rsyslogd's profile: its program and Python, the volume.
     extra = [f"/{COLLECTOR_CONF} r,", f"/{COLLECTOR_STATE}/ rw,", f"/{COLLECTOR_STATE}/** rwk,",
-             f"/{REMOTE_DIR}/ rw,", f"/{REMOTE_DIR}/** rw,"] if collector else []
+             f"/{REMOTE_DIR}/ rw,", f"/{REMOTE_DIR}/** rw,", f"/{STORE_PROGRAM} rix,",
+             "/usr/bin/python3* rix,", "/usr/lib/python3*/** mr,",
+             "/usr/lib/python3/dist-packages/** mr,", "/etc/python3*/** r,",
+             "/run/motd.d/ rw,", "/run/motd.d/** rw,"] if collector else []
     text = "\n".join(
         [
             f"# {_HEADER}",
@@ -321,22 +379,20 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             "# configuration of ssb-log-collector.service's own rsyslogd (not the system's).",
             f'global(workDirectory="{root}{COLLECTOR_STATE}")',
             'module(load="imtcp" maxSessions="1000")',
+            'module(load="omprog")',
             "",
-            "# One directory per client, named by its IP address (a client cannot forge it).",
-            'template(name="ssb-remote-file" type="list") {',
-            f'    constant(value="{remote}/")',
-            '    property(name="fromhost-ip" securepath="replace")',
-            '    constant(value="/")',
+            "# <peer IP> <YYYY-MM-DD> (the store's file), then the line:",
+            "# <time reported> <peer IP> <host> <tag> <message>. The peer IP names the file (a",
+            "# client cannot forge it); the host name is what the client says, never checked.",
+            'template(name="ssb-remote-record" type="list") {',
+            '    property(name="fromhost-ip")',
+            '    constant(value=" ")',
             '    property(name="$year")',
             '    constant(value="-")',
             '    property(name="$month")',
             '    constant(value="-")',
             '    property(name="$day")',
-            '    constant(value=".log")',
-            "}",
-            "",
-            "# <time reported> <peer IP> <host> <tag> <message>",
-            'template(name="ssb-remote-line" type="list") {',
+            '    constant(value=" ")',
             '    property(name="timereported" dateFormat="rfc3339")',
             '    constant(value=" ")',
             '    property(name="fromhost-ip")',
@@ -349,9 +405,17 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             '    constant(value="\\n")',
             "}",
             "",
-            'ruleset(name="ssb-remote" queue.type="LinkedList") {',
-            '    action(type="omfile" dynaFile="ssb-remote-file" template="ssb-remote-line"',
-            '           createDirs="on" dirCreateMode="0750" fileCreateMode="0640")',
+            "# ssb-log-store confirms a record only once it is written. When the volume is full it",
+            "# answers an error: the action is retried (forever), the queue fills, enqueueing waits",
+            "# (timeoutEnqueue: 24 days) instead of dropping, the listener stops reading and the",
+            "# clients queue on their own disks. rsyslog's omfile would drop what it cannot write.",
+            f'ruleset(name="ssb-remote" queue.type="LinkedList" queue.size="{COLLECTOR_QUEUE}"',
+            '        queue.timeoutEnqueue="2147483647" queue.timeoutShutdown="60000") {',
+            '    action(type="omprog" name="ssb-log-store"',
+            f'           binary="{root}{STORE_PROGRAM} write --root {remote}"',
+            '           template="ssb-remote-record" confirmMessages="on" confirmTimeout="60000"',
+            '           reportFailures="on" action.resumeRetryCount="-1"',
+            '           action.resumeInterval="10")',
             "    stop",
             "}",
             "",
@@ -364,7 +428,9 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             '    streamDriver.mode="1"',
             '    streamDriver.authMode="x509/certvalid"',
             '    streamDriver.CheckExtendedKeyPurpose="on"',
-            f'    streamDriver.CAFile="{tls}/ca.pem"',
+            "    # Trusted: the client certificates issued and neither revoked nor expired (ssb-log-pki",
+            "    # writes the list and restarts this listener when it changes), not the whole CA.",
+            f'    streamDriver.CAFile="{tls}/clients.pem"',
             f'    streamDriver.CertFile="{tls}/server.pem"',
             f'    streamDriver.KeyFile="{tls}/server.key"',
             f'    gnutlsPriorityString="{GNUTLS_PRIORITY}"',
@@ -372,6 +438,35 @@ def _collector_conf(*, root: str, port: int, bind_address: str | None) -> str:
             "",
         ]
     )
+
+
+def rate_limit_rules(port: int = COLLECTOR_PORT, *, rate_bytes: int = RATE_BYTES,
+                     burst_bytes: int = BURST_BYTES) -> str:
+    """nftables rules: per client address, at most `rate_bytes`/s (after a burst) to `port`.
+
+    Packets over the limit are dropped, so TCP backs off and the client's queue keeps the
+    rest: a limit that delays, never one that loses lines (rsyslog's own rate limit drops
+    messages, and counts per listener, not per client). Loaded as a table of its own, so the
+    instance's other firewall rules (if any) stay as they are.
+    """
+    limit = f"limit rate over {rate_bytes} bytes/second burst {burst_bytes} bytes"
+    return "\n".join([
+        f"# {_HEADER}",
+        f"# Per-client rate limit on the log collector's port {port}: delays, never drops lines.",
+        f"table inet {NFT_TABLE}",
+        f"delete table inet {NFT_TABLE}",
+        f"table inet {NFT_TABLE} {{",
+        "    set clients4 { type ipv4_addr; flags dynamic; timeout 10m; }",
+        "    set clients6 { type ipv6_addr; flags dynamic; timeout 10m; }",
+        "    chain input {",
+        "        type filter hook input priority filter; policy accept;",
+        # `nft list table inet ssb_log_collector` shows how often a client was slowed down.
+        f"        tcp dport {port} update @clients4 {{ ip saddr {limit} }} counter drop",
+        f"        tcp dport {port} update @clients6 {{ ip6 saddr {limit} }} counter drop",
+        "    }",
+        "}",
+        "",
+    ])
 
 
 def _aide_conf(root: str) -> str:
@@ -535,7 +630,8 @@ def _collector_unit(root: str, *, encrypted_volume: bool) -> str:
         ("Unit", [
             "Description=Central log collector: TLS listener (safespring-blueprints)",
             "Documentation=man:rsyslogd(8)",
-            "Wants=network-online.target",
+            "Wants=network-online.target ssb-log-rate-limit.service",
+            "After=ssb-log-rate-limit.service",
             *volume,
         ]),
         ("Service", [
@@ -545,10 +641,146 @@ def _collector_unit(root: str, *, encrypted_volume: bool) -> str:
             "StateDirectoryMode=0700",
             "Restart=on-failure",
             "RestartSec=10s",
+            # Held-back records are written out before it stops (queue.timeoutShutdown).
+            "TimeoutStopSec=90s",
         ]),
         ("Install", ["WantedBy=" + ("ssb-volumes.target" if encrypted_volume
                                     else "multi-user.target")]),
     ])
+
+
+def _rate_limit_unit(root: str) -> str:
+    return _unit([
+        ("Unit", [
+            "Description=Per-client rate limit on the log collector's port (safespring-blueprints)",
+            # After the distribution's nftables.service, whose configuration flushes the ruleset.
+            "After=nftables.service network-pre.target",
+            "Before=ssb-log-collector.service",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            "RemainAfterExit=yes",
+            f"ExecStart=/usr/sbin/nft -f {root}{RATE_LIMIT_RULES}",
+            f"ExecStop=/usr/sbin/nft delete table inet {NFT_TABLE}",
+        ]),
+        ("Install", ["WantedBy=multi-user.target"]),
+    ])
+
+
+def _pki_units_collector(root: str, renewal_port: int, bind_address: str | None
+                         ) -> list[tuple[str, str, str]]:
+    """The renewal service, and the daily refresh (expiry, CRL, the collector's certificate)."""
+    pki, tls = f"{root}{PKI_SCRIPT}", f"{root}{TLS_DIR}"
+    bind = f" --bind {bind_address}" if bind_address is not None else ""
+    renewal = _unit([
+        ("Unit", [
+            "Description=Log certificate renewal over mutual TLS (safespring-blueprints)",
+            "Wants=network-online.target",
+            "After=network-online.target",
+        ]),
+        ("Service", [
+            f"ExecStart={root}{RENEWAL_PROGRAM} --dir {tls} --port {renewal_port}{bind}",
+            "Restart=always",
+            "RestartSec=10s",
+            "NoNewPrivileges=true",
+            "PrivateTmp=true",
+            "ProtectHome=true",
+            "ProtectSystem=strict",
+            # The CA database and the trust list; systemctl restarts the listener.
+            f"ReadWritePaths={tls}",
+        ]),
+        ("Install", ["WantedBy=multi-user.target"]),
+    ])
+    refresh = _unit([
+        ("Unit", ["Description=Log CA: expiry, CRL, collector certificate (safespring-blueprints)"]),
+        ("Service", [
+            "Type=oneshot",
+            # init first: it adds what an older collector's CA lacks (database, CRL, trust list).
+            f"ExecStart={pki} init --dir {tls}",
+            f"ExecStart={pki} refresh --dir {tls}",
+        ]),
+    ])
+    return [
+        (f"{root}{RENEWAL_PROGRAM}", _renewal_program(), "0755"),
+        (f"{root}{UNIT_DIR}/ssb-log-renewal.service", renewal, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-pki-refresh.service", refresh, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-pki-refresh.timer",
+         _timer("Daily log CA refresh: expiry, CRL, collector certificate"), "0644"),
+    ]
+
+
+def _renew_units(root: str) -> list[tuple[str, str, str]]:
+    """The client renews its certificate itself (daily, acting from RENEW_DAYS before its end)."""
+    service = _unit([
+        ("Unit", [
+            "Description=Renew the log-shipping certificate (safespring-blueprints)",
+            "Wants=network-online.target",
+            "After=network-online.target",
+            f"ConditionPathExists={root}{TLS_DIR}/client.pem",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            f"ExecStart={root}{PKI_SCRIPT} renew --dir {root}{TLS_DIR}",
+            "NoNewPrivileges=true",
+            "PrivateTmp=true",
+            "ProtectSystem=strict",
+            f"ReadWritePaths={root}{TLS_DIR}",
+        ]),
+    ])
+    return [
+        (f"{root}{UNIT_DIR}/ssb-log-renew.service", service, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-renew.timer",
+         _timer("Daily check whether the log-shipping certificate needs renewing"), "0644"),
+    ]
+
+
+def _store_units(root: str, retention_days: int) -> list[tuple[str, str, str]]:
+    """Retention (age, then size) hourly; the free-space check every five minutes."""
+    remote = f"{root}{REMOTE_DIR}"
+    program = f"{root}{STORE_PROGRAM}"
+    retention = _unit([
+        ("Unit", [
+            f"Description=Delete collected logs older than {retention_days} days, and the oldest "
+            f"while the log volume is over {SIZE_RETENTION_PERCENT}% full (safespring-blueprints)",
+            f"ConditionPathIsDirectory={remote}",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            f"ExecStart={program} retention --root {remote} --days {retention_days} "
+            f"--max-percent {SIZE_RETENTION_PERCENT}",
+            f"ReadWritePaths={remote}",
+            "SyslogIdentifier=ssb-log-store",
+            *_HARDENING,
+        ]),
+    ])
+    check = _unit([
+        ("Unit", [
+            f"Description=Alert when the log volume is {ALERT_PERCENT}% full (safespring-blueprints)",
+            f"ConditionPathIsDirectory={remote}",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            f"ExecStart={program} check --root {remote} --alert-percent {ALERT_PERCENT}",
+            "SyslogIdentifier=ssb-log-store",
+            # The alert goes to the console (/dev/kmsg) and the login message (/run/motd.d).
+            "NoNewPrivileges=true",
+            "PrivateNetwork=true",
+            "ProtectSystem=strict",
+            "ReadWritePaths=/run",
+        ]),
+    ])
+    check_timer = _unit([
+        ("Unit", ["Description=Check the log volume's free space every five minutes"]),
+        ("Timer", ["OnBootSec=2min", "OnUnitActiveSec=5min"]),
+        ("Install", ["WantedBy=timers.target"]),
+    ])
+    return [
+        (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", retention, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",
+         _timer("Hourly deletion of collected logs past their retention", "hourly"), "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-space.service", check, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-space.timer", check_timer, "0644"),
+    ]
 
 
 def log_client(
@@ -576,7 +808,7 @@ def log_client(
     files, commands = _local(root, retention_days)
     measures = ["local-logs"]
     if target is not None:
-        packages |= {"rsyslog-gnutls", "openssl"}
+        packages |= {"rsyslog-gnutls", "openssl", "curl"}
         files += [
             (
                 f"{root}{FORWARD_CONF}",
@@ -586,11 +818,13 @@ def log_client(
             _apparmor(root),
             (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
             (f"{root}{UNIT_DIR}/ssb-log-hosts.service", _hosts_unit(root), "0644"),
+            *_renew_units(root),
         ]
         commands += [
             ("install", "-d", "-m", "0755", f"{root}{TLS_DIR}"),
             ("systemctl", "daemon-reload"),
             ("systemctl", "enable", "ssb-log-hosts.service"),
+            ("systemctl", "enable", "--now", "ssb-log-renew.timer"),
             ("systemctl", "restart", "rsyslog.service"),
         ]
         measures.append("log-shipping-tls")
@@ -613,6 +847,7 @@ def log_collector(
     retention_days: int,
     encrypted_volume: bool = True,
     clients_port: int = COLLECTOR_PORT,
+    renewal_port: int = RENEWAL_PORT,
     root: str = "/",
     bind_address: str | None = None,
 ) -> GuestConfig:
@@ -625,35 +860,11 @@ def log_collector(
     """
     _check_int("retention_days", retention_days, 1, 36500)
     _check_int("clients_port", clients_port, 1, 65535)
+    _check_int("renewal_port", renewal_port, 1, 65535)
     _check_root(root)
     if bind_address is not None:
         bind_address = str(ipaddress.ip_address(bind_address))  # ValueError if not an address
     files, commands = _local(root, retention_days)
-    remote = f"{root}{REMOTE_DIR}"
-    minutes = retention_days * 1440
-    remote_service = _unit(
-        [
-            (
-                "Unit",
-                [
-                    f"Description=Delete collected logs older than {retention_days} days "
-                    "(safespring-blueprints)",
-                    # rsyslog creates it (as its own user) when the first client connects.
-                    f"ConditionPathIsDirectory={remote}",
-                ],
-            ),
-            (
-                "Service",
-                [
-                    "Type=oneshot",
-                    f"ExecStart=/usr/bin/find {remote} -mindepth 1 -type f -mmin +{minutes} -print -delete",
-                    f"ExecStart=/usr/bin/find {remote} -mindepth 1 -type d -empty -delete",
-                    f"ReadWritePaths={remote}",
-                    *_HARDENING,
-                ],
-            ),
-        ]
-    )
     files += [
         (
             f"{root}{COLLECTOR_CONF}",
@@ -662,24 +873,27 @@ def log_collector(
         ),
         _apparmor(root, collector=True),
         (f"{root}{PKI_SCRIPT}", _pki_script(), "0755"),
+        (f"{root}{STORE_PROGRAM}", _store_program(), "0755"),
+        (f"{root}{RATE_LIMIT_RULES}", rate_limit_rules(clients_port), "0644"),
+        (f"{root}{UNIT_DIR}/ssb-log-rate-limit.service", _rate_limit_unit(root), "0644"),
         (f"{root}{UNIT_DIR}/ssb-log-collector.service",
          _collector_unit(root, encrypted_volume=encrypted_volume), "0644"),
-        (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", remote_service, "0644"),
-        (
-            f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",
-            _timer("Daily deletion of collected logs past their retention period"),
-            "0644",
-        ),
+        *_store_units(root, retention_days),
+        *_pki_units_collector(root, renewal_port, bind_address),
     ]
     commands += [
         (f"{root}{PKI_SCRIPT}", "init", "--dir", f"{root}{TLS_DIR}"),
-        ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer"),
+        ("systemctl", "daemon-reload"),
+        ("systemctl", "enable", "--now", "ssb-log-renewal.service", "ssb-log-pki-refresh.timer"),
+        ("systemctl", "enable", "--now", "ssb-log-rate-limit.service"),
+        ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer",
+         "ssb-log-space.timer"),
         ("systemctl", "enable", "ssb-log-collector.service"),
         # Without waiting: it starts when the log volume is mounted (Tang may be down).
         ("systemctl", "start", "--no-block", "ssb-log-collector.service"),
     ]
     return GuestConfig(
-        packages=("openssl", "rsyslog", "rsyslog-gnutls"),
+        packages=("nftables", "openssl", "python3", "rsyslog", "rsyslog-gnutls"),
         files=tuple(files),
         commands=tuple(commands),
         measures=("local-logs", "log-collector-tls"),

@@ -2,8 +2,9 @@
 
 An application credential is a key to the project: it must end (`expires_at`, at most
 MAX_DAYS days after today) and must not be able to mint further credentials or trusts
-(`unrestricted = false`). "Today" is the UTC date of SOURCE_DATE_EPOCH when set (reproducible
-scans and tests), else of the clock: a credential that was fine when generated fails once it has
+(`unrestricted = false`). "Today" is the scan's day: the date the scan was given (the report's
+or the command's `--today`), else the UTC date of SOURCE_DATE_EPOCH when set, else of the
+clock: a credential that was fine when generated fails once it has
 expired or when the blueprint is scanned later with a longer remaining lifetime than allowed,
 which is the reminder to rotate it.
 """
@@ -11,10 +12,10 @@ which is the reminder to rotate it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
+from generator.evidence.day import scan_date
 from generator.evidence.scope import Scope
 from generator.evidence.values import MISSING, Unresolved, as_bool, attr
 
@@ -22,11 +23,9 @@ MAX_DAYS = 366
 
 
 def today() -> dt.date:
-    """SOURCE_DATE_EPOCH's UTC date if set, else the clock's (as the generator's `today`)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()
+    """The scan's day (generator.evidence.day): the date the scan was given (`--today`), else
+    SOURCE_DATE_EPOCH's UTC date, else the clock's."""
+    return scan_date()
 
 
 def parse_expiry(value: Any) -> dt.datetime | None:

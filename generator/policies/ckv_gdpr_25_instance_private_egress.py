@@ -5,7 +5,8 @@ ssb_measures), and the cloud-config its user_data names must send what it fetche
 proxy: apt (a Proxy or Proxy-Auto-Detect setting under /etc/apt/apt.conf.d/), the Tang unlock
 at boot (a drop-in of ssb-volumes.service that sets the proxy, when it declares luks-tang) and
 the backups (a drop-in of ssb-backup.service, when it declares backup-restic). Without them the
-group either cannot work or is given world egress to work.
+group either cannot work or is given world egress to work. An instance on another network gives
+no finding: nothing on it limits where its data goes, so it is no evidence either way.
 
 What this proves: the instance is created to use the proxy. What it does not: which security
 group rules apply to the instance (the blueprint writes no world egress for private groups, and
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
+from generator.evidence.check import NONE, PASS, ResourceCheck, Verdict, fail, unknown
 from generator.evidence.scope import Scope
 from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved, attr, blocks
@@ -67,7 +68,9 @@ class InstancePrivateEgress(ResourceCheck):
         if unresolved:
             return unknown(f"network name is {unresolved[0]}")
         if "private" not in names:
-            return PASS
+            # Not on the private network: nothing here limits where its data goes, so the
+            # check has nothing to judge and gives no evidence either way (no finding).
+            return NONE
         measures = measures_of(conf)
         if isinstance(measures, Unresolved):
             return unknown(f"ssb_measures is {measures}")

@@ -8,7 +8,8 @@ exactly (no `.domain` wildcard), and log every request (an `access_log` that is 
 Every host on the list must be explained in allow-list.json next to it, and the reason must
 hold: Safespring Storage is `s3.<site>.safedc.net` of a Safespring site, a mirror or the ACME CA
 is one of generator/data/egress.yaml. Tang servers and hosts the spec lists are the customer's
-own declaration: the report's annex shows them for review.
+own declaration: the report's annex shows them for review. Any other instance gives no finding:
+it has no allow-list to judge.
 
 What it does not show: that DNS gives these names the addresses they should have, or where a
 listed host of the customer keeps data (Art. 44 is for the reviewer of the annex).
@@ -20,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
+from generator.evidence.check import NONE, PASS, ResourceCheck, Verdict, fail, unknown
 from generator.evidence.scope import Scope
 from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved
@@ -88,7 +89,8 @@ class EgressAllowList(ResourceCheck):
         if isinstance(measures, Unresolved):
             return unknown(f"ssb_measures is {measures}")
         if MEASURE not in measures:
-            return PASS
+            # Not the egress proxy: no allow-list to judge, and no evidence either way.
+            return NONE
         doc = instance_cloud_config(scope)
         if isinstance(doc, NotRead):
             return unknown(doc)

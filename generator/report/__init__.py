@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from generator.report.build import (
+from generator.report.build import build, find_spec
+from generator.report.html import to_html
+from generator.report.markdown import to_markdown
+from generator.report.model import (
     FAIL,
     INCOMPLETE,
     NO_FAILURES,
@@ -18,11 +21,7 @@ from generator.report.build import (
     NOT_EVIDENCED,
     PASS,
     Report,
-    build,
-    find_spec,
 )
-from generator.report.html import to_html
-from generator.report.markdown import to_markdown
 
 
 def to_json(report: Report) -> str:

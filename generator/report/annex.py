@@ -12,7 +12,15 @@ from __future__ import annotations
 import datetime as dt
 
 from generator.platform import platform
-from generator.report.build import AnnexSection, Deployment, GroupFacts, Review, SiteFacts
+from generator.report.model import (
+    AnnexSection,
+    Deployed,
+    Deployment,
+    GroupFacts,
+    Review,
+    SiteFacts,
+)
+from generator.report.notes import lock_sentence
 
 
 def _list(items: list[str]) -> str:
@@ -168,19 +176,44 @@ def _egress(d: Deployment) -> AnnexSection | None:
 
 def _access(d: Deployment, today: dt.date) -> AnnexSection:
     limit = platform().max_access_days
-    text = [f"Access is granted per person and per application, each with an expiry date at "
-            f"most {limit} days ahead; people's credentials live in clouds.yaml and the "
-            "environment, never in the Terraform files."]
+    text = [f"Access is granted per person and per application, each with an end date at most "
+            f"{limit} days ahead; people's credentials live in clouds.yaml and the environment, "
+            "never in the Terraform files."]
     rows = []
     for a in d.access:
         when = f"until {a.expires}"
         if a.expired:
             when += f" (EXPIRED {-(a.days_left or 0)} days before {today.isoformat()}: remove it)"
-        rows.append(f"{a.name} ({a.kind}, role {a.role}) {when}")
+        login = (f"; an instance account on {_list(list(a.logs_in_to))}"
+                 + (" with sudo" if a.sudo else "") if a.logs_in_to else "")
+        rows.append(f"{a.name} ({a.kind}, role {a.role}) {when}{login}")
     if rows:
         text.append(f"Access granted by the spec: {'; '.join(rows)}.")
     else:
         text.append("The spec names nobody with access.")
+    if any(a.logs_in_to for a in d.access):
+        text.append("On the instances each person with an SSH key in the spec has an account of "
+                    "their own (admins on every group, with sudo; members on the deployment's "
+                    "own groups, without). The account expires the day after the person's access "
+                    "ends and the instance refuses it from then on, whatever key is offered; the "
+                    "key itself, in a file the person cannot edit, carries the same end date.")
+    else:
+        text.append("Nobody has a personal account on the instances: the spec gives no person an "
+                    "SSH key.")
+    if d.break_glass:
+        holder, until = d.break_glass
+        text.append(f"The OpenStack key pair given at deployment logs in as each image's default "
+                    f"user, with sudo: a break-glass login held by {holder}, refused by the "
+                    f"instances after {until}.")
+    else:
+        text.append("There is no break-glass login: each image's default user is expired on "
+                    "every instance, so a key pair given at deployment opens nothing.")
+    if d.no_individual_logins:
+        text.append(f"{_list(list(d.no_individual_logins))} run on images the guest "
+                    "configuration is not written for: nobody has a personal account there.")
+    text.append("Accounts are created when an instance is created: a change of access reaches "
+                "running instances only when they are reprovisioned (until then an account ends "
+                "on the date it was created with).")
     apps = [a.name for a in d.access if a.kind == "application"]
     if apps:
         where = (f"the bucket {d.state_bucket} on {d.site.name}" if d.state_bucket
@@ -189,30 +222,52 @@ def _access(d: Deployment, today: dt.date) -> AnnexSection:
                     f"({_list(apps)}) is stored in the Terraform state, in {where}: whoever can "
                     "read the state can use it until it expires, so access to the state must be "
                     "limited like access to the application itself.")
-    text.append("Removing leavers and rotating credentials happens in Safespring's identity "
-                "service (Keystone) and must be part of the controller's routines.")
+    text.append("Removing leavers from the project and rotating credentials happens in "
+                "Safespring's identity service (Keystone) and must be part of the controller's "
+                "routines.")
     return AnnexSection("Who has access, and until when", tuple(text))
 
 
 def _retention(d: Deployment) -> AnnexSection:
     text = []
     if d.personal:
-        text.append(f"The spec keeps personal data for at most {d.retention_days} days.")
+        text.append(f"The spec states a retention of {d.retention_days} days for personal data "
+                    "(data.retention_days). The blueprint enforces it only where it has a "
+                    "mechanism for it, listed here; where it has none, that is said.")
     for b in d.buckets:
         if b.role == "data":
             lock = f"; versions are write-once ({b.object_lock})" if b.object_lock else ""
             text.append(f"Bucket {b.name}: current objects expire after {b.retention_days} "
-                        f"days (lifecycle rule){lock}; it is versioned and never public.")
+                        f"days (a lifecycle rule Safespring Storage enforces){lock}; it is "
+                        "versioned and never public.")
         elif b.role == "state":
-            text.append(f"Bucket {b.name} holds the Terraform state: it never expires on purpose "
-                        "(losing it orphans the deployment); replaced versions do expire.")
-    text.append(f"Logs are kept for {d.logging.retention_days} days.")
-    if d.backup and d.backup.bucket:
-        keep = _list([_n(n, f"{k} snapshot") for k, n in d.backup.keep])
-        text.append(f"Backups keep {keep}; older snapshots are pruned.")
-    if any(g.volumes for g in d.groups):
-        text.append("Volumes have no expiry mechanism on the platform: deleting data held on "
-                    "them in time is the application's job.")
+            text.append(f"Bucket {b.name} holds the Terraform state (the configuration of the "
+                        "resources, and the secrets of application credentials): its current "
+                        "version never expires on purpose (losing it orphans the deployment); "
+                        "replaced versions do expire.")
+    bk = d.backup
+    if bk and bk.bucket:
+        text.append(f"Backups (bucket {bk.bucket}): the storage never expires their current "
+                    "objects, because restic reuses what it wrote for as long as a snapshot "
+                    f"needs it. On the instances of {_list(list(bk.groups))} restic forgets "
+                    f"snapshots older than the keep policy (the oldest kept is up to "
+                    f"{bk.keep_words} old) after every backup, a weekly prune deletes what only "
+                    f"forgotten snapshots used, and the bucket removes deleted versions "
+                    f"{bk.noncurrent_days} days later, not before their {bk.lock_days}-day lock "
+                    f"has passed: data deleted on a volume stays in the backups for up to "
+                    f"{bk.longest_days} days, as long as those timers run"
+                    + (f", longer than the retention of {d.retention_days} days."
+                       if bk.longest_days > d.retention_days and d.personal else "."))
+    lg = d.logging
+    text.append(f"Logs: each instance keeps its journal for at most {lg.retention_days} days "
+                "and deletes rotated log files older than that daily"
+                + (f"; the {lg.collector} deletes collected logs older than "
+                   f"{lg.retention_days} days daily." if lg.central else "."))
+    on_volumes = [g.name for g in d.groups if g.volumes and not g.collector]
+    if on_volumes:
+        text.append(f"Data on the volumes of {_list(on_volumes)}: nothing in the blueprint "
+                    "deletes it (volumes have no expiry mechanism on the platform). Retention "
+                    "of data on volumes is the application's duty.")
     return AnnexSection("Retention", tuple(text))
 
 
@@ -229,11 +284,17 @@ def _backup(d: Deployment) -> AnnexSection:
     every = {"daily": "Every day", "hourly": "Every hour"}.get(b.schedule, f"On schedule {b.schedule}")
     text = [f"{every} the groups "
             f"{_list(list(b.groups))} back up their data volumes with restic to the bucket "
-            f"{b.bucket} on {where}. The bucket is versioned with Object Lock, so a deleted or "
-            "overwritten backup stays recoverable for the lock period (ransomware, mistakes).",
-            "A timer on every instance checks hourly that a recent backup exists and logs an "
-            "error when it does not. Restore steps (same instance, new instance, after a "
-            "malicious delete) are in the blueprint's BACKUP.md.",
+            f"{b.bucket} on {where}. The bucket is versioned: deleting or overwriting an object "
+            "keeps its earlier version until the bucket expires it.",
+            lock_sentence(b.lock_mode, b.lock_days) + " Safespring Storage's keys belong to the "
+            "project, with no per-key permissions: keys of this project on an instance can do "
+            "with the bucket what the project can. A bucket policy can grant another project "
+            "less (docs.safespring.com/storage/s3-advanced/); the blueprint does not set up "
+            "such a writer project.",
+            f"On the instances of {_list(list(b.groups))} (the groups that are backed up) a "
+            "timer checks hourly that a recent backup exists and logs an error when it does "
+            "not. Restore steps (same instance, new instance, after a malicious delete) are in "
+            "the blueprint's BACKUP.md.",
             "Backups cannot be restored without the Tang servers: they must run on at least two "
             "hosts, not on the site of the data, with their keys backed up offline."]
     if d.logging.central:
@@ -255,7 +316,11 @@ def _buckets_not_copied(d: Deployment) -> list[str]:
 
 def _logging(d: Deployment) -> AnnexSection:
     lg = d.logging
-    text = [f"Every instance keeps its system journal persistently for {lg.retention_days} days."]
+    text = [f"Every instance keeps its system journal on disk for at most {lg.retention_days} "
+            "days (journald's MaxRetentionSec): older entries are removed. It is a maximum, not a "
+            "guarantee: journald also caps the journal's size (by default 10 % of the file "
+            "system, at most 4 GiB) and removes the oldest entries sooner when the cap is "
+            "reached, and nothing in the blueprint sizes the disks for that many days of logs."]
     if lg.central:
         text.append(f"Logs are also shipped to the dedicated {lg.collector} instance over "
                     "mutually authenticated TLS, where an instance that is broken into cannot "
@@ -305,9 +370,37 @@ def _review(rev: Review) -> AnnexSection:
     ))
 
 
-def annex(d: Deployment, rev: Review, today: dt.date) -> tuple[AnnexSection, ...]:
-    """The annex sections, in the order a record of processing lists measures."""
+def _running(running: Deployed | None) -> AnnexSection | None:
+    """What runs, when a state or plan says it differs from what the sections above describe."""
+    if running is None:
+        return None
+    if running.source is None:
+        return AnnexSection("What runs", (
+            "The sections above describe the spec and the blueprint generated from it. No "
+            "Terraform state or plan was read for this record, so it does not show whether "
+            "running instances were created from an older configuration: a changed guest "
+            "configuration reaches an instance only when it is replaced.",))
+    if not running.waiting:
+        return None
+    text = [f"Read from the Terraform {running.source}: some instances still run the guest "
+            "configuration they were created with, which differs from what the sections above "
+            "describe until they are replaced (one at a time, as the blueprint's README says):"]
+    for g in running.waiting:
+        what = ("; ".join(g.differences) if g.differences else
+                "created before their configuration was recorded, so what they run cannot be "
+                "told")
+        text.append(f"{g.name}: {g.waiting + g.unknown} of {_n(g.instances, 'instance')}: "
+                    f"{what}.")
+    return AnnexSection("What runs", tuple(text))
+
+
+def annex(d: Deployment, rev: Review, today: dt.date,
+          running: Deployed | None = None) -> tuple[AnnexSection, ...]:
+    """The annex sections, in the order a record of processing lists measures; last, when a
+    state or plan shows instances running an older configuration, what differs."""
     egress = _egress(d)
+    last = _running(running)
     return (_purpose(d), _location(d), _encryption(d), _network(d),
             *((egress,) if egress else ()), _access(d, today),
-            _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev))
+            _retention(d), _backup(d), _logging(d), _resilience(d), _review(rev),
+            *((last,) if last else ()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.report.build import BucketFacts, Deployment, GroupFacts
+from generator.report.model import BucketFacts, Deployment, GroupFacts
 
 FONT = "font-family=\"'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif\""
 CHAR = 6.6  # average width of a 12 px character, for fitting text into boxes

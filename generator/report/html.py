@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from generator.report.build import (
+from generator.report.diagram import svg
+from generator.report.model import (
     FAIL,
     INCOMPLETE,
     NOT_APPLICABLE,
@@ -17,8 +18,8 @@ from generator.report.build import (
     ControlResult,
     Evidence,
     Report,
+    Weakened,
 )
-from generator.report.diagram import svg
 
 CSS = """
 :root { --ink: #1f2937; --muted: #4b5563; --line: #d1d5db; --pass: #166534; --pass-bg: #dcfce7;
@@ -78,6 +79,11 @@ code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 1
 .passed code { font-size: 11.5px; background: transparent; padding: 0; }
 .passed .res { color: var(--muted); }
 .gap { color: #78350f; }
+.evidence h4 { margin: 12px 0 4px; font-size: 14px; }
+.evidence .owner { margin: 8px 0 2px; }
+.evidence ul { margin: 2px 0 6px; padding-left: 20px; }
+.evidence li.finding { list-style: none; margin-left: -20px; }
+.evidence details { font-size: 12.5px; color: var(--muted); }
 figure { margin: 12px 0; overflow-x: auto; border: 1px solid var(--line); border-radius: 10px;
   padding: 10px; background: #fff; }
 figure svg { display: block; max-width: 100%; height: auto; }
@@ -123,9 +129,9 @@ def _finding(ev: Evidence) -> str:
         return (f'<div class="finding failed">{_badge(FAIL)} <code>{e(ev.check_id)}</code> '
                 f"{e(ev.check_name)}{e(src)} on <code>{e(ev.resource)}</code>{_where(ev)}"
                 + (f"<ul>{details}</ul>" if details else "") + "</div>")
-    if ev.status == "unknown":
+    if ev.status == "open":
         details = "".join(f"<li>{e(d)}</li>" for d in ev.details)
-        return (f'<div class="finding skipped"><span class="badge s-ne">UNKNOWN</span> '
+        return (f'<div class="finding skipped">{_badge(NOT_EVIDENCED)} '
                 f"<code>{e(ev.check_id)}</code> {e(ev.check_name)} on <code>{e(ev.resource)}</code>"
                 f"{_where(ev)}" + (f"<ul>{details}</ul>" if details else "") + "</div>")
     return (f'<div class="finding skipped"><span class="badge s-na">SKIPPED</span> '
@@ -154,18 +160,48 @@ def _control(c: ControlResult) -> str:
     if c.safespring_citation:
         parts.append(f"<dt>Safespring's GDPR page cites</dt><dd>{e(c.safespring_citation)}</dd>")
     parts.append("</dl>")
-    parts += [_finding(ev) for ev in c.evidence if ev.status != "passed"]
-    by_check: dict[str, list[Evidence]] = {}
-    for ev in c.evidence:
-        if ev.status == "passed":
-            by_check.setdefault(ev.check_id, []).append(ev)
-    for check_id, items in by_check.items():
-        res = ", ".join(f"<code>{e(ev.resource)}</code>" for ev in items)
-        parts.append(f'<p class="passed">{_badge(PASS)} <code>{e(check_id)}</code> '
-                     f"{e(items[0].check_name)}: passed on {len(items)} "
-                     f"resource{'s' if len(items) != 1 else ''}: <span class=\"res\">{res}</span></p>")
+    parts += _evidence_groups(c)
     parts.append("</article>")
     return "\n".join(parts)
+
+
+_GROUP_BADGE = {"failed": FAIL, "open": NOT_EVIDENCED, "passed": PASS}
+
+
+def _evidence_groups(c: ControlResult) -> list[str]:
+    """The evidence by what it is about and by check, what the checks found, the Terraform
+    addresses folded (a DPO opens them only to follow up)."""
+    if not c.by_owner:
+        return []
+    parts = ['<div class="evidence"><h4>Evidence, by what it is about</h4>']
+    owner = None
+    for g in c.by_owner:
+        if g.owner != owner:
+            if owner is not None:
+                parts.append("</ul>")
+            owner = g.owner
+            parts.append(f"<p class=\"owner\"><strong>{e(owner)}</strong></p><ul>")
+        badge = (_badge(_GROUP_BADGE[g.status]) if g.status in _GROUP_BADGE
+                 else '<span class="badge s-na">SKIPPED</span>')
+        said = "".join(f"<li>{e(d)}</li>" for d in (*g.details, *g.reasons))
+        count = f" ({len(g.resources)} resources)" if len(g.resources) > 1 else ""
+        folded = ("" if g.check_id == "SPEC" else
+                  "<details><summary>Terraform addresses</summary>"
+                  + ", ".join(f"<code>{e(r)}</code>" for r in g.resources)
+                  + (" (" + ", ".join(f"<code>{e(p)}</code>" for p in g.places) + ")"
+                     if g.places else "") + "</details>")
+        parts.append(f'<li class="finding {e(g.status)}">{badge} <code>{e(g.check_id)}</code> '
+                     f"{e(g.check_name)}{count}" + (f"<ul>{said}</ul>" if said else "")
+                     + folded + "</li>")
+    parts.append("</ul></div>")
+    return parts
+
+
+def _off_item(m: Weakened) -> str:
+    return (f"<li><code>{e(m.key)}</code> "
+            f"({f'line {m.line}' if m.line else 'not in the spec'}), "
+            f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
+            f"{e(m.message)} ({e(m.article)})</li>")
 
 
 def _verdict(r: Report) -> str:
@@ -199,7 +235,9 @@ def to_html(report: Report) -> str:
     else:
         out.append(f'<p class="review">{e(r.review.message)}</p>')
 
-    if r.off_in_spec:
+    off = [m for m in r.weakened if m.level == "off"]
+    lowered = [m for m in r.weakened if m.level == "lowered"]
+    if off:
         personal = d is not None and d.personal
         out.append(f'<section class="banner {"b-fail" if personal else "b-ne"}" '
                    'aria-label="measures off in the spec">'
@@ -208,15 +246,18 @@ def to_html(report: Report) -> str:
                       "fails its control." if personal else
                       "The spec declares no personal data and leaves out these measures: their "
                       "controls are NOT APPLICABLE here, never PASS.") + "</p><ul>"
-                   + "".join(f"<li><code>{e(m.key)}</code> "
-                             f"({f'line {m.line}' if m.line else 'not in the spec'}), "
-                             f'<a href="#{e(m.control.lower())}">{e(m.control)}</a>: '
-                             f"{e(m.message)} ({e(m.article)})</li>" for m in r.off_in_spec)
-                   + "</ul></section>")
+                   + "".join(_off_item(m) for m in off) + "</ul></section>")
+    if lowered:
+        out.append('<section class="banner b-ne" aria-label="measures lowered in the spec">'
+                   "<h2>Measures lowered in the spec</h2><p>The spec keeps these measures but "
+                   "weaker than this generator's default for its data: their controls are NOT "
+                   "EVIDENCED until a person judges the choice.</p><ul>"
+                   + "".join(_off_item(m) for m in lowered) + "</ul></section>")
     out.append('<nav><strong>Contents</strong><ol><li><a href="#provisions">GDPR provisions</a>'
                '</li><li><a href="#deployment">Deployment</a></li><li><a href="#controls">Controls'
                '</a></li><li><a href="#other">Checks outside the catalogue</a></li>'
                '<li><a href="#annex">Annex: technical measures</a></li>'
+               '<li><a href="#running">What runs</a></li>'
                '<li><a href="#blueprint">Blueprint and spec</a></li></ol></nav>')
 
     counts = ", ".join(f"{n} {s}" for s, n in r.summary.controls if n)
@@ -285,6 +326,18 @@ def to_html(report: Report) -> str:
     else:
         out += ['<h2 id="annex">Annex: technical measures</h2>',
                 "<p>Not written: the spec was not found or could not be read.</p>"]
+
+    if r.deployed is not None:
+        out += ['<h2 id="running">What runs</h2>', f"<p>{e(r.deployed.note)}</p>"]
+        if r.deployed.groups:
+            out.append("<table><thead><tr><th>Group</th><th>Instances</th><th>Waiting for "
+                       "reprovisioning</th><th>What differs</th></tr></thead><tbody>")
+            for g in r.deployed.groups:
+                what = ("; ".join(g.differences) if g.differences else
+                        "not recorded when created" if g.unknown else "nothing")
+                out.append(f"<tr><td>{e(g.name)}</td><td>{g.instances}</td>"
+                           f"<td>{g.waiting + g.unknown}</td><td>{e(what)}</td></tr>")
+            out.append("</tbody></table>")
 
     b = r.blueprint
     out.append('<h2 id="blueprint">Blueprint and spec</h2><ul>')

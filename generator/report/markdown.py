@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from generator.render.markdown import code
-from generator.report.build import (
+from generator.report.model import (
     FAIL,
     NOT_APPLICABLE,
     NOT_EVIDENCED,
@@ -19,6 +19,7 @@ from generator.report.build import (
     ControlResult,
     Evidence,
     Report,
+    Weakened,
 )
 
 # Characters that open markup anywhere in a line (CommonMark + GFM tables and strikethrough).
@@ -55,39 +56,35 @@ def _where(e: Evidence) -> str:
     return code(loc) if loc else ""
 
 
+_MARK = {"failed": "**FAIL**", "open": "OPEN", "skipped": "SKIP", "passed": "PASS"}
+
+
 def _evidence_lines(c: ControlResult) -> list[str]:
-    lines: list[str] = []
-    failed = [e for e in c.evidence if e.status == "failed"]
-    skipped = [e for e in c.evidence if e.status == "skipped"]
-    passed = [e for e in c.evidence if e.status == "passed"]
-    unknown = [e for e in c.evidence if e.status == "unknown"]
-    if failed:
-        lines += ["", "Failed:", ""]
-        for e in failed:
-            lines.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
-                         f"({_where(e)})")
-            lines += [f"  - {md(d)}" for d in e.details]
-    if unknown:
-        lines += ["", "Could not be judged (what would make it known is said):", ""]
-        for e in unknown:
-            lines.append(f"- UNKNOWN {code(e.check_id)} {md(e.check_name)}: {code(e.resource)} "
-                         f"({_where(e)})")
-            lines += [f"  - {md(d)}" for d in e.details]
-    if skipped:
-        lines += ["", "Skipped, with the reason written in the blueprint:", ""]
-        for e in skipped:
-            lines.append(f"- SKIP {code(e.check_id)} {code(e.resource)} ({_where(e)}): "
-                         f"{md(e.reason or '')}")
-    if passed:
-        lines += ["", "Evidence (passed):", ""]
-        by_check: dict[str, list[Evidence]] = {}
-        for e in passed:
-            by_check.setdefault(e.check_id, []).append(e)
-        for check_id, items in by_check.items():
-            resources = ", ".join(code(e.resource) for e in items)
-            lines.append(f"- {code(check_id)} {md(items[0].check_name)}, passed on "
-                         f"{len(items)}: {resources}")
+    """The evidence by what it is about (an instance group, a bucket, the backups...) and by
+    check, with what the checks found; the Terraform addresses folded underneath."""
+    if not c.by_owner:
+        return []
+    lines = ["", "Evidence, by what it is about:", ""]
+    owner = None
+    for g in c.by_owner:
+        if g.owner != owner:
+            owner = g.owner
+            lines.append(f"- **{md(owner)}**")
+        said = "; ".join([*g.details, *g.reasons])
+        count = (f" ({len(g.resources)} resources)" if len(g.resources) > 1 else "")
+        lines.append(f"  - {_MARK[g.status]} {code(g.check_id)} {md(g.check_name)}{count}"
+                     + (f": {md(said)}" if said else ""))
+        if g.check_id != "SPEC":
+            where = ", ".join(code(p) for p in g.places)
+            lines.append("    <details><summary>Terraform addresses</summary> "
+                         + ", ".join(code(r) for r in g.resources)
+                         + (f" ({where})" if where else "") + "</details>")
     return lines
+
+
+def _off_line(m: Weakened) -> str:
+    return (f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
+            f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})")
 
 
 def to_markdown(report: Report) -> str:
@@ -104,16 +101,22 @@ def to_markdown(report: Report) -> str:
     else:
         out += [f"Review: {md(r.review.message)}", ""]
 
-    if r.off_in_spec:
+    off = [m for m in r.weakened if m.level == "off"]
+    lowered = [m for m in r.weakened if m.level == "lowered"]
+    if off:
         personal = r.deployment is not None and r.deployment.personal
         out += ["## Measures off in the spec", "",
                 ("The spec declares personal data and leaves out these measures: each one fails "
                  "its control." if personal else
                  "The spec declares no personal data and leaves out these measures: their "
                  "controls are NOT APPLICABLE here, never PASS."), ""]
-        out += [f"- {code(m.key)} ({f'line {m.line}' if m.line else 'not in the spec'}), "
-                f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})"
-                for m in r.off_in_spec]
+        out += [_off_line(m) for m in off]
+        out.append("")
+    if lowered:
+        out += ["## Measures lowered in the spec", "",
+                "The spec keeps these measures but weaker than this generator's default for its "
+                "data: their controls are NOT EVIDENCED until a person judges the choice.", ""]
+        out += [_off_line(m) for m in lowered]
         out.append("")
 
     out += ["## What the statuses mean", "", "| status | meaning |", "|---|---|"]
@@ -163,6 +166,10 @@ def to_markdown(report: Report) -> str:
                 out.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: "
                            f"{code(e.resource)} ({_where(e)})")
                 out += [f"  - {md(d)}" for d in e.details]
+            elif e.status == "open":
+                out.append(f"- OPEN {code(e.check_id)} {md(e.check_name)}: "
+                           f"{code(e.resource)} ({_where(e)})")
+                out += [f"  - {md(d)}" for d in e.details]
             else:
                 out.append(f"- SKIP {code(e.check_id)} {code(e.resource)} ({_where(e)}): "
                            f"{md(e.reason or '')}")
@@ -188,6 +195,17 @@ def to_markdown(report: Report) -> str:
         art = f" ({md(i.article)})" if i.article else ""
         out.append(f"  - {md(where)}{code(i.path)}: {md(i.message)}{art}")
 
+    if r.deployed is not None:
+        out += ["", "## What runs", "", md(r.deployed.note, start=True)]
+        if r.deployed.groups:
+            out += ["", "| group | instances | waiting for reprovisioning | what differs |",
+                    "|---|---|---|---|"]
+            for g in r.deployed.groups:
+                waiting = g.waiting + g.unknown
+                what = ("; ".join(g.differences) if g.differences else
+                        "not recorded when created" if g.unknown else "nothing")
+                out.append(f"| {md(g.name)} | {g.instances} | {waiting} | {md(what)} |")
+
     d = r.deployment
     if d is not None:
         out += ["", "## Deployment", "", "The diagram is in the HTML report.", "",
@@ -201,10 +219,11 @@ def to_markdown(report: Report) -> str:
             opened += [f"{p} {port} from {s}" for s, p, port in g.inbound]
             out.append(f"| {md(g.name)} | {g.count} | {md(g.flavor)} | {md(g.storage)} | "
                        f"{md(vols)} | {md(', '.join(opened) or 'nothing')} |")
-        out += ["", "| bucket | site | role | current objects expire |", "|---|---|---|---|"]
+        out += ["", "| bucket | site | role | personal data | its data ends |",
+                "|---|---|---|---|---|"]
         for bk in d.buckets:
-            exp = f"after {bk.retention_days} days" if bk.retention_days is not None else "never"
-            out.append(f"| {md(bk.name)} | {md(bk.site)} | {md(bk.role)} | {md(exp)} |")
+            out.append(f"| {md(bk.name)} | {md(bk.site)} | {md(bk.role)} | "
+                       f"{'yes' if bk.personal else 'no'} | {md(bk.expiry)} |")
 
     if r.annex:
         out += ["", "## Annex: technical measures (GDPR Art. 30(1)(g))", "",

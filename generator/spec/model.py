@@ -17,6 +17,8 @@ DEFAULT_B2_BOOT_GB = 20
 # The log collector the generator adds with `logging.central` (a reserved group name).
 COLLECTOR_GROUP = "log-collector"
 COLLECTOR_PORT = 6514
+# Where clients renew their log-shipping certificates (generator/guest/logging.py).
+RENEWAL_PORT = 6515
 # The egress proxy the generator adds for groups on the `private` network (a reserved name).
 EGRESS_GROUP = "egress-proxy"
 EGRESS_PORT = 3128
@@ -102,11 +104,27 @@ class Bucket:
 
 @dataclass(frozen=True)
 class Access:
-    """One person's or service's access: kind, role and the date it ends."""
+    """One person's or service's access: kind, role and the date it ends; a person's own SSH
+    key gives them an instance login (admins everywhere, members on the spec's groups)."""
 
     name: str
     kind: str
     role: str
+    expires: str
+    ssh_key: str | None = None
+
+    @property
+    def logs_in(self) -> bool:
+        """A person with an instance login of their own."""
+        return self.kind == "person" and self.ssh_key is not None and self.role in (
+            "admin", "member")
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """The OpenStack key pair the instances get: one holder, one end date."""
+
+    holder: str
     expires: str
 
 
@@ -119,12 +137,44 @@ class Logging:
     intrusion_detection: bool
 
 
+# restic's forget periods, with the longest time a snapshot of each can be old (while backups
+# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months.
+KEEP_DEFAULTS = {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}
+_KEEP_UNIT = {"hourly": ("hour", 1 / 24), "daily": ("day", 1), "weekly": ("week", 7),
+              "monthly": ("month", 31)}
+
+
+def keep_span(keep: dict[str, int]) -> tuple[int, str]:
+    """How long the oldest snapshot a keep policy holds can be: (days, in words), e.g.
+    (372, "12 months") for `monthly: 12`. Deleted data lives on in backups that long."""
+    days, words = 0, "no time"
+    for period, (unit, per) in _KEEP_UNIT.items():
+        count = keep.get(period) or 0
+        span = -(-count * per // 1) if count else 0
+        if count and span >= days:
+            days, words = int(span), f"{count} {unit}{'s' if count != 1 else ''}"
+    return days, words
+
+
 @dataclass(frozen=True)
 class Backup:
     """Customer-run backups: the schedule and how many snapshots of each kind to keep."""
 
     schedule: str
     keep: tuple[tuple[str, int], ...]
+    lock_mode: str = "COMPLIANCE"
+    lock_days: int = 14
+
+    @property
+    def noncurrent_days(self) -> int:
+        """Days a version restic (or anyone) deleted stays recoverable: past the lock, 30 at
+        least (the backup-bucket module's default)."""
+        return max(30, self.lock_days + 1)
+
+    @property
+    def span(self) -> tuple[int, str]:
+        """The longest a snapshot is kept (days, in words): see `keep_span`."""
+        return keep_span(dict(self.keep))
 
 
 @dataclass(frozen=True)
@@ -167,6 +217,7 @@ class Spec:
     backup: Backup | None
     state: State
     egress: Egress = Egress(proxy="auto", allow=(), instances=2)
+    break_glass: BreakGlass | None = None
 
     @property
     def classification(self) -> str:
@@ -218,8 +269,9 @@ class Spec:
                             encryption="luks-tang" if self.tang_servers else "none",
                             mountpoint="/var/log/remote"),),
             ssh_from=admins,
-            allow_from=tuple(Flow(instance=g.name, port=COLLECTOR_PORT, protocol="tcp")
-                             for g in (*self.instances, *proxy)),
+            allow_from=tuple(Flow(instance=g.name, port=port, protocol="tcp")
+                             for g in (*self.instances, *proxy)
+                             for port in (COLLECTOR_PORT, RENEWAL_PORT)),
         )
         return (*self.instances, *proxy, collector)
 
@@ -247,7 +299,7 @@ def build(data: dict[str, Any]) -> Spec:
     backup = data.get("backup")
     egress = data.get("egress", {})
     if backup is None and personal:
-        backup = {"schedule": "daily", "keep": {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}}
+        backup = {"schedule": "daily", "keep": dict(KEEP_DEFAULTS), "lock": {"days": 14}}
     return Spec(
         name=data["name"],
         description=data.get("description", ""),
@@ -261,6 +313,7 @@ def build(data: dict[str, Any]) -> Spec:
         backup_site=data.get("backup_site"),
         tang_servers=tuple(data.get("encryption", {}).get("tang_servers", ())),
         access=tuple(Access(**a) for a in data["access"]),
+        break_glass=BreakGlass(**data["break_glass"]) if "break_glass" in data else None,
         instances=tuple(_group(g) for g in data["instances"]),
         endpoints=tuple(
             Endpoint(name=e["name"], hostname=e["hostname"], instance=e["instance"],
@@ -276,7 +329,10 @@ def build(data: dict[str, Any]) -> Spec:
                         retention_days=logging["retention_days"] if logging else 180,
                         intrusion_detection=logging.get("intrusion_detection", personal)),
         backup=Backup(schedule=backup["schedule"],
-                      keep=tuple((k, v) for k, v in backup["keep"].items() if v))
+                      keep=tuple((k, v) for k, v in backup["keep"].items() if v),
+                      lock_mode=backup.get("lock", {}).get(
+                          "mode", "COMPLIANCE" if personal else "GOVERNANCE"),
+                      lock_days=backup.get("lock", {}).get("days", 14))
         if backup else None,
         egress=Egress(proxy=egress.get("proxy", "auto"), allow=tuple(egress.get("allow", ())),
                       instances=egress.get("instances", 2)),

@@ -175,18 +175,21 @@ def dates(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
     """Dates must exist; access must not have ended and must end within the allowed window."""
     paths: list[Path] = [("review_by",)] if "review_by" in data else []
     paths += [("access", i, "expires") for i, _ in _entries(data, "access")]
+    if isinstance(data.get("break_glass"), dict) and "expires" in data["break_glass"]:
+        paths.append(("break_glass", "expires"))
     limit = ctx.today + dt.timedelta(days=ctx.platform.max_access_days)
     for path in paths:
-        raw = data[path[0]] if len(path) == 1 else data["access"][path[1]].get("expires")
+        raw = (data[path[0]] if len(path) == 1 else data["break_glass"]["expires"]
+               if path[0] == "break_glass" else data["access"][path[1]].get("expires"))
         if not isinstance(raw, str):
             continue
         when = _date(raw)
         if when is None:
             yield ctx.problem(path, f"'{raw}' is not a date on the calendar")
-        elif path[0] == "access" and when < ctx.today:
+        elif path[0] in ("access", "break_glass") and when < ctx.today:
             yield ctx.problem(path, f"access expired on {when} (today is {ctx.today}); remove the "
                               "entry or renew it", ART_CONFIDENTIALITY)
-        elif path[0] == "access" and when > limit:
+        elif path[0] in ("access", "break_glass") and when > limit:
             yield ctx.problem(path, f"access may run at most {ctx.platform.max_access_days} days, "
                               f"until {limit}; {when} is later", ART_CONFIDENTIALITY)
 
@@ -332,10 +335,13 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
     that ends soon (after that day the spec is rejected until it is renewed), and hourly
     backups that keep no hourly snapshot (spec v1 allows it; what it means is said)."""
     out = []
-    for i, entry in _entries(data, "access"):
-        ends = _date(entry.get("expires"))
+    dated: list[tuple[Path, Any]] = [(("access", i, "expires"), e.get("expires"))
+                                     for i, e in _entries(data, "access")]
+    if isinstance(data.get("break_glass"), dict):
+        dated.append((("break_glass", "expires"), data["break_glass"].get("expires")))
+    for path, raw in dated:
+        ends = _date(raw)
         if ends is not None and 0 <= (ends - today).days <= ACCESS_NOTICE_DAYS:
-            path = ("access", i, "expires")
             line, column = positions.of(path)
             days = (ends - today).days
             out.append(Problem(line, column, path, f"access ends on {ends}, in {days} day"
@@ -350,6 +356,7 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
                            "at most an hour old), but the earlier ones of each day are forgotten "
                            "at the next run, one a day stays; set keep.hourly (e.g. 24) to keep "
                            "them", ART_RESTORE))
+    out += _partial_keep(data, positions)
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))
@@ -440,3 +447,127 @@ def tang_servers(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         why = "; ".join(text for text, _ in reasons)
         yield ctx.problem(("encryption", "tang_servers"), f"list your Tang servers here: {why}",
                           ART_ENCRYPTION, at=reasons[0][1])
+
+
+def _partial_keep(data: dict[str, Any], positions: Positions) -> list[Problem]:
+    """A `backup.keep` that names some counts gets the others from their defaults: say what the
+    filled-in counts keep, since they decide how long deleted data lives on in the backups."""
+    from generator.spec.model import KEEP_DEFAULTS, keep_span
+
+    backup = data.get("backup")
+    if not isinstance(backup, dict) or ("backup", "keep") not in positions.values:
+        return []
+    keep = backup.get("keep")
+    if not isinstance(keep, dict):
+        return []
+    given = [k for k in KEEP_DEFAULTS if ("backup", "keep", k) in positions.values]
+    filled = [k for k in KEEP_DEFAULTS if k not in given and KEEP_DEFAULTS[k]]
+    if not given or not filled:
+        return []
+    _, span = keep_span({k: v for k, v in keep.items() if isinstance(v, int)})
+    line, column = positions.of(("backup", "keep"))
+    counts = " and ".join(f"{k} {keep.get(k)}" for k in filled)
+    return [Problem(line, column, ("backup", "keep"),
+                    f"gives {', '.join(given)} only: {counts} are filled in from the defaults, so "
+                    f"the backups keep data for up to {span}; write every count (0 for none) to "
+                    "keep only what you mean", ART_STORAGE_LIMITATION)]
+
+
+
+# SSH public key types and, for RSA, the smallest modulus accepted (bits).
+_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+              "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-rsa")
+MIN_RSA_BITS = 3072
+
+
+def ssh_key_problem(line: str) -> str | None:
+    """Why a public key line is not one usable key (None when it is): its base64 must decode
+    to a key of the type it names, and RSA keys need MIN_RSA_BITS."""
+    import base64
+    import binascii
+    import struct
+
+    parts = line.split()
+    if len(parts) < 2 or parts[0] not in _KEY_TYPES:
+        return "is not an OpenSSH public key line"
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+        fields, offset = [], 0
+        while offset < len(blob) and len(fields) < 3:
+            (size,) = struct.unpack(">I", blob[offset:offset + 4])
+            fields.append(blob[offset + 4:offset + 4 + size])
+            offset += 4 + size
+    except (binascii.Error, struct.error):
+        return "holds no key: its base64 part does not decode"
+    if not fields or fields[0] != parts[0].encode():
+        return f"says {parts[0]} but holds another kind of key"
+    if parts[0] == "ssh-rsa":
+        bits = int.from_bytes(fields[2], "big").bit_length() if len(fields) == 3 else 0
+        if bits < MIN_RSA_BITS:
+            return f"is an RSA key of {bits} bits; use ssh-ed25519, or RSA of {MIN_RSA_BITS} bits"
+    return None
+
+
+@rule
+def logins(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """A person's own SSH key is their individual instance login: one key per person, never
+    shared, on a name the instances can give an account of its own."""
+    seen: dict[str, str] = {}
+    entries = dict(_entries(data, "access"))
+    for i, entry in entries.items():
+        key = entry.get("ssh_key")
+        if not isinstance(key, str):
+            continue
+        path = ("access", i, "ssh_key")
+        name = entry.get("name")
+        if entry.get("kind") == "application":
+            yield ctx.problem(path, "an application uses its application credential, not an "
+                              "SSH login; give instance logins to persons", ART_CONFIDENTIALITY)
+            continue
+        if entry.get("role") == "reader":
+            yield ctx.problem(path, "role reader has no instance login (readers read through "
+                              "Safespring's portal and APIs); give role member to log in",
+                              ART_CONFIDENTIALITY)
+            continue
+        why = ssh_key_problem(key)
+        if why:
+            yield ctx.problem(path, f"the key {why}", ART_CONFIDENTIALITY)
+            continue
+        blob = key.split()[1]
+        if blob in seen:
+            yield ctx.problem(path, f"is the same key as {seen[blob]}'s: a shared key is a "
+                              "shared login; every person needs a key of their own",
+                              ART_CONFIDENTIALITY)
+        seen[blob] = str(name)
+        if isinstance(name, str) and (len(name) > 32 or name in ctx.platform.reserved_logins):
+            yield ctx.problem(("access", i, "name"), f"'{name}' cannot be an account on the "
+                              "instances (" + ("longer than 32 characters" if len(name) > 32
+                                               else "the images already have it") + "); use "
+                              "the person's own short name", ART_CONFIDENTIALITY)
+    glass = data.get("break_glass")
+    if not isinstance(glass, dict) or not isinstance(glass.get("holder"), str):
+        return
+    holder = next((e for e in entries.values() if e.get("name") == glass["holder"]), None)
+    if holder is None or holder.get("kind") != "person":
+        yield ctx.problem(("break_glass", "holder"), f"'{glass['holder']}' is no person of "
+                          "access: name the person who holds the key pair", ART_CONFIDENTIALITY)
+        return
+    ends, until = _date(glass.get("expires")), _date(holder.get("expires"))
+    if ends is not None and until is not None and ends > until:
+        yield ctx.problem(("break_glass", "expires"), f"{ends} is after {glass['holder']}'s own "
+                          f"access ends ({until}): the holder's break-glass login may not "
+                          "outlast their access", ART_CONFIDENTIALITY)
+
+
+@rule
+def backup_lock(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """Locked backup versions cannot be deleted: the lock may not outlive the retention."""
+    backup = data.get("backup")
+    lock = backup.get("lock") if isinstance(backup, dict) else None
+    days = (data.get("data") or {}).get("retention_days")
+    if isinstance(lock, dict) and isinstance(lock.get("days"), int) and isinstance(days, int) \
+            and lock["days"] > days and ("backup", "lock", "days") in ctx.positions.values:
+        yield ctx.problem(("backup", "lock", "days"), f"a backup lock of {lock['days']} days "
+                          f"outlives the {days}-day retention of data.retention_days: deleted "
+                          "data could not leave the backups in time; lower it",
+                          ART_STORAGE_LIMITATION)

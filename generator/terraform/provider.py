@@ -1,22 +1,28 @@
-"""A schema-only OpenStack provider (plugin protocol v6) for offline validate and plan.
+"""Schema-only providers (plugin protocol v6) for offline validate, plan and apply rehearsals.
 
-It serves the schema derived by :mod:`generator.terraform.schema`, so Terraform itself
-rejects unknown arguments ("Did you mean"), missing required arguments, wrong types,
-attribute-vs-block mistakes and unknown resource types. This provider adds the checks a
-real SDKv2 provider makes on its side: values on computed-only attributes and the
-number of items in nested blocks. Plans work (computed attributes become unknown), and a
-change of a top-level argument the real provider marks `ForceNew` is answered with "requires
-replace" (generator/data/openstack_force_new.json, read from the provider's source with the
-file and line of each), so Terraform core plans replace or update in place as it will against
-Safespring. ForceNew arguments inside nested blocks (e.g. `block_device.volume_size`) are not
-modelled: a change there plans as an update in place.
+One class serves any provider whose schema has the shape of ``terraform providers schema -json``:
+the OpenStack provider 3.0.0 (derived from its cdktf bindings), the aws provider's S3 resources
+(from the real aws provider's own schema) and the small utility providers (random, null, local,
+tls, time; from their cdktf bindings); see :mod:`generator.terraform.providers`.
 
-Apply is an offline rehearsal: nothing talks to an OpenStack API; a created or updated resource
-is recorded as planned, every value known only after apply given a generated placeholder (`id`
-a UUID derived from the address-free configuration and a counter), so a local state exists to
+Terraform itself then rejects unknown arguments ("Did you mean"), missing required arguments,
+wrong types, attribute-vs-block mistakes and unknown resource types. This provider adds the
+checks a real SDKv2 provider makes on its side: values on computed-only attributes and the
+number of items in nested blocks. Plans work (computed attributes become unknown, or take the
+default the real provider plans, where one is recorded), and a change of a top-level argument
+the real provider marks `ForceNew` is answered with "requires replace" (for OpenStack:
+generator/data/openstack_force_new.json, read from the provider's source with the file and line
+of each), so Terraform core plans replace or update in place as it will against Safespring.
+ForceNew arguments inside nested blocks (e.g. `block_device.volume_size`) are not modelled: a
+change there plans as an update in place.
+
+Apply is an offline rehearsal: nothing talks to an API; a created or updated resource is
+recorded as planned, every value known only after apply given a generated placeholder (`id` a
+UUID derived from the address-free configuration and a counter), so a local state exists to
 plan the next change against.
 
-Run as ``python -m generator.terraform.provider`` (Terraform starts it from the mirror).
+Served by :mod:`generator.terraform.serve` (one process for every provider of a workspace), or
+run as ``python -m generator.terraform.provider`` from the filesystem mirror (OpenStack only).
 """
 
 from __future__ import annotations
@@ -201,7 +207,7 @@ class _SchemaBacked:
     entry: ClassVar[dict[str, Any]] = {}
     tf_schema: ClassVar[Schema]
 
-    def __init__(self, provider: OfflineOpenStackProvider):
+    def __init__(self, provider: SchemaOnlyProvider):
         self.provider = provider
 
     @classmethod
@@ -290,25 +296,34 @@ def _make_class(base: type, type_name: str, entry: dict[str, Any],
     )
 
 
-class OfflineOpenStackProvider:
-    """The ``tf`` Provider serving the derived OpenStack 3.0.0 schema."""
+class SchemaOnlyProvider:
+    """The ``tf`` Provider serving one provider's schema (``providers schema -json`` shape).
 
-    def __init__(self, document: dict[str, Any]):
-        schemas = document["provider_schemas"][PROVIDER_ADDRESS]
+    `types`: the resource and data source types to serve (default: all). A workspace serves the
+    types its configuration uses only: the aws schema has ~2,100 of them, and Terraform asks for
+    the whole schema once per command. `replacing`: resource type -> the top-level arguments
+    whose change requires a new resource."""
+
+    def __init__(self, address: str, schemas: dict[str, Any], *,
+                 replacing: dict[str, Any] | None = None, types: frozenset[str] | None = None):
+        self.address = address
         self.provider_entry = schemas["provider"]
-        resources, data_sources = schemas["resource_schemas"], schemas["data_source_schemas"]
-        replacing = force_new()
+        replacing = replacing or {}
+
+        def wanted(name: str) -> bool:
+            return types is None or name in types
+
         self.resources = [_make_class(OfflineResource, name, entry, frozenset(replacing.get(name, ())))
-                          for name, entry in resources.items()]
-        self.data_sources = [
-            _make_class(OfflineDataSource, name, entry) for name, entry in data_sources.items()
-        ]
+                          for name, entry in schemas.get("resource_schemas", {}).items() if wanted(name)]
+        self.data_sources = [_make_class(OfflineDataSource, name, entry)
+                             for name, entry in schemas.get("data_source_schemas", {}).items()
+                             if wanted(name)]
 
     def get_model_prefix(self) -> str:
         return ""
 
     def full_name(self) -> str:
-        return PROVIDER_ADDRESS
+        return self.address
 
     def get_provider_schema(self, diags: Diagnostics) -> Schema:
         return to_tf_schema(self.provider_entry)
@@ -335,6 +350,14 @@ class OfflineOpenStackProvider:
         return klass(self)  # type: ignore[call-arg]
 
 
+class OfflineOpenStackProvider(SchemaOnlyProvider):
+    """The derived OpenStack 3.0.0 schema, every type, ForceNew arguments replacing."""
+
+    def __init__(self, document: dict[str, Any], types: frozenset[str] | None = None):
+        super().__init__(PROVIDER_ADDRESS, document["provider_schemas"][PROVIDER_ADDRESS],
+                         replacing=force_new(), types=types)
+
+
 def load_document() -> dict[str, Any]:
     """The schema named by ``SCHEMA_ENV``, else one derived from the installed bindings."""
     cached = os.environ.get(SCHEMA_ENV)
@@ -350,3 +373,78 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def apply_plan_model(model: dict[str, Any], planned: dict[str, Any], config: Any) -> None:
+    """Make a created resource's planned values what the real provider plans where its schema
+    does not say (`generator/data/aws_plan.json`): defaults the provider fills in, values it
+    leaves unknown, blocks it computes when they are not configured, values copied from another
+    argument; each only where the configuration leaves the value null."""
+    config = config if isinstance(config, dict) else {}
+    for target, source in model.get("copy", {}).items():
+        if config.get(target) is None:
+            planned[target] = Unknown if planned.get(source) is None else planned.get(source)
+    for path, value in model.get("defaults", {}).items():
+        _fill(planned, config, path.split("."), value)
+    for path in model.get("unknown", ()):
+        _fill(planned, config, path.split("."), Unknown)
+    for name in model.get("unknown_blocks", ()):
+        if not config.get(name):
+            planned[name] = Unknown
+
+
+def _fill(planned: Any, config: Any, path: list[str], new: Any) -> None:
+    """Set `path` (through nested blocks, every item of a list) to `new` where the configuration
+    leaves it null."""
+    if isinstance(planned, list):
+        aligned = isinstance(config, list) and len(config) == len(planned)
+        configured = config if aligned else [None] * len(planned)
+        for item, item_config in zip(planned, configured, strict=True):
+            _fill(item, item_config, path, new)
+        return
+    if not isinstance(planned, dict):
+        return
+    config = config if isinstance(config, dict) else {}
+    head, rest = path[0], path[1:]
+    if not rest:
+        if head in planned and config.get(head) is None:
+            planned[head] = new
+        return
+    _fill(planned.get(head), config.get(head), rest, new)
+
+
+def modelled_servicer(provider: SchemaOnlyProvider, model: dict[str, Any]) -> Any:
+    """A ``tf`` servicer whose create plans follow `model` (see `apply_plan_model`)."""
+    from tf.provider import ProviderServicer
+    from tf.utils import read_dynamic_value, to_dynamic_value
+
+    resources = model.get("resources", {})
+    required = model.get("provider", {}).get("required", {})
+
+    class Modelled(ProviderServicer):
+        def ConfigureProvider(self, request: Any, context: Any) -> Any:
+            response = super().ConfigureProvider(request, context)
+            config = read_dynamic_value(request.config) or {}
+            for name, variables in required.items():
+                if config.get(name) is None and not any(os.environ.get(v) for v in variables):
+                    diags = Diagnostics()
+                    diags.add_error(model["provider"].get("message", f"{name} is required"), "")
+                    response.diagnostics.extend(diags.to_pb())
+            return response
+
+        def PlanResourceChange(self, request: Any, context: Any) -> Any:
+            response = super().PlanResourceChange(request, context)
+            rules = resources.get(request.type_name)
+            if not rules or read_dynamic_value(request.prior_state) is not None:
+                return response
+            planned = read_dynamic_value(response.planned_state)
+            if not isinstance(planned, dict):
+                return response
+            apply_plan_model(rules, planned, read_dynamic_value(request.config))
+            # What the real (SDKv2) provider plans beyond its schema, Terraform accepts only from
+            # a provider declaring the legacy type system, as that provider does.
+            response.legacy_type_system = True
+            response.planned_state.CopyFrom(to_dynamic_value(planned))
+            return response
+
+    return Modelled(provider)

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,13 +77,24 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run(
-    args: Sequence[str], cwd: Path, env: Mapping[str, str], *, stream: bool = False, name: str | None = None
+    args: Sequence[str], cwd: Path, env: Mapping[str, str], *, stream: bool = False, name: str | None = None,
+    lines: Callable[[str], None] | None = None,
 ) -> Step:
-    """Run `terraform -chdir=cwd ARGS`; stream output to the terminal when asked."""
+    """Run `terraform -chdir=cwd ARGS`; stream output to the terminal when asked, or hand each
+    line to `lines` as Terraform prints it (and keep the whole output too)."""
     command = [terraform_binary(), f"-chdir={cwd}", *args]
     if stream:
         proc = subprocess.run(command, env=dict(env), check=False)
         return Step(name or args[0], proc.returncode)
+    if lines is not None:
+        kept: list[str] = []
+        with subprocess.Popen(command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace") as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                kept.append(line)
+                lines(line.rstrip("\n"))
+        return Step(name or args[0], child.returncode, "".join(kept))
     proc = subprocess.run(command, env=dict(env), capture_output=True, text=True, check=False)
     return Step(name or args[0], proc.returncode, proc.stdout + proc.stderr)
 
@@ -138,33 +149,6 @@ def init(directory: Path, env: Mapping[str, str], *, backend: bool = True, strea
     return run(args, directory, env, stream=stream, name="init")
 
 
-def plan_json(directory: Path, env: Mapping[str, str], variables: Mapping[str, str], *,
-              out: Path | None = None) -> tuple[Step, dict]:
-    """`plan -out` then `show -json`: the plan as data (for the plan-mode scan, inventories and
-    tests). The binary plan goes to `out` (default: plan.tfplan in the directory).
-
-    Only variables the configuration declares are passed (Terraform rejects the others).
-    No refresh: the scan judges the configuration, and offline a refresh reads a DNS failure
-    as "deleted" (TOOLCHAIN.md).
-    """
-    declared = set(re.findall(r'^variable\s+"([^"]+)"', "\n".join(
-        f.read_text("utf-8", errors="replace") for f in directory.glob("*.tf")), re.M))
-    var_args = [f"-var={k}={v}" for k, v in sorted(variables.items()) if k in declared]
-    target = str(out) if out is not None else "plan.tfplan"
-    step = run(
-        ["plan", "-input=false", "-no-color", "-refresh=false", f"-out={target}", *var_args],
-        directory,
-        env,
-        name="plan",
-    )
-    if not step.ok:
-        return step, {}
-    shown = run(["show", "-json", target], directory, env, name="show")
-    if not shown.ok:
-        return shown, {}
-    return step, json.loads(shown.output[shown.output.index("{") :])
-
-
 COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan"
 )
@@ -173,7 +157,7 @@ COPY_IGNORE = shutil.ignore_patterns(
 _LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
 
 
-def _local_module_dirs(directory: Path) -> set[Path]:
+def local_module_dirs(directory: Path) -> set[Path]:
     """Every local module directory `directory` uses, directly or through other modules."""
     seen: set[Path] = set()
     todo = [directory.resolve()]
@@ -200,7 +184,7 @@ def scratch_copy(directory: Path, *, local_backend: bool = True,
     version instead: the schema-only provider exists in one version only.
     """
     directory = directory.resolve()
-    root = Path(os.path.commonpath([directory, *_local_module_dirs(directory)]))
+    root = Path(os.path.commonpath([directory, *local_module_dirs(directory)]))
     with tempfile.TemporaryDirectory(prefix="ssb-tf-") as tmp:
         copy_root = Path(tmp) / root.name
         shutil.copytree(root, copy_root, ignore=COPY_IGNORE)
@@ -208,7 +192,7 @@ def scratch_copy(directory: Path, *, local_backend: bool = True,
         if local_backend and _has_backend(copy):
             (copy / "ssb_backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
         if openstack_version:
-            for module in {copy, *(copy_root / d.relative_to(root) for d in _local_module_dirs(directory))}:
+            for module in {copy, *(copy_root / d.relative_to(root) for d in local_module_dirs(directory))}:
                 _pin_openstack(module, openstack_version)
         yield copy
 

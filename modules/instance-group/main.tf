@@ -102,7 +102,12 @@ resource "openstack_compute_instance_v2" "this" {
     # with it: a new guest configuration (a spec edit, a generator upgrade) must never replace
     # instances by itself. `update` names the groups whose configuration changed; replace their
     # instances one at a time, after a backup (the blueprint README says how).
-    ignore_changes = [image_id, block_device[0].uuid, user_data]
+    # key_pair forces a new server too, and only reaches the guest at its first boot (cloud-init
+    # gives it to the default user then): a new key pair waits for reprovisioning like user_data.
+    # The metadata key ssb_guest_config records the configuration an instance was created with
+    # (the SHA-256 of its cloud-init file): kept as it was, like user_data, so a state or plan
+    # tells which instances wait for reprovisioning (the compliance report lists them).
+    ignore_changes = [image_id, block_device[0].uuid, user_data, key_pair, metadata["ssb_guest_config"]]
   }
 
   # Caller metadata first so the module's evidence keys always win (the caller may not set

@@ -71,12 +71,13 @@ variable "boot_volume_type" {
 }
 
 variable "key_pair" {
-  description = "Name of an existing OpenStack key pair for SSH (keys, never passwords)."
+  description = "Name of an existing OpenStack key pair, or null for none. cloud-init gives it to the image's default user: a break-glass login, which the guest configuration dates or locks (it is not this module's to decide). Changing it later reaches no running instance (ignored, like user_data)."
   type        = string
+  default     = null
 
   validation {
-    condition     = length(trimspace(var.key_pair)) > 0
-    error_message = "key_pair must not be empty."
+    condition     = var.key_pair == null ? true : length(trimspace(var.key_pair)) > 0
+    error_message = "key_pair must be null or name a key pair."
   }
 }
 

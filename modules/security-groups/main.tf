@@ -28,8 +28,9 @@ resource "openstack_networking_secgroup_rule_v2" "cidr" {
 
   lifecycle {
     precondition {
-      condition     = !(contains(var.private_groups, each.value.group) && each.value.direction == "egress" && contains(["0.0.0.0/0", "::/0"], each.value.remote_ip_prefix))
-      error_message = "Group ${each.value.group} is on the private network and reaches the outside only through the egress proxy: rule ${each.key} would give it egress to the whole internet."
+      # Judged by prefix length, not by the string: 0.0.0.0/1 and 128.0.0.0/1 are the world too.
+      condition     = !(contains(var.private_groups, each.value.group) && each.value.direction == "egress" && try(tonumber(split("/", each.value.remote_ip_prefix)[1]), 0) < (each.value.ethertype == "IPv6" ? 64 : 24))
+      error_message = "Group ${each.value.group} is on the private network and reaches the outside only through the egress proxy: rule ${each.key} would give it egress to ${each.value.remote_ip_prefix}, wider than a /24 (IPv4) or /64 (IPv6)."
     }
   }
 }

@@ -177,7 +177,7 @@ variable "group_rules" {
 }
 
 variable "private_groups" {
-  description = "Keys of the groups on the private network that reach the outside only through the egress proxy (GDPR Art. 32(1)(b), 44): a cidr rule giving one of them egress to 0.0.0.0/0 or ::/0 fails the plan."
+  description = "Keys of the groups on the private network that reach the outside only through the egress proxy (GDPR Art. 32(1)(b), 44): a cidr rule giving one of them egress to a network wider than a /24 (IPv4) or /64 (IPv6) fails the plan."
   type        = list(string)
   default     = []
 }

@@ -79,6 +79,27 @@ def test_the_proxy_group_runs_squid_on_the_allow_list_and_serves_time() -> None:
     assert "log-shipping-tls" in proxy_measures(files)
 
 
+def test_squid_serves_the_private_subnet_not_all_private_address_space() -> None:
+    """The audit: Squid's client ACL admitted all of 10/8, 172.16/12, 192.168/16 and
+    100.64/10 (every Safespring tenant's default and private networks). Now it admits the
+    private network's subnet, which Terraform reads from the platform and gives the proxy as
+    metadata; ssb-egress-proxy writes it for Squid before Squid starts."""
+    files = blueprint.render(_spec(PORTAL))
+    config = _cloud_config(files, EGRESS_GROUP)
+    acl = [line for line in _file(config, CONF).splitlines() if line.startswith("acl ssb_clients")]
+    assert acl == ['acl ssb_clients src "/run/safespring-blueprints/egress-clients.acl"',
+                   "acl ssb_clients src 127.0.0.1/32 ::1"]
+    dropin = _file(config, "/etc/systemd/system/squid.service.d/safespring-blueprints.conf")
+    starts = [line for line in dropin.splitlines() if line.startswith("ExecStartPre=/")]
+    assert starts[0] == "ExecStartPre=/usr/local/sbin/ssb-egress-proxy clients"
+    main = files["main.tf"].decode()
+    block = main[main.index('module "egress_proxy"'):]
+    block = block[:block.index("\n}\n")]
+    assert ('ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.'
+            'private_ipv4.cidr]))') in block
+    assert 'data "openstack_networking_subnet_v2" "private_ipv4" {' in main
+
+
 def proxy_measures(files: dict[str, bytes]) -> str:
     text = files["main.tf"].decode()
     block = text[text.index('module "egress_proxy"'):]

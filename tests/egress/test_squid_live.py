@@ -24,7 +24,8 @@ import pytest
 
 from generator.guest.egress import Allowed, squid_conf
 
-TIMEOUT = 15.0
+# Hang guard for squid's start and each request through it (both well under a second here).
+TIMEOUT = 60.0
 
 
 def _free_port() -> int:
@@ -56,8 +57,10 @@ class Squid:
         self.directory, self.port, self.origin_port = directory, port, origin_port
         self.access_log = directory / "access.log"
 
-    def request(self, method: str, url: str, body: bytes | None = None) -> int:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+    def request(self, method: str, url: str, body: bytes | None = None,
+                source: str = "127.0.0.1") -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT,
+                                          source_address=(source, 0))
         try:
             conn.request(method, url, body=body)
             response = conn.getresponse()
@@ -100,11 +103,14 @@ def squid() -> Iterator[Squid]:
     hosts = directory / "hosts"
     hosts.write_text("127.0.0.1 allowed.test tang.test unlisted.test\n", "utf-8")
     port = _free_port()
+    # The private subnet as ssb-egress-proxy writes it: here one loopback address stands in.
+    (directory / "clients.acl").write_text("127.0.0.3/32\n", "utf-8")
     conf = squid_conf(
         [Allowed("allowed.test", "listed"), Allowed("tang.test", "tang")],
         tang_servers=[f"http://tang.test:{origin_port}"], port=port, bind="127.0.0.1",
         access_log=f"stdio:{directory}/access.log", cache_log=f"{directory}/cache.log",
-        pid_file=f"{directory}/squid.pid", hosts_file=str(hosts))
+        pid_file=f"{directory}/squid.pid", hosts_file=str(hosts),
+        clients_file=str(directory / "clients.acl"))
     (directory / "squid.conf").write_text(conf, "utf-8")
     parse = subprocess.run([binary, "-k", "parse", "-f", str(directory / "squid.conf")],
                            capture_output=True, text=True, timeout=60)
@@ -160,3 +166,13 @@ def test_tunnels_only_to_listed_hosts_on_tls_ports(squid: Squid) -> None:
     assert "TCP_DENIED/403 " in squid.logged("CONNECT", "unlisted.test:443")
     assert squid.connect(f"allowed.test:{squid.origin_port}") == 403
     assert "TCP_DENIED/403 " in squid.logged("CONNECT", f"allowed.test:{squid.origin_port}")
+
+
+def test_only_the_private_subnet_may_use_the_proxy(squid: Squid) -> None:
+    """A client outside the subnet in the ACL file (here 127.0.0.2) is refused even for a
+    listed host; one inside (127.0.0.3) passes."""
+    url = f"http://allowed.test:{squid.origin_port}/from-"
+    assert squid.request("GET", url + "outside", source="127.0.0.2") == 403
+    assert "TCP_DENIED/403 " in squid.logged("127.0.0.2", "/from-outside")
+    assert squid.request("GET", url + "subnet", source="127.0.0.3") == 200
+    assert "TCP_MISS/200 " in squid.logged("127.0.0.3", "/from-subnet")

@@ -65,3 +65,17 @@ def test_no_address_fails_loudly_and_writes_nothing(tmp_path: Path) -> None:
     assert run.returncode == 1 and run.stdout == ""
     assert "no proxy address" in run.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_the_proxy_serves_only_private_networks_from_the_metadata(tmp_path: Path) -> None:
+    run = _run(tmp_path, {"ssb_egress_clients": "10.20.30.0/24 0.0.0.0/1 8.8.8.0/24 fd00:1::/64 x"},
+               "clients")
+    assert run.returncode == 0, run.stderr
+    acl = (tmp_path / "run" / "egress-clients.acl").read_text().splitlines()
+    assert [line for line in acl if not line.startswith("#")] == ["10.20.30.0/24", "fd00:1::/64"]
+    assert "0.0.0.0/1 is not private address space" in run.stderr
+    # Nothing (an offline rehearsal, an older blueprint): Squid is not started on a guess.
+    empty = _run(tmp_path, {"ssb_egress_clients": ""}, "clients")
+    assert empty.returncode == 1 and "serves nobody" in empty.stderr
+    acl = (tmp_path / "run" / "egress-clients.acl").read_text().splitlines()
+    assert [line for line in acl if not line.startswith("#")] == []

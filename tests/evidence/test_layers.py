@@ -12,8 +12,8 @@ import generator.evidence as package
 from ..conftest import ROOT
 
 # Each module may import only the modules before it (generator.evidence.__init__ says why).
-ORDER = ["values", "plan", "source", "hcl", "scope", "secgroup", "graph", "userdata", "sites", "s3policy",
-         "change", "check"]
+ORDER = ["day", "values", "plan", "source", "hcl", "scope", "secgroup", "graph", "userdata", "sites",
+         "s3policy", "inplace", "change", "check"]
 HERE = Path(package.__file__).resolve().parent
 
 

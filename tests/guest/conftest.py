@@ -30,8 +30,8 @@ def tang2(tmp_path: Path) -> Iterator[TangServer]:
 def guest_factory(tmp_path: Path) -> Iterator:
     made: list[Guest] = []
 
-    def make(tang_urls: list[str], threshold: int = 1) -> Guest:
-        guest = Guest(tmp_path / f"guest{len(made)}", tang_urls, threshold)
+    def make(tang_urls: list[str], threshold: int = 1, size_mib: int = 64) -> Guest:
+        guest = Guest(tmp_path / f"guest{len(made)}", tang_urls, threshold, size_mib)
         made.append(guest)
         return guest
 

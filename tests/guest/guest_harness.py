@@ -144,10 +144,11 @@ class Guest:
     dir, all in temporary directories, driving the real script. `chattr` is recorded, not run:
     an immutable directory would outlive the test (the VM suite runs the real one)."""
 
-    def __init__(self, root: Path, tang_urls: list[str], threshold: int = 1) -> None:
+    def __init__(self, root: Path, tang_urls: list[str], threshold: int = 1,
+                 size_mib: int = 64) -> None:
         self.root = root
         root.mkdir(parents=True)
-        self.volume = Volume(root)
+        self.volume = Volume(root, size_mib)
         self.mapper_dir = root / "mapper"
         self.mapper_dir.mkdir()
         self.etc = root / "etc"

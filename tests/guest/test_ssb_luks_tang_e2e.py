@@ -168,6 +168,42 @@ def test_refuses_a_device_with_unknown_non_zero_data(
         assert img.read(len(payload)) == payload
 
 
+def test_data_between_sampled_windows_is_found(guest_factory, tang: TangServer) -> None:
+    """The audit's case: 512 KiB of random data, no signature, at byte 10545152 of a 1 GiB
+    volume, which lies between two of the windows a sampling check reads. Every byte is read
+    before formatting, so the volume is refused and the data is untouched."""
+    guest: Guest = guest_factory([tang.url], size_mib=1024)
+    offset = 10545152
+    payload = os.urandom(512 * 1024)
+    with open(guest.volume.device, "r+b") as dev:
+        dev.seek(offset)
+        dev.write(payload)
+    result = guest.run()
+    assert result.returncode == 1, result.stdout
+    assert "luksFormat" not in result.stdout
+    assert f"holds non-zero data at byte {offset}" in result.stdout
+    assert "blkdiscard" in result.stdout  # how to proceed when the data may go
+    with open(guest.volume.image, "rb") as img:
+        img.seek(offset)
+        assert img.read(len(payload)) == payload
+
+
+def test_a_blkid_error_is_an_error_not_an_empty_volume(guest_factory, tang: TangServer,
+                                                       tmp_path: Path) -> None:
+    """blkid -p exits 2 for "nothing found" and for errors alike: an error (a message on its
+    stderr) never lets the volume count as empty, even an all-zero one."""
+    guest: Guest = guest_factory([tang.url])
+    failing = tmp_path / "blkid-failing"
+    failing.write_text('#!/bin/sh\necho "blkid: error: $5: Input/output error" >&2\nexit 2\n')
+    failing.chmod(0o755)
+    result = guest.run(SSB_CMD_BLKID=str(failing))
+    assert result.returncode == 1, result.stdout
+    assert "blkid could not probe" in result.stdout
+    assert "luksFormat" not in result.stdout
+    assert blkid(guest.volume.device) == {}
+    assert guest.run().returncode == 0  # the real blkid: the empty volume is formatted
+
+
 def test_tang_unreachable_on_first_boot_leaves_the_volume_empty(
     guest_factory, tang: TangServer
 ) -> None:

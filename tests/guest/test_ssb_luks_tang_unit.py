@@ -253,11 +253,34 @@ def test_cloud_init_instance_data_wins_over_the_service(
         "/run/cloud-init/instance-data.json")
 
 
-def test_metadata_wait_is_bounded(script: ModuleType, tmp_path: Path) -> None:
-    started = time.monotonic()
-    with pytest.raises(script.SetupError, match="no instance metadata source answered"):
+class FakeClock:
+    """Time that passes only when the code under test sleeps: a wait's bound is asserted on
+    what the code does, not on how fast this machine is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert len(self.sleeps) < 10_000, "the wait never ends (hang guard)"
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_metadata_wait_is_bounded(
+    script: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no source answering, the wait gives up once its timeout has passed, polling every
+    interval: 0.5 s at 0.1 s is at most 6 tries, and no sleep after the deadline."""
+    clock = FakeClock()
+    monkeypatch.setattr(script, "time", clock)  # the script's own `time`, not the process's
+    with pytest.raises(script.SetupError, match=r"no instance metadata source answered within 0\.5 s"):
         script.read_metadata([str(tmp_path / "absent.json"), "http://127.0.0.1:9/x"], 0.5, 0.1)
-    assert time.monotonic() - started < 5
+    assert clock.sleeps and set(clock.sleeps) == {0.1}
+    assert 0.5 <= sum(clock.sleeps) < 0.5 + 0.1 + 1e-9
 
 
 def test_volume_id_must_be_a_uuid(script: ModuleType) -> None:
@@ -311,21 +334,54 @@ def test_initial_key_is_refused_outside_tmpfs(
         script.format_and_bind("/dev/null-never-touched", [{"url": "http://127.0.0.1:9"}], 1)
 
 
-def test_is_all_zero(script: ModuleType, tmp_path: Path) -> None:
+def test_first_non_zero_reads_every_byte(script: ModuleType, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSB_RUNTIME_DIR", str(tmp_path / "run"))
     size = 256 * 1024 * 1024
     blank = tmp_path / "blank"
     with open(blank, "wb") as handle:
         handle.truncate(size)
-    assert script.is_all_zero(str(blank))
-    # One byte in the first MiB or at the very end, or data a third of the way in that is
-    # longer than the distance between two sampled windows (size / 1025 bytes).
-    for offset, length in ((1024 * 1024 - 1, 1), (size - 1, 1), (size // 3, size // 1025 + 1)):
+    assert script.first_non_zero(str(blank), VOLUME_ID) is None
+    # One byte in the first MiB, at the very end, between two sampled windows (the gap a
+    # sampling check leaves is size / 1025 bytes) and in the last partial chunk.
+    for offset in (1024 * 1024 - 1, size - 1, size // 3 + 1, size - 5 * 1024 * 1024 + 7):
         used = tmp_path / f"used-{offset}"
         with open(used, "wb") as handle:
             handle.truncate(size)
             handle.seek(offset)
-            handle.write(b"\x01" * length)
-        assert not script.is_all_zero(str(used)), offset
+            handle.write(b"\x01")
+        assert script.first_non_zero(str(used), f"volume-{offset}") == offset
+
+
+def test_the_proof_goes_on_where_a_stopped_run_left_it(script: ModuleType, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped by the unit's time limit, the next try (same boot) does not start over; the
+    record is per volume and size, so another volume never inherits it."""
+    monkeypatch.setenv("SSB_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setattr(script, "CHECKPOINT_BYTES", 1024 * 1024)
+    size = 256 * 1024 * 1024
+    device = tmp_path / "device"
+    with open(device, "wb") as handle:
+        handle.truncate(size)
+    offset = size // 1025 * 20 + 128 * 1024  # between two sampled windows
+    script._write_checkpoint(script._checkpoint_path(VOLUME_ID), size, offset + 1024 * 1024)
+    with open(device, "r+b") as handle:  # below the record: not read again
+        handle.seek(offset)
+        handle.write(b"\x01")
+    assert script.first_non_zero(str(device), VOLUME_ID) is None
+    assert script.first_non_zero(str(device), "another-volume") == offset
+    script._write_checkpoint(script._checkpoint_path(VOLUME_ID), 2 * size, size)
+    assert script.first_non_zero(str(device), VOLUME_ID) == offset
+
+
+def test_blkid_that_cannot_open_the_device_is_an_error(script: ModuleType,
+                                                       tmp_path: Path) -> None:
+    """The real blkid exits 2, as for "nothing found", when it cannot open the device."""
+    with pytest.raises(script.SetupError, match="cannot read"):
+        script.probe_signature(str(tmp_path / "no-such-device"))
+    blank = tmp_path / "blank"
+    blank.write_bytes(bytes(1024 * 1024))
+    assert script.probe_signature(str(blank)) == {}
 
 
 def test_missing_tools_are_installed_when_first_boot_could_not(

@@ -58,6 +58,90 @@ def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
     )
 
 
+class SlowDownFront:
+    """A plain HTTP front for the S3 API that answers the first `failures` requests with
+    503 SlowDown (what Ceph RGW sends under load) and forwards the rest unchanged."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        import http.client
+        import http.server
+        import threading
+        import urllib.parse
+
+        target = urllib.parse.urlsplit(upstream)
+        front = self
+        self.failures = failures
+        self.refused = 0
+        self.forwarded = 0
+        self._lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _relay(self) -> None:
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("transfer-encoding", "expect", "connection")}
+                if "chunked" in self.headers.get("Transfer-Encoding", ""):
+                    body = b""
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                    self.rfile.readline()
+                    headers["Content-Length"] = str(len(body))
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with front._lock:
+                    refuse = front.refused < front.failures
+                    front.refused += refuse
+                    front.forwarded += not refuse
+                if refuse:
+                    error = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown"
+                             b"</Code><Message>Please reduce your request rate.</Message></Error>")
+                    self.send_response(503)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error)
+                    return
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for name, value in resp.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                # A HEAD answer's length is the object's, not that of its (empty) body.
+                self.send_header("Content-Length", resp.getheader("Content-Length", "0")
+                                 if self.command == "HEAD" else str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _relay
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+
+def slow_down_front(upstream: str, failures: int) -> Any:
+    """SlowDownFront as a context manager."""
+    from contextlib import closing
+
+    return closing(SlowDownFront(upstream, failures))
+
+
 def make_locked_bucket(s3, name: str, days: int = 14) -> None:  # type: ignore[no-untyped-def]
     """What modules/backup-bucket makes (minus the TLS-only policy, which moto reads as a plain
     deny of every request, see TOOLCHAIN.md): versioning + default GOVERNANCE retention."""

@@ -168,7 +168,7 @@ def test_readme_documents_every_input_and_output() -> None:
 
 
 def test_applied_bucket_reads_back(applied_bucket: BackgroundApply) -> None:
-    """Object Lock GOVERNANCE 14 days, versioning, no current-version expiration, noncurrent
+    """Object Lock COMPLIANCE (the default) 14 days, versioning, no current-version expiration, noncurrent
     versions after 30 days, public access blocked, TLS-only policy, evidence tags."""
     assert "Apply complete! Resources: 6 added, 0 changed, 0 destroyed." in applied_bucket.applied
     s3 = s3_client(applied_bucket.endpoint)
@@ -177,7 +177,7 @@ def test_applied_bucket_reads_back(applied_bucket: BackgroundApply) -> None:
     lock = s3.get_object_lock_configuration(Bucket=BUCKET)["ObjectLockConfiguration"]
     assert lock["ObjectLockEnabled"] == "Enabled"
     retention = lock["Rule"]["DefaultRetention"]
-    assert (retention["Mode"], retention["Days"], retention.get("Years", 0)) == ("GOVERNANCE", 14, 0)
+    assert (retention["Mode"], retention["Days"], retention.get("Years", 0)) == ("COMPLIANCE", 14, 0)
 
     rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert len(rules) == 1
@@ -198,7 +198,7 @@ def test_applied_bucket_reads_back(applied_bucket: BackgroundApply) -> None:
     assert tags["ssb_classification"] == "personal-special"
     assert tags["ssb_deployment"] == "test"
     assert tags["ssb_measures"] == applied_bucket.outputs["backups"]["measures"]
-    assert {"object-lock-governance", "versioning", "tls-only"} <= set(tags["ssb_measures"].split())
+    assert {"object-lock-compliance", "versioning", "tls-only"} <= set(tags["ssb_measures"].split())
 
 
 def test_restic_writes_into_the_applied_bucket(
@@ -221,5 +221,5 @@ def test_restic_writes_into_the_applied_bucket(
                               timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
     head = s3.head_object(Bucket=BUCKET, Key="app-1/config")
-    assert head["ObjectLockMode"] == "GOVERNANCE"
+    assert head["ObjectLockMode"] == "COMPLIANCE"
     shutil.rmtree(data)

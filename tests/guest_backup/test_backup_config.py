@@ -10,6 +10,7 @@ import datetime as dt
 import importlib.machinery
 import importlib.util
 import json
+import os
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -172,43 +173,29 @@ def test_script_refuses_a_tampered_config(tmp_path: Path) -> None:
     assert not (tmp_path / "restic-password.jwe").exists()
 
 
-def test_sigv4_matches_botocore(script: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The script's small S3 client signs exactly like botocore (AWS's own implementation)."""
-    import urllib.parse
-
-    import botocore.auth
-    from botocore.auth import S3SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    now = dt.datetime(2026, 11, 27, 12, 0, 0, tzinfo=dt.UTC)
-
-    class FrozenDatetime(dt.datetime):
-        @classmethod
-        def utcnow(cls) -> dt.datetime:  # type: ignore[override]
-            return now.replace(tzinfo=None)
-
-    class FrozenModule:
-        datetime = FrozenDatetime
-
-    monkeypatch.setattr(botocore.auth, "datetime", FrozenModule)
-    client = script.S3("https://s3.sto2.safedc.net", "pp-backups", "AKIDEXAMPLE", "s3cr3t/Key+x")
-    cases = [
-        ("GET", "/pp-backups", {"list-type": "2", "max-keys": "1", "prefix": "app-1/"}, b"", {}),
-        ("PUT", "/pp-backups/app-1.restic-password.jwe", {}, b"eyJhbGc.x.y.z.w",
-         {"Content-MD5": "q1w2e3==", "Content-Type": "application/jose"}),
-        ("HEAD", "/pp-backups/app-1/config", {}, b"", {}),
-    ]
-    for method, path, query, payload, headers in cases:
-        ours = client.sign(method, path, query, headers, payload, now)
-        url = "https://s3.sto2.safedc.net" + path
-        if query:
-            url += "?" + urllib.parse.urlencode(sorted(query.items()), quote_via=urllib.parse.quote)
-        req = AWSRequest(method=method, url=url, data=payload, headers={
-            **headers, "x-amz-content-sha256": ours["x-amz-content-sha256"]})
-        S3SigV4Auth(Credentials("AKIDEXAMPLE", "s3cr3t/Key+x"), "s3", "us-east-1").add_auth(req)
-        assert req.headers["X-Amz-Date"] == ours["x-amz-date"]
-        assert ours["Authorization"] == req.headers["Authorization"], (method, path)
+def test_the_s3_client_is_botocore_and_ignores_the_operators_aws_settings(
+    script: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """botocore signs and retries; an AWS_PROFILE, an ~/.aws/config or an AWS_ENDPOINT_URL of
+    the session that runs `sudo ssb-restore` changes neither the endpoint nor the addressing."""
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("[profile other]\ns3 =\n    addressing_style = virtual\n")
+    monkeypatch.setenv("AWS_PROFILE", "other")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://elsewhere.example")
+    client = script.S3("https://s3.sto2.safedc.net", "pp-backups", "AKIDEXAMPLE",
+                       "s3cr3t/Key+x").client
+    assert type(client).__module__.startswith("botocore")
+    assert client.meta.endpoint_url == "https://s3.sto2.safedc.net"
+    assert client.meta.config.s3 == {"addressing_style": "path"}
+    assert client.meta.config.retries == {"mode": "standard",
+                                          "total_max_attempts": script.S3_RETRIES + 1}
+    assert client.meta.region_name == "us-east-1"
+    assert os.environ["AWS_PROFILE"] == "other"  # the process's environment is left as it was
+    url = client.generate_presigned_url(
+        "get_object", Params={"Bucket": "pp-backups", "Key": "app-1.restic-password.jwe"})
+    assert url.startswith("https://s3.sto2.safedc.net/pp-backups/app-1.restic-password.jwe?")
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "%2Fus-east-1%2Fs3%2F" in url
 
 
 def test_restic_timestamps_parse(script: ModuleType) -> None:

@@ -31,9 +31,11 @@ from tests.guest_backup.backup_harness import (
     SITE_ENDPOINT,
     Instance,
     TangServer,
+    config_for,
     describe,
     make_tang,
     require,
+    slow_down_front,
 )
 
 KEY_DIR = "/etc/safespring-blueprints/backup"
@@ -354,3 +356,25 @@ def test_a_planted_key_copy_bound_to_other_tang_servers_is_refused(
     _ready(replacement)
     _fail(replacement.run("ssb-backup", "run"), "that this instance does not use: refusing it")
     assert replacement.path(KEY_DIR + "/restic-password.unused").exists()
+
+
+def test_the_s3_client_retries_what_the_endpoint_asks_to_retry(
+    tmp_path: Path, s3_endpoint: str, s3: Any, bucket: str, tang: TangServer
+) -> None:
+    """Ceph RGW answers 503 SlowDown under load; the S3 client of the key copy (botocore, as
+    the aws tools) waits and retries instead of failing the step. In front of the real S3 API,
+    the first two requests are answered 503."""
+    with slow_down_front(s3_endpoint, failures=2) as front:
+        inst = Instance(tmp_path / "instance", "app-1", front.url, config_for(bucket, [tang.url]))
+        inst.mount_volume()
+        try:
+            _ok(inst.run("ssb-backup", "init-key"))
+            _ok(inst.run("ssb-backup-credentials", stdin=f"{ACCESS}\n{SECRET}\n"))
+            assert front.refused == 2 and front.forwarded >= 1
+            # The key copy goes up through the same client (restic has its own retries).
+            _write_data(inst, seed=11)
+            _ok(inst.run("ssb-backup", "run"))
+        finally:
+            inst.cleanup()
+    key = s3.get_object(Bucket=bucket, Key="app-1.restic-password.jwe")["Body"].read()
+    assert key.count(b".") == 4

@@ -5,6 +5,7 @@ Every daemon listens on 127.0.0.1 only, runs as its own process, and is always s
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import socket
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from generator.guest.logging import GuestConfig
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 5.0
+# Hang guards, not speed claims: rsyslogd listens and stops in well under a second here; the
+# bounds only end a run that hangs, with room for a machine that also boots VMs beside it.
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
 
 
 def need(tool: str) -> str:
@@ -67,8 +70,11 @@ def wait_for(check: Callable[[], bool], timeout: float, step: float = 0.1) -> fl
         time.sleep(step)
 
 
-def run(argv: list[str] | tuple[str, ...], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+def run(argv: list[str] | tuple[str, ...], timeout: float = 60.0,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command; ssb-log-pki never restarts a service of the test machine (PKI_ENV)."""
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **PKI_ENV, **(env or {})})
 
 
 @dataclass
@@ -80,12 +86,9 @@ class Rsyslogd:
         return self.log.read_text(errors="replace")
 
 
-@contextmanager
-def rsyslogd(main_conf: Path, *, listen_port: int | None = None) -> Iterator[Rsyslogd]:
-    """The real rsyslogd in the foreground on ``main_conf``; waits for its TLS port if given."""
+def _start(main_conf: Path, listen_port: int | None, log: Path) -> Rsyslogd:
     binary = need("rsyslogd")
-    log = main_conf.with_suffix(".out")
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen([binary, "-n", "-iNONE", "-f", str(main_conf)],
                                 stdout=out, stderr=subprocess.STDOUT)
     daemon = Rsyslogd(proc, log)
@@ -102,14 +105,60 @@ def rsyslogd(main_conf: Path, *, listen_port: int | None = None) -> Iterator[Rsy
         else:
             time.sleep(0.3)
             assert proc.poll() is None, f"rsyslogd exited:\n{daemon.output()}"
+    except BaseException:
+        _stop(daemon)
+        raise
+    return daemon
+
+
+def _stop(daemon: Rsyslogd) -> None:
+    daemon.proc.terminate()
+    try:
+        daemon.proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        daemon.proc.kill()
+        daemon.proc.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def rsyslogd(main_conf: Path, *, listen_port: int | None = None) -> Iterator[Rsyslogd]:
+    """The real rsyslogd in the foreground on ``main_conf``; waits for its TLS port if given."""
+    log = main_conf.with_suffix(".out")
+    log.write_bytes(b"")
+    daemon = _start(main_conf, listen_port, log)
+    try:
         yield daemon
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
+        _stop(daemon)
+
+
+class Listener:
+    """The collector's rsyslogd as ssb-log-collector.service runs it, restartable: what
+    `systemctl try-restart` does in the guest when ssb-log-pki changed the trust list (the
+    tests run ssb-log-pki with SSB_LOG_PKI_NO_RESTART=1 and restart it here)."""
+
+    def __init__(self, main_conf: Path, listen_port: int) -> None:
+        self.main_conf, self.port = main_conf, listen_port
+        self.log = main_conf.with_suffix(".out")
+        self.log.write_bytes(b"")
+        self.daemon = _start(main_conf, listen_port, self.log)
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.daemon.proc
+
+    def output(self) -> str:
+        return self.daemon.output()
+
+    def restart(self) -> None:
+        _stop(self.daemon)
+        self.daemon = _start(self.main_conf, self.port, self.log)
+
+    def close(self) -> None:
+        _stop(self.daemon)
+
+
+PKI_ENV = {"SSB_LOG_PKI_NO_RESTART": "1"}
 
 
 def logger(socket_path: Path, tag: str, message: str) -> None:

@@ -106,7 +106,7 @@ def test_local_only_client() -> None:
 def test_shipping_client() -> None:
     c = log_client("10.0.0.5", retention_days=180, intrusion_detection=False)
     assert c.measures == ("local-logs", "log-shipping-tls")
-    assert set(c.packages) == {"rsyslog", "rsyslog-gnutls", "openssl"}
+    assert set(c.packages) == {"rsyslog", "rsyslog-gnutls", "openssl", "curl"}
     conf = file_content(c, "rsyslog.d/60-safespring-blueprints-forward.conf")
     for needle in (
         'target="10.0.0.5"',
@@ -165,9 +165,13 @@ def test_collector() -> None:
     c = log_collector(retention_days=180)
     assert c.measures == ("local-logs", "log-collector-tls")
     conf = file_content(c, "safespring-blueprints/logging/collector.conf")
-    # Files by the peer's address, never by the name a client reports.
-    assert 'property(name="fromhost-ip" securepath="replace")' in conf
-    assert 'dynaFile="ssb-remote-file"' in conf and '"hostname" securepath' not in conf
+    # Files by the peer's address (the record's first field), never by the name a client
+    # reports; written by the store, which confirms each record only once it is written.
+    record = conf.split('template(name="ssb-remote-record" type="list") {', 1)[1]
+    assert record.lstrip().startswith('property(name="fromhost-ip")')
+    assert 'type="omprog"' in conf and 'confirmMessages="on"' in conf
+    assert 'action.resumeRetryCount="-1"' in conf and 'queue.timeoutEnqueue="2147483647"' in conf
+    assert 'type="omfile"' not in conf
     unit = file_content(c, "ssb-log-collector.service")
     assert "Requires=ssb-volumes.target" in unit and "WantedBy=ssb-volumes.target" in unit
     assert "-f /etc/safespring-blueprints/logging/collector.conf" in unit
@@ -185,7 +189,10 @@ def test_collector() -> None:
     assert ("/usr/local/sbin/ssb-log-pki", "init", "--dir",
             "/etc/safespring-blueprints/logging") in c.commands
     remote = file_content(c, "ssb-log-remote-retention.service")
-    assert f"-mmin +{180 * 1440}" in remote
+    assert "retention --root /var/log/remote --days 180 --max-percent 90" in remote
+    assert "nftables" in c.packages
+    assert "check --root /var/log/remote --alert-percent 80" in file_content(
+        c, "ssb-log-space.service")
 
 
 def test_pki_script_reserves_the_server_name() -> None:

@@ -44,7 +44,7 @@ OWN_ROOTS: dict[str, dict[str, str]] = {
     "ckv_gdpr_11": {}, "ckv_gdpr_12": {"os_password": "in-a-variable"}, "ckv_gdpr_14": {},
     "ckv_gdpr_28": {},
     "ckv_gdpr_17": {}, "ckv_gdpr_22": {}, "ckv_gdpr_22/with_backup": {}, "ckv_gdpr_25": {},
-    "ckv_gdpr_26": {},
+    "ckv_gdpr_26": {}, "ckv_gdpr_27": {},
     **{f"ckv_gdpr_16/{case.name}": {} for case in sorted((FIXTURES / "ckv_gdpr_16").iterdir())
        if case.is_dir()},
 }

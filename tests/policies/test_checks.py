@@ -111,3 +111,14 @@ def test_a_file_is_named_after_its_check_and_holds_only_it() -> None:
         # One judge: a class of its own, or one made by a factory (the companion checks).
         classes = len(re.findall(r"^class ", text, re.M))
         assert classes == 1 or (classes == 0 and "companion_check(" in text), path.name
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_egress_checks_give_no_finding_where_they_do_not_apply(fixture_rows: dict[str, list[Row]],
+                                                                mode: str) -> None:
+    """CKV_GDPR_25 judges instances on the private network only, CKV_GDPR_26 the egress proxy
+    only: any other instance is no evidence that data leaves only for listed destinations,
+    neither passed nor failed."""
+    found = [r for r in fixture_rows[mode] if (r.check_id, r.name) in {
+        ("CKV_GDPR_25", "none_default"), ("CKV_GDPR_26", "none_not_a_proxy")}]
+    assert found == []

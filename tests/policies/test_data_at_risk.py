@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import api
+from generator import api, record
 from generator.evidence.change import HCL_REASON
 from generator.scan import ScanResult, scan, to_sarif
 
@@ -25,6 +25,11 @@ VERSIONS = """terraform {
       source = "terraform-provider-openstack/openstack"
     }
   }
+}
+
+variable "note" {
+  type    = string
+  default = ""
 }
 """
 INSTANCE = """variable "user_data" {
@@ -126,6 +131,29 @@ def test_a_changed_user_data_replacing_the_instance_fails_the_scan(copy: Path) -
     assert "boot volume is deleted" in risk["openstack_compute_instance_v2.app"]
 
 
+def test_a_skip_comment_does_not_silence_data_at_risk(copy: Path) -> None:
+    """`# checkov:skip=CKV_GDPR_23` on the instance: `scan DIR --plan` (which reads the comment)
+    and `scan PLAN.json` (which cannot) both FAIL it, as apply refuses it; HCL mode keeps its
+    own reason."""
+    main = copy / "main.tf"
+    text = main.read_text()
+    anchor = 'resource "openstack_compute_instance_v2" "app" {\n'
+    main.write_text(text.replace(anchor, anchor + f"  # checkov:skip={ID}:we know\n"))
+    plan_file, _ = plan_scan(copy, {"user_data": "#cloud-config\nruncmd: [true]\n"})
+    both = {}
+    for mode, args in (("dir", (str(copy), "--plan", "--offline", "-var",
+                                "user_data=#cloud-config\nruncmd: [true]\n")),
+                       ("json", (str(plan_file),))):
+        run = run_cli("scan", *args, "--format", "json")
+        assert run.code == 1, (mode, run.err[-2000:])
+        findings = json.loads(run.out)["findings"]
+        both[mode] = {(f["resource"], f["status"]) for f in findings if f["check_id"] == ID
+                      and f["resource"] == "openstack_compute_instance_v2.app"}
+    assert both["dir"] == both["json"] == {("openstack_compute_instance_v2.app", "failed")}
+    hcl = [f for f in scan(copy).findings if f.check_id == ID]
+    assert {(f.status, f.skip_reason) for f in hcl} == {("skipped", HCL_REASON)}
+
+
 def test_hcl_mode_has_no_plan_to_judge(deployed: Path) -> None:
     found = [f for f in scan(deployed).findings if f.check_id == ID]
     assert found and {(f.status, f.skip_reason) for f in found} == {("skipped", HCL_REASON)}
@@ -133,15 +161,20 @@ def test_hcl_mode_has_no_plan_to_judge(deployed: Path) -> None:
 
 def test_plan_shows_and_apply_refuses_data_at_risk_until_allowed(copy: Path) -> None:
     write(copy, records=None)
-    planned = run_cli("plan", str(copy), "--offline")
+    planned = run_cli("plan", str(copy), "--offline", "-var", "note=kept as given")
     assert planned.code == 0, planned.err
     assert "DATA AT RISK" in planned.out
     assert "delete  openstack_blockstorage_volume_v3.records" in planned.out
+    # The command it suggests keeps the user's options: pasted, it rehearses offline again.
+    assert (f"safespring-blueprints apply {copy} --offline -var 'note=kept as given' "
+            "--allow-replace openstack_blockstorage_volume_v3.records") in planned.out
     state_before = (copy / "terraform.tfstate").read_text()
 
-    refused = run_cli("apply", str(copy), "--offline", "--auto-approve")
+    refused = run_cli("apply", str(copy), "--offline", "--auto-approve", "-var", "note=x")
     assert refused.code == 4
     assert "apply refused" in refused.err and "openstack_blockstorage_volume_v3.records" in refused.err
+    assert (f"safespring-blueprints apply {copy} --offline -var note=x --allow-replace "
+            "openstack_blockstorage_volume_v3.records") in refused.err
     assert (copy / "terraform.tfstate").read_text() == state_before
     assert not (copy / "allowed-replacements.jsonl").exists()
 
@@ -149,11 +182,16 @@ def test_plan_shows_and_apply_refuses_data_at_risk_until_allowed(copy: Path) -> 
                       "--allow-replace", "openstack_blockstorage_volume_v3.records",
                       env={"GITHUB_ACTOR": "anna"})
     assert allowed.code == 0, allowed.err
-    assert "ALLOWED DATA LOSS" in allowed.out and "anna ($GITHUB_ACTOR)" in allowed.out
-    entry = json.loads((copy / "allowed-replacements.jsonl").read_text().splitlines()[-1])
-    assert entry["who"] == "anna ($GITHUB_ACTOR)" and entry["when"]
+    assert "ALLOWED DATA LOSS" in allowed.out and "outcome: applied (exit 0)" in allowed.out
+    kept = copy / "allowed-replacements.jsonl"
+    entry, outcome = (json.loads(line) for line in kept.read_text().splitlines())
+    assert entry["actor"] == {"name": "anna", "source": "$GITHUB_ACTOR", "verified": False}
+    assert entry["kind"] == "allowed" and entry["when"] and len(entry["plan_sha256"]) == 64
     assert [a["address"] for a in entry["allowed"]] == ["openstack_blockstorage_volume_v3.records"]
     assert entry["allowed"][0]["holds"] == "personal"
+    assert (outcome["kind"], outcome["allowance"], outcome["result"]) == ("outcome", 1, "applied")
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert record.verify(kept.read_bytes()).ok
     state = json.loads((copy / "terraform.tfstate").read_text())
     assert "records" not in {r["name"] for r in state["resources"]}
 
@@ -183,9 +221,50 @@ def test_ci_apply_gate_refuses_the_reviewed_plan_until_the_run_allows(copy: Path
     allowed = run_cli(*gate, env={**cli_env, "GITHUB_ACTOR": None, "GITLAB_USER_LOGIN": "erik",
                                   "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE": VOLUME})
     assert allowed.code == 0, allowed.err
-    entry = json.loads((copy / "allowed-replacements.jsonl").read_text())
-    assert entry["who"] == "erik ($GITLAB_USER_LOGIN)"
+    kept = copy / "allowed-replacements.jsonl"
+    entry = json.loads(kept.read_text())
+    assert entry["actor"] == {"name": "erik", "source": "$GITLAB_USER_LOGIN", "verified": False}
     assert [a["address"] for a in entry["allowed"]] == ["openstack_blockstorage_volume_v3.records"]
+    # The reviewed document names the plan: the digest `apply` would record for the same plan.
+    assert entry["plan_sha256"] == record.plan_digest(json.loads((copy / "now.json").read_text()))
+    assert "outcome" in record.verify(kept.read_bytes()).notes[-1]
+    # The templates' step after `terraform apply`: how it ended, chained to the allowance.
+    ended = run_cli("record-outcome", str(copy), "--exit-code", "1", env=cli_env)
+    assert ended.code == 0, ended.err
+    outcome = json.loads(kept.read_text().splitlines()[-1])
+    assert (outcome["allowance"], outcome["result"], outcome["exit_code"]) == (1, "failed", 1)
+    assert record.verify(kept.read_bytes()).notes == []
+    nothing = run_cli("record-outcome", str(copy), "--exit-code", "0", env=cli_env)
+    assert nothing.code == 0 and "nothing recorded" in nothing.err
+    assert len(kept.read_text().splitlines()) == 2
+    # Nobody to name: the gate refuses rather than record an allowance by nobody.
+    nobody = {**cli_env, "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE": VOLUME, **{
+        name: None for name in record.ACTOR_VARIABLES}}
+    refused = run_cli(*gate, env=nobody)
+    assert refused.code == 4 and "give --actor NAME" in refused.err
+    assert len(kept.read_text().splitlines()) == 2
+    named = run_cli(*gate, "--actor", "dpo@example.se", env=nobody)
+    assert named.code == 0, named.err
+    assert json.loads(kept.read_text().splitlines()[-1])["actor"]["source"] == "--actor"
+
+
+def test_an_allowance_by_nobody_is_refused(copy: Path) -> None:
+    """No $GITHUB_ACTOR, $USER ... (or all blank) and no --actor: the record could not say who
+    allowed the loss, so nothing is applied or recorded; --actor names them."""
+    write(copy, records=None)
+    state_before = (copy / "terraform.tfstate").read_text()
+    nobody = {name: None for name in record.ACTOR_VARIABLES} | {"GITHUB_ACTOR": " "}
+    args = ["apply", str(copy), "--offline", "--auto-approve", "--allow-replace", VOLUME]
+    refused = run_cli(*args, env=nobody)
+    assert refused.code == 4 and "give --actor NAME" in refused.err, refused.err
+    assert (copy / "terraform.tfstate").read_text() == state_before
+    assert not (copy / "allowed-replacements.jsonl").exists()
+    blank = run_cli(*args, "--actor", "  ", env=nobody)
+    assert blank.code == 2 and "--actor is empty" in blank.err
+    named = run_cli(*args, "--actor", "Anna Svensson", env=nobody)
+    assert named.code == 0, named.err
+    entry = json.loads((copy / "allowed-replacements.jsonl").read_text().splitlines()[0])
+    assert entry["actor"] == {"name": "Anna Svensson", "source": "--actor", "verified": False}
 
 
 def test_replace_asks_for_one_instance_and_records_it(copy: Path) -> None:
@@ -195,8 +274,8 @@ def test_replace_asks_for_one_instance_and_records_it(copy: Path) -> None:
     done = run_cli("apply", str(copy), "--offline", "--auto-approve", "--replace", instance,
                    env={"GITHUB_ACTOR": None, "GITLAB_USER_LOGIN": None, "USER": "ops"})
     assert done.code == 0, done.err
-    entry = json.loads((copy / "allowed-replacements.jsonl").read_text())
-    assert entry["who"] == "ops ($USER)"
+    entry = json.loads((copy / "allowed-replacements.jsonl").read_text().splitlines()[0])
+    assert entry["actor"] == {"name": "ops", "source": "$USER", "verified": False}
     assert [(a["address"], a["action"], a["reason"]) for a in entry["allowed"]] == [
         (instance, "replace", "-replace asked for it")]
 

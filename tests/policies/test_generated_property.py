@@ -1,7 +1,8 @@
 """Property: every blueprint `generate` accepts passes its own pack, in both modes, alike.
 
 Hypothesis draws specs across the whole schema (sizes, tiers, networks, measures on and off, with
-and without buckets, 1-30 instance groups, long names); each accepted one is generated, scanned
+and without buckets, people with and without an SSH login and a break-glass date, 1-30 instance
+groups, long names); each accepted one is generated, scanned
 as HCL, planned offline and scanned as a plan, and judged by the same rules as the saved specs
 (test_self_consistency.py): no failure, nothing unknown, the same verdict on every resource in
 both modes. A plan costs seconds to minutes, so CI runs a few derandomised examples of up to 10
@@ -40,6 +41,8 @@ GROUP = st.from_regex(r"[a-z][a-z0-9]{0,14}", fullmatch=True).filter(
     lambda n: n not in ("egress-proxy", "log-collector"))
 CIDR = st.sampled_from(["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/28", "2001:db8::/32",
                         "10.20.0.0/16"])
+# A person's own key (tests/fixtures/specs/research-vm.yaml's first).
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGCUce+KPNmgtXyq/Kb6h+OiplnWbFUYtPBQsIO5tbcr anna"
 HOST = st.from_regex(r"[a-z]{2,12}\.example\.(se|no|org)", fullmatch=True)
 
 
@@ -101,8 +104,14 @@ def specs(draw: Any, max_groups: int = 30) -> dict[str, Any]:
         spec["data"]["special_categories"] = draw(st.booleans())
         spec["review_by"] = _date(draw(st.integers(30, 300)))
     if draw(st.booleans()):
+        person_days = draw(st.integers(40, 360))
         spec["access"] = [{"name": "anna.svensson", "kind": "person", "role": "admin",
-                           "expires": _date(draw(st.integers(40, 360)))}]
+                           "expires": _date(person_days)}]
+        if draw(st.booleans()):  # an individual, expiring login on the instances
+            spec["access"][0]["ssh_key"] = KEY
+        if draw(st.booleans()):  # the key pair's default user, dated; else it is locked
+            spec["break_glass"] = {"holder": "anna.svensson",
+                                   "expires": _date(draw(st.integers(40, person_days)))}
         if draw(st.booleans()):
             spec["access"].append({"name": "ci-deployer", "kind": "application", "role": "member",
                                    "expires": _date(draw(st.integers(40, 360)))})

@@ -128,11 +128,62 @@ def test_the_cited_pages_are_a_known_few() -> None:
     cited: set[str] = set()
     for path in [*MODULES.glob("*/main.tf"), *MODULES.glob("*/README.md"),
                  ROOT / "generator" / "data" / "controls.yaml",
-                 ROOT / "generator" / "report" / "annex.py"]:
+                 ROOT / "generator" / "report" / "annex.py",
+                 ROOT / "generator" / "guest" / "backup.py"]:
         cited |= set(re.findall(r"docs\.safespring\.com/[a-z0-9_/-]+/", Path(path).read_text()))
     assert cited == {"docs.safespring.com/storage/s3-compatibility/",
+                     "docs.safespring.com/storage/s3-advanced/",
                      "docs.safespring.com/service/audit_logging/",
                      "docs.safespring.com/compute/volume/",
                      "docs.safespring.com/compute/flavors/",
                      "docs.safespring.com/compute/loadbalancing/",
                      "docs.safespring.com/compute/security-compliance/logging-monitoring/"}
+
+
+def test_the_journal_retention_is_stated_as_a_maximum(portal_scan: ScanResult) -> None:
+    """journald's MaxRetentionSec removes older entries; it keeps nothing for that long. The
+    annex says so, and names the size cap that can shorten it."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    logging = next(s for s in report.annex if s.title == "Logging and intrusion detection")
+    first = logging.paragraphs[0]
+    assert "for at most 180 days" in first and "MaxRetentionSec" in first
+    assert "caps the journal's size" in first and "nothing in the blueprint sizes" in first
+    text = " ".join(p for s in report.annex for p in s.paragraphs)
+    assert "journal persistently for" not in text
+    # What the guest configuration writes is a maximum, as stated.
+    web = (BLUEPRINTS / "patient-portal" / "cloud-init" / "web.yaml").read_text("utf-8")
+    assert "MaxRetentionSec=180d" in web and "MaxFileSec" not in web
+
+
+def test_the_backup_check_timer_is_claimed_only_where_it_runs(portal_scan: ScanResult) -> None:
+    """ssb-backup-check.timer exists only on groups that are backed up (those with volumes,
+    except the collector); the annex names those groups, not "every instance"."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    text = " ".join(p for s in report.annex for p in s.paragraphs)
+    assert "A timer on every instance" not in text
+    assert "On the instances of web and db (the groups that are backed up) a timer checks" in text
+    timers = {path.stem for path in (BLUEPRINTS / "patient-portal" / "cloud-init").glob("*.yaml")
+              if "ssb-backup-check.timer" in path.read_text("utf-8")}
+    assert timers == {"web", "db"}
+
+
+@pytest.mark.parametrize("name", ["patient-portal", "minimal"])
+def test_no_markup_escapes_in_prose(name: str, portal_scan: ScanResult,
+                                    minimal_scan: ScanResult) -> None:
+    """Texts a DPO reads carry no Markdown of their own: the report's Markdown shows no
+    escaped backticks (the catalogue and skip reasons name commands in words)."""
+    result = portal_scan if name == "patient-portal" else minimal_scan
+    report = build(BLUEPRINTS / name, today=TODAY, result=result)
+    assert "\\`" not in to_markdown(report)
+    assert "`" not in " ".join(f"{c.safespring} {c.gaps}" for c in controls())
+
+
+def test_no_egress_evidence_without_a_private_network(minimal_scan: ScanResult) -> None:
+    """minimal has no group on the private network: CKV_GDPR_25 has nothing to judge, so
+    GDPR-EGR-1 is not a PASS and adds nothing to Art. 44 or 25(2)."""
+    report = build(BLUEPRINTS / "minimal", today=TODAY, result=minimal_scan)
+    egr = next(c for c in report.controls if c.id == "GDPR-EGR-1")
+    assert egr.status == "NOT APPLICABLE" and not egr.evidence
+    for p in report.provisions:
+        if p.article in ("44", "25(2)"):
+            assert ("GDPR-EGR-1", "NOT APPLICABLE") in p.controls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -23,8 +24,8 @@ from generator.report import (
     to_json,
     to_markdown,
 )
-from generator.report.build import STATUSES
 from generator.report.diagram import svg
+from generator.report.model import STATUSES
 from generator.scan import ScanResult, scan
 from generator.spec import check_file
 from tests.conftest import TODAY
@@ -34,14 +35,18 @@ HOSTILE = "<script>alert(1)</script> ${x} `tick` | pipe [link](http://evil.examp
 
 
 def expected_status(control_checks: tuple[str, ...], result: ScanResult, personal: bool,
-                    off: bool = False, fails_with: tuple[str, ...] = ()) -> str:
-    """The status rule restated from the scan and whether the spec leaves the measure off."""
+                    off: bool = False, fails_with: tuple[str, ...] = (),
+                    lowered: bool = False) -> str:
+    """The status rule restated from the scan and whether the spec leaves the measure off or
+    lowers it."""
     mine = [f for f in result.findings if f.check_id in control_checks]
     against = [f for f in result.findings if f.check_id in fails_with and f.status == "failed"]
     if any(f.status == "failed" for f in mine) or against or (off and personal):
         return FAIL
     if off:
         return NOT_APPLICABLE
+    if lowered:
+        return NOT_EVIDENCED
     if any(f.status == "passed" for f in mine):
         return PASS
     if not control_checks or mine or personal:
@@ -67,6 +72,32 @@ def assert_no_unearned_pass(report) -> None:
             assert all(s in (PASS, NOT_APPLICABLE) for s in statuses)
 
 
+# Every control's status in the committed examples, and why (tests/report/test_spec_mutations.py
+# switches each measure on, off and half-on).
+EXPECTED = {
+    "patient-portal": {
+        "GDPR-LOG-1": PASS, "GDPR-ACC-1": NOT_EVIDENCED,  # ci-deployer's secret is in the state
+        "GDPR-ACC-2": PASS, "GDPR-ENC-1": PASS,
+        "GDPR-ENC-2": NOT_EVIDENCED,  # min_tls "1.2" for special categories (lowered)
+        "GDPR-BAK-1": PASS,
+        "GDPR-BAK-2": NOT_EVIDENCED,  # COMPLIANCE protects the last 14 days only
+        "GDPR-CHG-1": NOT_EVIDENCED,  # judged on a plan: the HCL scan skips it
+        "GDPR-REV-1": NOT_EVIDENCED,  # a process control
+        "GDPR-RED-1": PASS, "GDPR-RES-1": PASS, "GDPR-RES-2": PASS, "GDPR-EGR-1": PASS,
+        "GDPR-LIM-1": NOT_EVIDENCED,  # backups: retention enforced by the instances' timers
+        "GDPR-LIM-2": NOT_EVIDENCED,  # data on volumes: the application's duty
+    },
+    "minimal": {
+        "GDPR-LOG-1": NOT_APPLICABLE, "GDPR-ACC-1": PASS, "GDPR-ACC-2": PASS,
+        "GDPR-ENC-1": NOT_APPLICABLE, "GDPR-ENC-2": PASS, "GDPR-BAK-1": NOT_APPLICABLE,
+        "GDPR-BAK-2": NOT_APPLICABLE, "GDPR-CHG-1": NOT_EVIDENCED, "GDPR-REV-1": NOT_APPLICABLE,
+        "GDPR-RED-1": NOT_APPLICABLE, "GDPR-RES-1": PASS, "GDPR-RES-2": PASS,
+        "GDPR-EGR-1": NOT_APPLICABLE,
+        "GDPR-LIM-1": NOT_APPLICABLE, "GDPR-LIM-2": NOT_APPLICABLE,
+    },
+}
+
+
 @pytest.mark.parametrize("name", ["patient-portal", "minimal"])
 def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_scan: ScanResult,
                                  ) -> None:
@@ -76,17 +107,17 @@ def test_statuses_match_the_scan(name: str, portal_scan: ScanResult, minimal_sca
     assert not report.review.overdue
     by_id = {c.id: c for c in report.controls}
     assert list(by_id) == [c.id for c in controls()]
-    off = {m.control for m in check_file(BLUEPRINTS / f"{name}.yaml", TODAY).measures_off}
+    assert {cid: c.status for cid, c in by_id.items()} == EXPECTED[name]
+    weakened = check_file(BLUEPRINTS / f"{name}.yaml", TODAY).weakenings
+    off = {m.control for m in weakened if m.level == "off"}
     for c in controls():
-        personal = report.deployment.personal
-        assert by_id[c.id].status == expected_status(c.checks, result, personal,
-                                                     c.id in off, c.fails_with), c.id
+        # The scan alone never overrules: what the rule restated from the scan says is the
+        # status, unless the spec or the deployment's facts leave something open.
+        opened = any(e.status == "open" for e in by_id[c.id].evidence)
+        if not opened and by_id[c.id].status != NOT_APPLICABLE:
+            assert by_id[c.id].status == expected_status(
+                c.checks, result, report.deployment.personal, c.id in off, c.fails_with), c.id
     assert_no_unearned_pass(report)
-    # Controls without checks are never shown as passing, whatever the blueprint.
-    for c in controls():
-        if not c.checks:
-            assert by_id[c.id].status == (NOT_APPLICABLE if c.id in off and not personal
-                                          else FAIL if c.id in off else NOT_EVIDENCED)
     # Every skip keeps its written reason.
     for c in report.controls:
         for e in c.evidence:
@@ -131,12 +162,18 @@ def test_open_ssh_to_the_world_fails_access(tmp_path: Path) -> None:
 
 
 def test_tls_in_transit_counts_only_evidence_for_tls(portal_scan: ScanResult) -> None:
-    """GDPR-ENC-2 passes on TLS-only bucket policies; the security-group check (egress to the
-    world on tcp 80 and 123 included) is no evidence for TLS and does not appear there."""
+    """GDPR-ENC-2's evidence is the TLS-only bucket policies; the security-group check (egress
+    to the world on tcp 80 and 123 included) is no evidence for TLS and does not appear there.
+    The example lowers its endpoint to TLS 1.2 for special categories, so the control is NOT
+    EVIDENCED however well its buckets do."""
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
     enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
-    assert enc2.status == PASS
-    assert {e.check_id for e in enc2.evidence} == {"CKV_GDPR_9"}
+    assert enc2.status == NOT_EVIDENCED
+    assert {e.check_id for e in enc2.evidence if e.source == "scan"} == {"CKV_GDPR_9"}
+    assert all(e.status == "passed" for e in enc2.evidence if e.source == "scan")
+    enc2 = next(c for c in report.controls if c.id == "GDPR-ENC-2")
+    enc2 = dataclasses.replace(enc2, evidence=tuple(e for e in enc2.evidence
+                                                   if e.source == "scan"))
     assert all(e.resource.endswith("aws_s3_bucket_policy.this") for e in enc2.evidence)
     assert enc2.fails_with == ("CKV_GDPR_2", "CKV_GDPR_20")  # a bucket with no policy at all
     acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
@@ -165,9 +202,9 @@ def test_a_plain_port_open_to_the_world_fails_tls_in_transit(tmp_path: Path) -> 
 
 
 def test_overdue_review_and_expired_access_are_flagged(portal_scan: ScanResult) -> None:
-    later = dt.date(2027, 7, 15)  # after review_by 2027-06-30 and after both access expiries
+    later = dt.date(2027, 12, 1)  # after review_by 2027-06-30 and after both access expiries
     report = build(BLUEPRINTS / "patient-portal", today=later, result=portal_scan)
-    assert report.review.overdue and report.review.days_left == -15
+    assert report.review.overdue and report.review.days_left == -154
     assert report.verdict == FAIL
     by_id = {c.id: c for c in report.controls}
     assert by_id["GDPR-REV-1"].status == FAIL
@@ -190,7 +227,7 @@ def test_same_inputs_same_bytes(minimal_scan: ScanResult) -> None:
 def test_json_is_sorted_and_versioned(portal_scan: ScanResult) -> None:
     out = to_json(build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan))
     doc = json.loads(out)
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3  # 3: "weakened" (off or lowered) replaced "off_in_spec"
     assert out == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert {c["status"] for c in doc["controls"]} <= set(STATUSES)
     assert [p["article"] for p in doc["provisions"]][:2] == ["5(1)(e)", "5(1)(f)"]
@@ -354,7 +391,7 @@ def test_access_says_the_application_secret_is_in_the_state(portal_scan: ScanRes
     report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
     acc1 = next(c for c in report.controls if c.id == "GDPR-ACC-1")
     note = " ".join(acc1.notes)
-    assert "ci-deployer (until 2027-01-31) is stored in the Terraform state, in the bucket " \
+    assert "ci-deployer (until 2027-09-30) is stored in the Terraform state, in the bucket " \
            "tfstate-patient-portal on sto2" in note
     assert "Terraform stores it in the state" in acc1.safespring
     assert "nothing secret" not in acc1.safespring.lower()
@@ -396,13 +433,36 @@ def test_an_empty_scan_evidences_nothing(name: str) -> None:
     empty = ScanResult(root=str(BLUEPRINTS / name), findings=())
     report = build(BLUEPRINTS / name, today=TODAY, result=empty)
     personal = report.deployment.personal
-    off = {m.control for m in report.off_in_spec}
+    off = {m.control for m in report.weakened if m.level == "off"}
     for c in report.controls:
         assert c.status != PASS
         if c.id in off:
             assert c.status == (FAIL if personal else NOT_APPLICABLE), c.id
-        elif c.checks and not personal:
-            assert c.status == NOT_APPLICABLE, c.id
+        elif not personal:
+            assert c.status in (NOT_APPLICABLE, NOT_EVIDENCED), c.id
         else:
             assert c.status == NOT_EVIDENCED, c.id
     assert all(p.status != PASS for p in report.provisions)
+
+
+def test_the_evidence_reads_by_group_and_measure(portal_scan: ScanResult) -> None:
+    """Evidence is listed by what it is about (an instance group, a bucket, the backups, the
+    providers) and by check, with the Terraform addresses folded under each line: every
+    finding is in exactly one line, and no line is about more than one part of the deployment."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    groups = {g.name for g in report.deployment.groups}
+    for c in report.controls:
+        folded = [r for g in c.by_owner for r in g.resources]
+        assert sorted(folded) == sorted(e.resource for e in c.evidence), c.id
+        assert len(c.by_owner) <= len(c.evidence)
+    acc2 = next(c for c in report.controls if c.id == "GDPR-ACC-2")
+    owners = {g.owner for g in acc2.by_owner}
+    assert {f"instance group {g}" for g in groups} <= owners
+    assert len(acc2.evidence) > 100 and len(acc2.by_owner) < 30  # readable, not 120 lines
+    md = to_markdown(report)
+    block = md[md.index("### GDPR-ACC-2"):md.index("### GDPR-ENC-1")]
+    assert "- **instance group web**" in block and "<details><summary>Terraform addresses" in block
+    html = to_html(report)
+    assert '<p class="owner"><strong>instance group db</strong></p>' in html
+    assert html.count("<details><summary>Terraform addresses</summary>") == sum(
+        1 for c in report.controls for g in c.by_owner if g.check_id != "SPEC")

@@ -330,4 +330,35 @@ def test_measures_left_off_without_personal_data_are_not_warnings(valid_spec_tex
     text = edit(valid_spec_text, "  personal: true", "  personal: false")
     text = edit(text, "  central: true", "  central: false")
     assert warnings(text) == []
-    assert [m.control for m in check_text(text, F, TODAY).measures_off] == ["GDPR-LOG-1"]
+    assert [m.control for m in check_text(text, F, TODAY).weakenings] == ["GDPR-LOG-1"]
+
+
+@pytest.mark.parametrize(("keep", "expected"), [
+    # What the DPO tried: hourly and daily only; weekly 4 and monthly 12 were filled in.
+    ("{hourly: 24, daily: 30}", "gives hourly, daily only: weekly 4 and monthly 12 are filled "
+     "in from the defaults, so the backups keep data for up to 12 months"),
+    ("{hourly: 24}", "gives hourly only: daily 7 and weekly 4 and monthly 12 are filled in from "
+     "the defaults, so the backups keep data for up to 12 months"),
+    ("{daily: 30, weekly: 0, monthly: 0}", None),  # hourly is filled in as 0: it keeps nothing
+    ("{hourly: 0, daily: 30, weekly: 0, monthly: 0}", None),
+])
+def test_a_partial_keep_says_what_the_filled_in_counts_keep(valid_spec_text: str, keep: str,
+                                                          expected: str | None) -> None:
+    text = edit(valid_spec_text, "  keep: {daily: 7, weekly: 4, monthly: 12}", f"  keep: {keep}")
+    found = [w for w in warnings(text) if "backup.keep" in w]
+    assert found == ([] if expected is None else [
+        f"spec.yaml:66:9: backup.keep: {expected}; write every count (0 for none) to keep only "
+        "what you mean (GDPR Art. 5(1)(e))"])
+
+
+def test_lowering_tls_for_special_categories_is_a_warning(valid_spec_text: str) -> None:
+    """Special categories get TLS 1.3 by default: writing "1.2" is accepted, and said."""
+    special = edit(valid_spec_text, "  special_categories: false", "  special_categories: true")
+    assert warnings(special) == [
+        'spec.yaml:54:14: endpoints[0].min_tls: "1.2" lowers the TLS 1.3 that endpoints of '
+        "special categories of data get by default (portal.example.se): a person must "
+        "decide that TLS 1.2 is appropriate here (GDPR Art. 32(1)(a))"]
+    assert warnings(valid_spec_text) == []  # 1.2 is the default without special categories
+    assert warnings(edit(special, '    min_tls: "1.2"\n', "")) == []  # default: 1.3
+    assert check_text(edit(special, '    min_tls: "1.2"\n', ""), F, TODAY).spec.endpoints[
+        0].min_tls == "1.3"

@@ -18,6 +18,8 @@ COLLECTOR = "10.0.2.104"
 # the deployment's own flows): instance metadata ssb_egress_proxy names it.
 PROXY = "10.0.2.105"
 PROXY_PORT = 3128
+# QEMU's user network: the lab's "private network" (the proxy VM's ssb_egress_clients).
+GUEST_NETWORK = "10.0.2.0/24"
 
 HOSTS: dict[str, tuple[str, ...]] = {
     TANG: (TANG_NAME,),

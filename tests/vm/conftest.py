@@ -34,10 +34,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def vm_blueprint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The VM spec's blueprint, generated as a user would (the date pinned like the golden files)."""
-    target = tmp_path_factory.mktemp("vm-blueprint") / "vmtest"
-    api.generate(SPEC, target, on=TODAY)
+def person_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """vm.tester's own SSH key (the spec gets its public half)."""
+    key = tmp_path_factory.mktemp("person") / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vm.tester", "-f",
+                    str(key)], check=True)
+    return key
+
+
+@pytest.fixture(scope="session")
+def vm_blueprint(tmp_path_factory: pytest.TempPathFactory, person_key: Path) -> Path:
+    """The VM spec's blueprint, generated as a user would (the date pinned like the golden
+    files), with vm.tester's public key in its access entry."""
+    work = tmp_path_factory.mktemp("vm-blueprint")
+    entry = "  - name: vm.tester\n    kind: person\n    role: member\n    expires: 2027-06-30\n"
+    text = SPEC.read_text("utf-8")
+    assert entry in text, "vmtest.yaml's vm.tester entry moved: update this fixture"
+    public = person_key.with_suffix(".pub").read_text().strip()
+    spec = work / "vmtest.yaml"
+    spec.write_text(text.replace(entry, f"{entry}    ssh_key: {public}\n"), "utf-8")
+    target = work / "vmtest"
+    api.generate(spec, target, on=TODAY)
     return target
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.guest.egress import CLIENT_CONFIG, METADATA_KEY
+from generator.guest.egress import CLIENT_CONFIG, CLIENTS_KEY, METADATA_KEY
 from generator.guest.egress import CONF as SQUID_CONF
 from generator.spec.model import EGRESS_GROUP
 from tests.vm import addresses, services
@@ -129,7 +129,16 @@ class Lab:
         meta.update(ssb_storage="central-3-copy", ssb_anti_affinity="false")
         if self.private:
             meta[METADATA_KEY] = addresses.PROXY  # join(" ", <the proxy group's addresses>)
+        if self.is_proxy:
+            # The private network's subnet (Terraform reads it from the platform): here QEMU's
+            # user network, which the private VMs of the lab are on.
+            meta[CLIENTS_KEY] = addresses.GUEST_NETWORK
         return meta
+
+    @property
+    def is_proxy(self) -> bool:
+        """The group is the egress proxy (it runs ssb-egress-proxy clients before Squid)."""
+        return any(f["path"] == SQUID_CONF for f in self.cloud_config()["write_files"])
 
     def new_vm(self, image: Image, name: str, *, hostname: str, volumes: list[Volume],
                host_ports: dict[int, int] | None = None) -> VM:

@@ -198,6 +198,15 @@ class VM:
     def put(self, path: str, data: bytes, mode: str = "0600") -> None:
         self.ssh(f"install -D -m {mode} /dev/stdin {shlex.quote(path)}", stdin=data)
 
+    def poll(self, script: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        """`ssh(script)` for a polling loop: one answer that takes longer than `timeout` (a
+        guest busy with its first boot on a loaded host) counts as "not yet", not as an error."""
+        try:
+            return self.ssh(script, check=False, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess([script], 124, "",
+                                               f"no answer within {timeout:g} s")
+
     def get(self, path: str) -> bytes:
         proc = subprocess.run([*self._ssh_argv(), f"sudo cat {shlex.quote(path)}"],
                               capture_output=True, timeout=120, check=False)
@@ -212,7 +221,7 @@ class VM:
             if not self.running():
                 raise GuestError(f"{self.hostname}: QEMU exited while booting:\n"
                                  f"{self.serial_tail()}")
-            if self.ssh("true", check=False, timeout=30).returncode == 0:
+            if self.poll("true", timeout=30).returncode == 0:
                 return time.monotonic() - self.started
             time.sleep(3)
         raise GuestError(f"{self.hostname}: no SSH after {timeout:g} s:\n{self.serial_tail()}")
@@ -222,7 +231,7 @@ class VM:
         begun = time.monotonic()
         last = None
         while time.monotonic() - begun < timeout:
-            last = self.ssh(script, check=False, timeout=120)
+            last = self.poll(script, timeout=120)
             if last.returncode == 0:
                 return time.monotonic() - begun
             time.sleep(interval)
@@ -235,7 +244,7 @@ class VM:
         self.wait_ssh(timeout)
         last = ""
         while time.monotonic() - self.started < timeout:
-            proc = self.ssh("cloud-init status --long", check=False, timeout=60)
+            proc = self.poll("cloud-init status --long", timeout=60)
             last = proc.stdout
             if any(f"status: {s}" in last for s in ("done", "error", "degraded")):
                 return time.monotonic() - self.started, last

@@ -286,10 +286,15 @@ class EgressProxy:
         (self.dir / "hosts").write_text("\n".join(hosts) + "\n")
         self.port = free_port()
         conf = []
+        # The guest's client list is written at boot from its metadata; here the VMs reach the
+        # proxy through QEMU's user network and socat, from 127.0.0.1 (the loopback line).
+        (self.dir / "clients.acl").write_text(f"{addresses.GUEST_NETWORK}\n")
         for line in squid_conf.splitlines():
             word = line.split()[0] if line.split() else ""
             if word in ("http_port", "access_log", "cache_log", "pid_filename"):
                 continue
+            if line.startswith("acl ssb_clients src \""):
+                line = f'acl ssb_clients src "{self.dir}/clients.acl"'
             conf.append(line)
         conf += [f"http_port 127.0.0.1:{self.port}", f"access_log stdio:{self.access_log}",
                  f"cache_log {self.dir}/cache.log", f"pid_filename {self.dir}/squid.pid",

@@ -18,6 +18,7 @@ tests/guest crashes each formatting step on loop devices instead.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import urllib3
 from botocore.config import Config
 
 from generator.guest.logging import TLS_DIR, log_collector
-from tests.guest_logging.harness import remote_text, rsyslogd, write_files
+from tests.guest_logging.harness import PKI_ENV, Listener, remote_text, write_files
 from tests.vm import addresses
 from tests.vm.image import Image
 from tests.vm.lab import BACKUP_BUCKET, Lab, boot, lab, timed, wait
@@ -39,6 +40,8 @@ from tests.vm.services import FAKE_AWS_ENV, Forward
 
 HOST = "vmtest-app-1"
 DATA = "/srv/data"
+# Hang guard, not a speed claim: shutdown takes 5-10 s here; a unit that hangs on stop (the
+# LUKS volumes once did) holds it until systemd's 90 s stop timeout kills it, far above that.
 SHUTDOWN_LIMIT = 90.0  # seconds from `systemctl reboot` to the reset
 VOLUME_READY = 900.0  # Tang back -> formatted/unlocked and mounted (retried every minute)
 
@@ -66,6 +69,7 @@ class App:
     volume: Volume
     collector_root: Path
     collector_pki: Path
+    collector: Listener
 
 
 def _s3(lab_: Lab):  # type: ignore[no-untyped-def]
@@ -94,9 +98,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, vm_blueprint: Path, debian12: 
         pki = root / "usr/local/sbin/ssb-log-pki"
         subprocess.run([str(pki), "init", "--dir", str(root / TLS_DIR)], check=True,
                        capture_output=True)
-        collector = the_lab.stack.enter_context(
-            rsyslogd(root / "etc/safespring-blueprints/logging/collector.conf",
-                     listen_port=port))
+        collector = Listener(root / "etc/safespring-blueprints/logging/collector.conf", port)
+        the_lab.stack.callback(collector.close)
         assert collector.proc.poll() is None
         the_lab.forwards.append(Forward(addresses.COLLECTOR, 6514, port))
         _s3(the_lab).create_bucket(Bucket=BACKUP_BUCKET, ObjectLockEnabledForBucket=True)
@@ -105,7 +108,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, vm_blueprint: Path, debian12: 
             "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
         volume = the_lab.volumes()[0]
         vm = the_lab.new_vm(debian12, "instance-1", hostname=HOST, volumes=[volume])
-        yield App(the_lab, vm, volume, root, pki)
+        yield App(the_lab, vm, volume, root, pki, collector)
 
 
 def _device(app: App) -> str:
@@ -217,7 +220,8 @@ def _issue_and_install(app: App) -> None:
     if not bundle.exists():
         subprocess.run([str(app.collector_pki), "issue", HOST, "--dir",
                         str(app.collector_root / TLS_DIR), "--address", addresses.COLLECTOR],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env={**os.environ, **PKI_ENV})
+        app.collector.restart()  # what ssb-log-pki's systemctl try-restart does on a collector
     for name in ("ca.pem", "client.pem", "client.key", "collector-address"):
         app.vm.put(f"/root/log-bundle/{name}", (bundle / name).read_bytes())
     app.vm.ssh("/usr/local/sbin/ssb-log-pki install /root/log-bundle && rm -r /root/log-bundle")

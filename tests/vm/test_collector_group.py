@@ -8,7 +8,9 @@ First boot while Tang is down: the CA exists, the listener stays closed (clients
 nothing reaches the unencrypted boot disk). Tang returns: the log volume is formatted and
 mounted, the listener starts, and a client with a certificate the collector issued delivers a
 message, which lands on the encrypted volume in the directory of the client's address; a
-certificate from another CA gets nothing in. (Reboots are the application group's test.)
+certificate from another CA gets nothing in; the renewal service runs, and a revoked certificate
+is shut out at once (the listener restarted on its new trust list under systemd). (Reboots are
+the application group's test.)
 """
 
 from __future__ import annotations
@@ -58,15 +60,17 @@ def _listening(vm: VM) -> bool:
     return vm.ssh(f"ss -ltnH 'sport = :{COLLECTOR_PORT}' | grep -q .", check=False).returncode == 0
 
 
-def _send(c: Collector, marker: str, *, other_ca: bool = False) -> None:
+def _send(c: Collector, marker: str, *, other_ca: bool = False,
+          bundle: Path | None = None) -> None:
     """One RFC 5425 frame over mutual TLS, as an rsyslog client would send it."""
+    bundle = bundle or c.bundle
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_verify_locations(c.bundle / "ca.pem")
+    ctx.load_verify_locations(bundle / "ca.pem")
     if other_ca:
         ctx.load_cert_chain(*_self_signed(c.bundle.parent / "mallory"))
     else:
-        ctx.load_cert_chain(c.bundle / "client.pem", c.bundle / "client.key")
+        ctx.load_cert_chain(bundle / "client.pem", bundle / "client.key")
     msg = f"<13>1 2026-11-30T12:00:00Z {CLIENT} vmtest - - - {marker}".encode()
     with socket.create_connection(("127.0.0.1", c.port), timeout=30) as raw, \
             ctx.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
@@ -137,3 +141,20 @@ def test_tang_returns_listener_up_and_logs_land_on_the_encrypted_volume(
     _send(collector, "BARRIER-MARKER")
     _arrived(vm, "BARRIER-MARKER")
     assert vm.ssh(f"grep -rl UNSIGNED-MARKER {REMOTE}", check=False).returncode == 1
+    # The renewal service runs; a revoked certificate is shut out at once (the listener was
+    # restarted on the new trust list, under systemd).
+    assert vm.ssh("systemctl is-active -q ssb-log-renewal.service ssb-log-pki-refresh.timer",
+                  check=False).returncode == 0
+    assert vm.ssh("ss -ltnH 'sport = :6515' | grep -q .", check=False).returncode == 0
+    vm.ssh(f"/usr/local/sbin/ssb-log-pki revoke {CLIENT}")
+    vm.ssh(f"/usr/local/sbin/ssb-log-pki issue {CLIENT}-2 --address 10.0.2.15")
+    vm.wait_until(f"ss -ltnH 'sport = :{COLLECTOR_PORT}' | grep -q .", timeout=120)
+    with contextlib.suppress(OSError):
+        _send(collector, "REVOKED-MARKER")
+    second = collector.bundle.parent / "bundle-2"
+    second.mkdir()
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (second / name).write_bytes(vm.get(f"/{TLS_DIR}/issued/{CLIENT}-2/{name}"))
+    _send(collector, "BARRIER-2-MARKER", bundle=second)
+    _arrived(vm, "BARRIER-2-MARKER")
+    assert vm.ssh(f"grep -rl REVOKED-MARKER {REMOTE}", check=False).returncode == 1

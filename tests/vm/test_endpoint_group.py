@@ -8,8 +8,10 @@ backend only over TLS 1.2+ with HSTS.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,3 +95,56 @@ def test_first_boot_serves_the_endpoint_with_an_acme_certificate(web: Web) -> No
     listening = vm.ssh("ss -ltnH").stdout
     assert f"127.0.0.1:{BACKEND}" in listening
     assert f"0.0.0.0:{BACKEND}" not in listening and f"*:{BACKEND}" not in listening
+
+
+def _login(web: Web, key: Path, user: str) -> subprocess.CompletedProcess[str]:
+    """An SSH login as `user` with `key`, running `id -un` (no sudo, no retries)."""
+    return subprocess.run(
+        ["ssh", "-i", str(key), "-p", str(web.vm.ssh_port), "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
+         "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30", f"{user}@127.0.0.1", "id -un"],
+        capture_output=True, text=True, timeout=120, check=False)  # hang guard only
+
+
+def test_a_person_logs_in_until_the_last_day_and_is_refused_after_it(web: Web,
+                                                                     person_key: Path) -> None:
+    """vm.tester (member, last day 2027-06-30) logs in with their own key; with the guest's
+    clock on 2027-07-02 the instance refuses them, by each of its two locks alone: the key's
+    expiry-time (account expiry lifted) and the account's expiry (a key of their own without
+    an end date added to their home). The break-glass login (until 2027-11-27) still works, and
+    `usermod --expiredate 1`, what locks the default user without a break glass, refuses a key
+    that is otherwise valid today."""
+    vm = web.vm
+    now = _login(web, person_key, "vm.tester")
+    assert now.returncode == 0 and now.stdout.strip() == "vm.tester", now.stderr
+    assert vm.ssh("sudo -l -U vm.tester", check=False).stdout.count("may run") == 0
+    stat = vm.ssh("stat -c '%U %a' /etc/ssh/authorized_keys.d/vm.tester").stdout.split()
+    assert stat == ["root", "644"]
+    assert "Jul 01, 2027" in vm.ssh("chage -l vm.tester").stdout
+    assert "Nov 28, 2027" in vm.ssh("chage -l debian").stdout  # the break glass's end
+    assert "Jan 02, 1970" not in vm.ssh("chage -l debian").stdout
+
+    back = int(time.time())
+    vm.ssh("timedatectl set-ntp false || true; date -s '2027-07-02 12:00:00'")
+    try:
+        refused = _login(web, person_key, "vm.tester")
+        assert refused.returncode != 0 and "vm.tester" not in refused.stdout
+        # The key's end alone: the account no longer expires, the key still does.
+        vm.ssh("chage -E -1 vm.tester")
+        assert _login(web, person_key, "vm.tester").returncode != 0
+        # The account's end alone: a key without an end date in the person's own home.
+        vm.ssh("chage -E 2027-07-01 vm.tester && install -d -o vm.tester -m 0700 "
+               "/home/vm.tester/.ssh && sed 's/^expiry-time=\"[0-9]*\" //' "
+               "/etc/ssh/authorized_keys.d/vm.tester > /home/vm.tester/.ssh/authorized_keys && "
+               "chown vm.tester /home/vm.tester/.ssh/authorized_keys && "
+               "chmod 0600 /home/vm.tester/.ssh/authorized_keys")
+        assert _login(web, person_key, "vm.tester").returncode != 0
+        log = vm.ssh("journalctl -b --no-pager -u ssh -u sshd --since '2027-07-02'").stdout
+        assert re.search(r"expired", log, re.I), log[-2000:]
+        assert vm.ssh("id -un").stdout.strip() == "root"  # break glass (sudo) still works
+    finally:
+        vm.ssh(f"date -s @{back}")
+    assert _login(web, person_key, "vm.tester").returncode == 0  # the refusals were the dates
+    # What locks the default user when the spec declares no break glass: the same command.
+    vm.ssh("usermod --expiredate 1 vm.tester")
+    assert _login(web, person_key, "vm.tester").returncode != 0

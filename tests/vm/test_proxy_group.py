@@ -45,6 +45,9 @@ def test_first_boot_runs_squid_on_the_allow_list_and_serves_time(proxy: VM) -> N
     timed("egress proxy: cloud-init done -> squid and chrony active", took)
     unit = proxy.ssh("systemctl show -p ExecStart --value squid.service").stdout
     assert "/etc/safespring-blueprints/egress/squid.conf" in unit
+    # Squid serves the private network's subnet from the metadata, nothing wider.
+    clients = proxy.ssh("grep -v '^#' /run/safespring-blueprints/egress-clients.acl").stdout
+    assert clients.split() == [addresses.GUEST_NETWORK]
     assert proxy.ssh("ss -ltnH 'sport = :3128' | grep -q .", check=False).returncode == 0
     # chrony opens its NTP server port only when an `allow` is configured: the private network.
     sockets = proxy.ssh("ss -lunpH 'sport = :123'", check=False).stdout

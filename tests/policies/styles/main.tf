@@ -109,7 +109,7 @@ resource "openstack_compute_instance_v2" "app" {
   user_data   = file("${path.module}/cloud-init/logs.yaml")
   metadata = {
     ssb_classification = "personal"
-    ssb_measures       = "local-logs"
+    ssb_measures       = "local-logs,logins"
   }
 
   scheduler_hints {

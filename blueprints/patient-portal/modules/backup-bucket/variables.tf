@@ -20,9 +20,9 @@ variable "lock_days" {
 }
 
 variable "lock_mode" {
-  description = "Object Lock mode. GOVERNANCE: a user allowed s3:BypassGovernanceRetention (normally the bucket owner, i.e. whoever holds the project's S3 keys, which the instances hold) can remove locked versions by sending the bypass header, so an operator can erase data early (e.g. an Art. 17 request). COMPLIANCE: nobody can, not even the project owner, until lock_days have passed; choose it when a stolen S3 key must not be able to destroy backups."
+  description = "Object Lock mode of every version written, for lock_days after it is written. COMPLIANCE (default): nobody can remove a version before then, not even with the project's S3 keys (which the instances hold: Safespring Storage keys belong to the project, with no per-key permissions); an erasure request (Art. 17) cannot remove it earlier either. GOVERNANCE: whoever holds those keys can remove a locked version by sending the bypass header, so an operator can erase early, and so can an attacker on an instance. Either way a version older than lock_days is no longer locked: restic reuses what it wrote long ago, so the keys can delete much of what recent snapshots need."
   type        = string
-  default     = "GOVERNANCE"
+  default     = "COMPLIANCE"
 
   validation {
     condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.lock_mode)

@@ -33,8 +33,9 @@ variable "boot_volume_size" {
 }
 
 variable "key_pair" {
-  description = "Keypair of the person who administers the collector."
+  description = "OpenStack key pair for the image's default user (a break-glass login the guest configuration dates or locks), or null for none."
   type        = string
+  default     = null
 }
 
 variable "security_group_names" {

@@ -1,5 +1,5 @@
 # The backup bucket of a deployment running in sto1: it lives in sto2 (another site), keeps every
-# object version write-once for 14 days (GOVERNANCE) and lets restic's deletions expire 30 days
+# object version write-once for 14 days (COMPLIANCE) and lets restic's deletions expire 30 days
 # later.
 #
 # Credentials: Safespring S3 access keys come from the environment (AWS_ACCESS_KEY_ID,

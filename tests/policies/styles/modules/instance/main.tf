@@ -37,7 +37,7 @@ resource "openstack_compute_instance_v2" "this" {
   user_data   = var.user_data
   metadata = {
     ssb_classification = "personal"
-    ssb_measures       = "local-logs"
+    ssb_measures       = "local-logs,logins"
   }
 
   dynamic "scheduler_hints" {

@@ -1,10 +1,13 @@
-"""Measures a spec leaves off: the one list `generate` warns about and the report counts.
+"""Weakenings: what a spec turns off or lowers, the one list `generate` warns about and the
+report counts.
 
 Secure by default means a weakening is explicit in the spec. These are the weakenings spec v1
 accepts (for personal data the rules reject the others: unencrypted volumes, `l2` flavors,
-backups on the data's own site). Each names the control of the catalogue whose measure it
-takes away and the spec line that does it, so the compliance report can show that control as
-FAIL (personal data) or NOT APPLICABLE (no personal data), never as PASS.
+backups on the data's own site). Each names the control of the catalogue it takes away (off)
+or weakens (lowered) and the spec line that does it, so the compliance report can show that
+control as FAIL (off, personal data), NOT APPLICABLE (off, no personal data) or NOT EVIDENCED
+(lowered: a person judges it), never as PASS. (The names of measures a resource carries are
+another thing: generator/measures.py.)
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ ART_REVIEW = "GDPR Art. 32(1)(d)"
 
 
 @dataclass(frozen=True)
-class MeasureOff:
-    """One measure of a control that the spec leaves out, and where the spec says so."""
+class Weakening:
+    """A protection of a control that the spec turns off or lowers, and where it says so."""
 
     control: str  # a control id of generator/data/controls.yaml
     path: Path
@@ -33,20 +36,24 @@ class MeasureOff:
     message: str
     article: str
     present: bool  # the key is written in the spec (else line/column locate its parent)
+    # "off": the measure is left out (FAIL with personal data); "lowered": it is there but
+    # weaker than this generator's default for the data, a choice a person must judge (the
+    # control is NOT EVIDENCED, never PASS).
+    level: str = "off"
 
     def problem(self) -> Problem:
         """As a located warning, the form `generate` prints."""
         return Problem(self.line, self.column, self.path, self.message, self.article)
 
 
-def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
-    """Every measure the spec leaves off, in catalogue order of their controls."""
-    out: list[MeasureOff] = []
+def weakenings(spec: Spec, positions: Positions) -> tuple[Weakening, ...]:
+    """Everything the spec turns off or lowers, in catalogue order of their controls."""
+    out: list[Weakening] = []
 
-    def off(control: str, path: Path, message: str, article: str) -> None:
+    def off(control: str, path: Path, message: str, article: str, level: str = "off") -> None:
         line, column = positions.of(path)
-        out.append(MeasureOff(control, path, line, column, message, article,
-                              present=path in positions.values))
+        out.append(Weakening(control, path, line, column, message, article,
+                              present=path in positions.values, level=level))
 
     if not spec.logging.central:
         off("GDPR-LOG-1", ("logging", "central"),
@@ -69,6 +76,14 @@ def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
             f"not set, so the {COLLECTOR_GROUP}'s log volume is not encrypted inside the "
             "instance", ART_ENCRYPTION)
 
+    if spec.special_categories:
+        for i, endpoint in enumerate(spec.endpoints):
+            if endpoint.min_tls == "1.2":
+                off("GDPR-ENC-2", ("endpoints", i, "min_tls"),
+                    f"\"1.2\" lowers the TLS 1.3 that endpoints of special categories of data "
+                    f"get by default ({endpoint.hostname}): a person must decide that TLS 1.2 is "
+                    "appropriate here", ART_ENCRYPTION, level="lowered")
+
     with_volumes = [g for g in spec.instances if g.volumes]
     if spec.backup is None:
         off("GDPR-BAK-1", ("backup",),
@@ -81,6 +96,12 @@ def measures_off(spec: Spec, positions: Positions) -> tuple[MeasureOff, ...]:
     elif spec.backup_site is None:
         off("GDPR-BAK-1", ("backup_site",),
             "not set, so no backup job is generated", ART_RESTORE)
+    elif spec.personal and spec.backup.lock_mode == "GOVERNANCE":
+        off("GDPR-BAK-2", ("backup", "lock", "mode"),
+            "GOVERNANCE: whoever holds the project's S3 keys, which every backed-up instance "
+            "holds, can remove locked backup versions (with the bypass header), so whoever "
+            "controls an instance can destroy its backups; COMPLIANCE is the default for "
+            "personal data", ART_RESTORE)
 
     for i, group in enumerate(spec.instances):
         if group.storage != "central-3-copy":

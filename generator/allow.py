@@ -2,9 +2,9 @@
 
 `apply` refuses a plan that deletes or replaces a volume, bucket or instance, or loses data in
 place (a shorter expiry, versioning suspended, a weaker lock, a detached volume: what
-generator.policies.evidence_change and evidence_inplace find) unless every such address is
-named with `--allow-replace`. What was allowed, by whom, for which plan and how the apply ended goes to
-the allowance record (generator/record.py), so the pipeline's log and artifacts keep the
+generator.evidence.change and generator.evidence.inplace find) unless every such address is
+named with `--allow-replace`. What was allowed, by whom, for which plan and how the apply ended
+goes to the allowance record (generator/record.py), so the pipeline's log and artifacts keep the
 decision (Art. 5(2): the controller shows that the loss was decided, not suffered).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.policies.evidence_change import AtRisk, at_risk
+from generator.evidence.change import AtRisk, at_risk
 
 ALLOW_ENV = "SAFESPRING_BLUEPRINTS_ALLOW_REPLACE"
 """Addresses (separated by spaces) the CI apply step allows to be deleted or replaced."""

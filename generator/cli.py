@@ -336,9 +336,8 @@ def _scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     if args.output or args.format != "cli":  # the cli text ends with the same line
-        s = result.summary
-        print(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped"
-              + (f"; wrote {args.output}" if args.output else ""), file=sys.stderr)
+        print(scan.summary_line(result) + (f"; wrote {args.output}" if args.output else ""),
+              file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -860,11 +859,13 @@ def _check(args: argparse.Namespace) -> int:
         else:
             result, mode = scan.scan(done.target, today=on), "HCL: Terraform could not plan"
         counts = result.summary
-        step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, {counts.passed} passed, "
-                                                   f"{counts.skipped} skipped with a reason")
+        step(f"scan ({mode})", result.ok, started, f"{counts.failed} failed, "
+             + (f"{counts.unknown} unknown, " if counts.unknown else "")
+             + f"{counts.passed} passed, {counts.skipped} skipped with a reason")
         for finding in result.findings:
-            if finding.status == "failed":
-                print(f"  FAIL {finding.check_id} {finding.resource} ({finding.file}:{finding.line})"
+            if finding.status in ("failed", "unknown"):
+                mark = "FAIL" if finding.status == "failed" else "UNKNOWN"
+                print(f"  {mark} {finding.check_id} {finding.resource} ({finding.file}:{finding.line})"
                       f" {', '.join(finding.controls)}", file=sys.stderr)
         report_dir = Path(args.report_dir) if args.report_dir else Path.cwd() / (
             f"{done.checked.spec.name}-compliance")

@@ -39,6 +39,8 @@ class Control:
     # (e.g. a port other than 443 facing the internet is evidence against TLS in transit, but a
     # closed port is no evidence that anything uses TLS).
     fails_with: tuple[str, ...] = ()
+    # A control of this project's own policy: no GDPR provision requires it (no articles).
+    policy: bool = False
 
     @property
     def anchor(self) -> str:
@@ -71,13 +73,15 @@ def _load(text: str) -> tuple[Control, ...]:
             checks=tuple(entry.get("checks") or ()),
             gaps=" ".join((entry.get("gaps") or "").split()),
             fails_with=tuple(entry.get("fails_with") or ()),
+            policy=bool(entry.get("policy")),
         )
         # A broken catalogue must fail loudly here, not produce a report citing nonsense.
         if not _ID.match(control.id) or control.id in seen:
             raise ValueError(f"controls.yaml: bad or duplicate control id {control.id!r}")
         bad = [a for a in control.articles if not _ARTICLE.match(a)]
-        if bad or not control.articles:
-            raise ValueError(f"controls.yaml: {control.id} cites no or malformed articles {bad}")
+        if bad or (not control.articles) != control.policy:
+            raise ValueError(f"controls.yaml: {control.id} cites malformed articles {bad}, or none "
+                             "without being a policy control (or some while being one)")
         bad = [c for c in (*control.checks, *control.fails_with) if not _CHECK_ID.match(c)]
         if bad or set(control.checks) & set(control.fails_with):
             raise ValueError(f"controls.yaml: {control.id} names malformed or repeated check ids "
@@ -144,11 +148,12 @@ def controls_markdown() -> str:
     ]
     for c in controls():
         checks = ", ".join(f"`{x}`" for x in c.checks) or "none yet"
-        lines.append(f"| [{c.id}](#{c.anchor}) | {_cell(c.title)} | {', '.join(c.article_labels)} "
-                     f"| {checks} |")
+        lines.append(f"| [{c.id}](#{c.anchor}) | {_cell(c.title)} | "
+                     f"{', '.join(c.article_labels) or 'policy'} | {checks} |")
     for c in controls():
         lines += ["", f"## {c.id}", "", f"**{c.title}**", "", c.safespring, ""]
-        lines.append(f"- GDPR: {', '.join(c.article_labels)}")
+        lines.append(f"- GDPR: {', '.join(c.article_labels)}" if c.articles else
+                     "- GDPR: none: a policy of this project, not a requirement of the Regulation")
         if c.seed_citation:
             lines.append(f"- Safespring's GDPR page cites: {c.seed_citation}")
         lines.append(f"- Modules: {', '.join(f'`{m}`' for m in c.modules) or 'none'}")

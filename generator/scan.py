@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -30,10 +31,11 @@ from xml.etree import ElementTree as ET
 import yaml
 
 from generator import __version__
+from generator.checks import UNKNOWN_MARK
+from generator.checks import check as check_meta
 from generator.controls import articles_for_check, controls_for_check
-from generator.policies.evidence_change import HCL_REASON
-from generator.policies.evidence_change import ID as DATA_AT_RISK
-from generator.policies.evidence_change import NAME as DATA_AT_RISK_NAME
+from generator.evidence.change import HCL_REASON
+from generator.evidence.change import ID as DATA_AT_RISK
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 CUSTOM_PREFIX = "CKV_GDPR_"
@@ -51,7 +53,7 @@ class Finding:
 
     check_id: str
     check_name: str
-    status: str  # "passed" | "failed" | "skipped"
+    status: str  # "passed" | "failed" | "unknown" | "skipped"
     resource: str
     file: str
     line: int
@@ -75,6 +77,7 @@ class Summary:
     passed: int
     failed: int
     skipped: int
+    unknown: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class ScanResult:
     summary: Summary = field(init=False)
 
     def __post_init__(self) -> None:
-        count = {s: sum(1 for f in self.findings if f.status == s) for s in ("passed", "failed", "skipped")}
+        count = {s: sum(1 for f in self.findings if f.status == s)
+                 for s in ("passed", "failed", "skipped", "unknown")}
         object.__setattr__(self, "summary", Summary(**count))
 
     @property
@@ -95,8 +99,14 @@ class ScanResult:
         return tuple(f for f in self.findings if f.status == "failed")
 
     @property
+    def unknown(self) -> tuple[Finding, ...]:
+        """What the checks could not tell (each says what would make it known)."""
+        return tuple(f for f in self.findings if f.status == "unknown")
+
+    @property
     def ok(self) -> bool:
-        """No failed check: the exit code of a scan command."""
+        """No failed check: the exit code of a scan command. An unknown is no failure: it is
+        shown, and a report counts it as not evidenced."""
         return not self.failed
 
 
@@ -177,7 +187,10 @@ def _suppression(record: Any, status: str, place: _Place | None) -> tuple[str, s
         if comment in _NO_REASON:
             return "failed", None, ("skipped in the resource without a reason: write one",)
         return "skipped", comment, ()
-    return status, None, tuple(record.details or ())
+    details = tuple(record.details or ())
+    if status == "failed" and details and all(d.startswith(UNKNOWN_MARK) for d in details):
+        return "unknown", None, tuple(d[len(UNKNOWN_MARK):] for d in details)
+    return status, None, details
 
 
 def _finding(record: Any, status: str, root: Path, place: _Place | None = None) -> Finding:
@@ -200,21 +213,39 @@ def _finding(record: Any, status: str, root: Path, place: _Place | None = None) 
     )
 
 
+PARSE = "PARSE"
+"""The finding of a file Checkov could not parse: nothing in it was judged, which must show."""
+
+
+def _unparsed(root: Path, report: Any) -> list[Finding]:
+    return [Finding(check_id=PARSE, check_name="Checkov parses every file it scans",
+                    status="failed", resource=os.path.relpath(str(path), root), file=os.path.relpath(
+                        str(path), root), line=0, severity="HIGH", guideline=None,
+                    details=("Checkov could not parse this file, so nothing in it was judged",))
+            for path in sorted(getattr(report, "parsing_errors", None) or ())]
+
+
 def _result(root: Path, report: Any, mode: str, place: Any = lambda record: None) -> ScanResult:
     findings = [
         *(_finding(r, "passed", root, place(r)) for r in report.passed_checks),
         *(_finding(r, "failed", root, place(r)) for r in report.failed_checks),
         *(_finding(r, "skipped", root, place(r)) for r in report.skipped_checks),
+        *_unparsed(root, report),
     ]
-    findings.sort(key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    findings.sort(key=_order)
     return ScanResult(root=str(root), findings=tuple(findings), mode=mode)
+
+
+def _order(f: Finding) -> tuple[int, str, str]:
+    """Failures first, then what could not be told, then the rest."""
+    return ({"failed": 0, "unknown": 1}.get(f.status, 2), f.check_id, f.resource)
 
 
 def scan(root: Path | str, *, today: dt.date | None = None) -> ScanResult:
     """Scan a directory (HCL mode) or a plan JSON file (plan mode, see `scan_plan`). Checks
     that judge dates (credential expiry, login end dates) judge them against `today`, else
     against SOURCE_DATE_EPOCH's day or the clock's."""
-    from generator.policies.evidence import judged_on
+    from generator.evidence.day import judged_on
 
     root = Path(root).resolve()
     if root.is_file():
@@ -227,9 +258,9 @@ def scan(root: Path | str, *, today: dt.date | None = None) -> ScanResult:
 
 def _placer(plan_file: Path, source: Path | None) -> Any:
     """record -> _Place in the .tf source (None when the block cannot be found)."""
-    from generator.policies import evidence_plan
-    from generator.policies.evidence import provider_key
-    from generator.policies.evidence_source import blocks_in, resource_block
+    from generator.evidence import plan as evidence_plan
+    from generator.evidence.scope import provider_key
+    from generator.evidence.source import blocks_in, resource_block
 
     plan = evidence_plan.load(str(plan_file))
 
@@ -244,8 +275,13 @@ def _placer(plan_file: Path, source: Path | None) -> Any:
                                    resource.name, resource.mode)
         elif "." in address and not address.startswith("module."):
             name, _, alias = provider_key(address).partition(".")
-            block = next((b for b in blocks_in(source) if b.kind == "provider" and b.labels == (name,)
+            found = blocks_in(source)
+            block = next((b for b in found if b.kind == "provider" and b.labels == (name,)
                           and (b.raw("alias") or "") == alias), None)
+            # A provider configured only by the environment has no block: its requirement is
+            # where the root names it (not the plan JSON, which the user does not keep).
+            block = block or next((b for b in found if b.kind == "terraform"
+                                   and re.search(rf"\b{re.escape(name)}\s*=", b.text)), None)
         if block is None:
             return None
         return _Place(os.path.relpath(block.file, source), block.start, block.skips())
@@ -259,7 +295,7 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None,
     from (default: the plan file's directory when it holds .tf files): findings are placed in
     its .tf files, its suppression comments apply, and the checks read from it what the plan
     does not record. Without it, findings point into the JSON and such evidence fails closed."""
-    from generator.policies.evidence_source import register_source, source_root
+    from generator.evidence.source import register_source, source_root
 
     plan_file = Path(plan_file).resolve()
     if not plan_file.is_file():
@@ -273,7 +309,7 @@ def scan_plan(plan_file: Path | str, *, source: Path | str | None = None,
     if source is not None:
         register_source(plan_file, source)
     found = source_root(str(plan_file))
-    from generator.policies.evidence import judged_on
+    from generator.evidence.day import judged_on
 
     with judged_on(today):
         report = _checkov_plan_report(plan_file)
@@ -287,9 +323,9 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
     """Add a CKV_GDPR_23 finding for each data-holding resource the plan deletes outright (it
     is absent from the planned values, so no Checkov check was given it) and for each loss in
     place on a resource the check does not judge (a lifecycle, a lock, an attachment)."""
-    from generator.policies import evidence_plan
-    from generator.policies.evidence_change import at_risk
-    from generator.policies.evidence_source import resource_block
+    from generator.evidence import plan as evidence_plan
+    from generator.evidence.change import at_risk
+    from generator.evidence.source import resource_block
 
     judged = {f.resource for f in result.findings if f.check_id == DATA_AT_RISK}
     plan = evidence_plan.load(str(plan_file))
@@ -305,7 +341,7 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
             if block is not None and source is not None else None
         silenced = (_UNSILENCED,) if place is not None and DATA_AT_RISK in place.skips else ()
         added.append(Finding(
-            check_id=DATA_AT_RISK, check_name=DATA_AT_RISK_NAME, status="failed",
+            check_id=DATA_AT_RISK, check_name=check_meta(DATA_AT_RISK).name, status="failed",
             resource=risk.address, file=place.file if place else os.path.relpath(plan_file, root),
             line=place.line if place else 0, severity="CRITICAL",
             guideline=next((c.url for c in controls_for_check(DATA_AT_RISK)), None),
@@ -314,8 +350,7 @@ def _with_deletions(result: ScanResult, doc: dict[str, Any], plan_file: Path,
             skip_reason=None, details=(risk.describe(), *silenced)))
     if not added:
         return result
-    findings = sorted((*result.findings, *added),
-                      key=lambda f: (f.status != "failed", f.check_id, f.resource))
+    findings = sorted((*result.findings, *added), key=_order)
     return ScanResult(root=result.root, findings=tuple(findings), mode=result.mode)
 
 
@@ -333,12 +368,13 @@ _SARIF_LEVEL = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW"
 
 
 def to_sarif(result: ScanResult, *, uri_prefix: str = "") -> str:
-    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only).
+    """SARIF 2.1.0 of the failed findings (code-scanning UIs show failures only), and of the
+    unknown ones as notes.
 
     Paths are relative to the scanned directory; `uri_prefix` (the directory's path in its
     repository, e.g. `blueprints/portal/`) makes them relative to the repository root, where
     code scanning looks for them."""
-    failed = result.failed
+    failed = (*result.failed, *result.unknown)
     rules: dict[str, dict[str, Any]] = {}
     for f in failed:
         rules.setdefault(f.check_id, {
@@ -351,8 +387,9 @@ def to_sarif(result: ScanResult, *, uri_prefix: str = "") -> str:
         })
     results = [{
         "ruleId": f.check_id,
-        "level": _SARIF_LEVEL.get(f.severity or "", "error"),
-        "message": {"text": f"{f.check_name} ({f.resource})"
+        "level": "note" if f.status == "unknown" else _SARIF_LEVEL.get(f.severity or "", "error"),
+        "message": {"text": ("UNKNOWN: " if f.status == "unknown" else "")
+                    + f"{f.check_name} ({f.resource})"
                     + (f": {'; '.join(f.details)}" if f.details else "")},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": uri_prefix + f.file},
@@ -372,7 +409,7 @@ def to_junit(result: ScanResult) -> str:
     """JUnit XML: one test case per finding, grouped by check."""
     suites = ET.Element("testsuites", name="safespring-blueprints scan",
                         tests=str(len(result.findings)), failures=str(result.summary.failed),
-                        skipped=str(result.summary.skipped))
+                        skipped=str(result.summary.skipped + result.summary.unknown))
     by_check: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_check.setdefault(f.check_id, []).append(f)
@@ -380,7 +417,7 @@ def to_junit(result: ScanResult) -> str:
         group = by_check[check_id]
         suite = ET.SubElement(suites, "testsuite", name=check_id, tests=str(len(group)),
                               failures=str(sum(f.status == "failed" for f in group)),
-                              skipped=str(sum(f.status == "skipped" for f in group)))
+                              skipped=str(sum(f.status in ("skipped", "unknown") for f in group)))
         for f in group:
             case = ET.SubElement(suite, "testcase", classname=check_id, name=f.resource,
                                  file=f.file, line=str(f.line))
@@ -390,8 +427,17 @@ def to_junit(result: ScanResult) -> str:
                                           f.guideline or ""])
             elif f.status == "skipped":
                 ET.SubElement(case, "skipped", message=f.skip_reason or "")
+            elif f.status == "unknown":
+                ET.SubElement(case, "skipped", message="UNKNOWN: " + "; ".join(f.details))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def summary_line(result: ScanResult) -> str:
+    """`2 failed, 1 unknown, 40 passed, 3 skipped` (unknown only when there is one)."""
+    s = result.summary
+    return (f"{s.failed} failed, " + (f"{s.unknown} unknown, " if s.unknown else "")
+            + f"{s.passed} passed, {s.skipped} skipped")
 
 
 def to_text(result: ScanResult, *, show_passed: bool = False) -> str:
@@ -400,19 +446,20 @@ def to_text(result: ScanResult, *, show_passed: bool = False) -> str:
     for f in result.findings:
         if f.status == "passed" and not show_passed:
             continue
-        mark = {"failed": "FAIL", "skipped": "SKIP", "passed": "PASS"}[f.status]
+        mark = {"failed": "FAIL", "unknown": "UNKNOWN", "skipped": "SKIP", "passed": "PASS"}[f.status]
         lines.append(f"{mark} {f.check_id} {f.resource}  ({f.file}:{f.line})")
         lines.append(f"     {f.check_name}")
         for d in f.details:
             lines.append(f"     - {d}")
         if f.status == "skipped" and f.skip_reason:
             lines.append(f"     skipped: {f.skip_reason}")
-        if f.status == "failed":
+        if f.status == "failed" and check_meta(f.check_id) is not None:
+            lines.append(f"     fix: {check_meta(f.check_id).remediation}")  # type: ignore[union-attr]
+        if f.status in ("failed", "unknown"):
             if f.articles:
                 cited = ", ".join("Art. " + a for a in f.articles)
                 lines.append(f"     GDPR {cited} ({', '.join(f.controls)})")
             if f.guideline:
                 lines.append(f"     {f.guideline}")
-    s = result.summary
-    lines.append(f"{s.failed} failed, {s.passed} passed, {s.skipped} skipped")
+    lines.append(summary_line(result))
     return "\n".join(lines) + "\n"

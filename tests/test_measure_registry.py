@@ -97,7 +97,7 @@ def _consumed(path: Path) -> set[str]:
 
 
 def test_every_name_a_check_looks_for_is_registered() -> None:
-    consumers = [p for p in sorted(POLICIES.glob("gdpr_*.py")) if "measures_of" in p.read_text()]
+    consumers = [p for p in sorted(POLICIES.glob("ckv_gdpr_*.py")) if "measures_of" in p.read_text()]
     assert len(consumers) >= 3
     looked_for = set().union(*(_consumed(p) for p in consumers))
     assert {"egress-proxy-client", "egress-allow-list", "local-logs", "luks-tang",

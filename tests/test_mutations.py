@@ -114,22 +114,25 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(MIN, "token in the openstack provider", "providers.tf",
              'cloud = "safespring-sto1"', 'cloud = "safespring-sto1"\n  token = "gAAAA-example"',
              "GDPR-ACC-1"),
-    # GDPR-RES-1: data residency
+    # GDPR-RES-1: no transfer to a third country (Art. 44)
+    Mutation(PP, "aws provider talks to AWS in us-east-1", "providers.tf",
+             'endpoints {\n    s3 = "https://s3.sto2.safedc.net"\n  }', "", "GDPR-RES-1"),
+    # GDPR-RES-2: everything on Safespring (this project's policy)
     Mutation(PP, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto2"', 'cloud = "aws-eu-north-1"', "GDPR-RES-1"),
+             'cloud = "safespring-sto2"', 'cloud = "aws-eu-north-1"', "GDPR-RES-2"),
     Mutation(PP, "aws provider endpoint outside Safespring", "providers.tf",
              'endpoints {\n    s3 = "https://s3.sto2.safedc.net"',
-             'endpoints {\n    s3 = "https://s3.eu-north-1.amazonaws.com"', "GDPR-RES-1"),
+             'endpoints {\n    s3 = "https://s3.eu-north-1.amazonaws.com"', "GDPR-RES-2"),
     Mutation(PP, "state backend at AWS", "backend.tf",
              's3 = "https://s3.sto2.safedc.net"', 's3 = "https://s3.eu-north-1.amazonaws.com"',
-             "GDPR-RES-1"),
+             "GDPR-RES-2"),
     Mutation(PP, "state lock table in DynamoDB", "backend.tf",
              "use_lockfile                = true",
-             'use_lockfile                = true\n    dynamodb_table              = "locks"', "GDPR-RES-1"),
+             'use_lockfile                = true\n    dynamodb_table              = "locks"', "GDPR-RES-2"),
     Mutation(MIN, "state backend endpoint removed", "backend.tf",
-             's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-1"),
+             's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-2"),
     Mutation(MIN, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto1"', 'cloud = "elsewhere"', "GDPR-RES-1"),
+             'cloud = "safespring-sto1"', 'cloud = "elsewhere"', "GDPR-RES-2"),
     # GDPR-LOG-1: logging and intrusion detection
     Mutation(PP, "web does not ship its logs", "main.tf",
              "local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,"

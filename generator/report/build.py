@@ -48,6 +48,13 @@ from generator.spec.errors import format_path
 
 
 def _evidence(f: Finding) -> Evidence:
+    if f.status == "unknown":
+        # What a check could not tell is open: a person must judge it (the finding says what
+        # would make it known), never a pass.
+        return Evidence(check_id=f.check_id, check_name=f.check_name, status="open",
+                        resource=f.resource, file=f.file, line=f.line, source="scan",
+                        reason=None, details=tuple(f"{f.check_id} could not tell on {f.resource}: {d}"
+                                                   for d in f.details))
     return Evidence(check_id=f.check_id, check_name=f.check_name, status=f.status,
                     resource=f.resource, file=f.file, line=f.line, source="scan",
                     reason=f.skip_reason, details=tuple(f.details))
@@ -329,7 +336,8 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     summary = Summary(controls=tuple(count.items()), provisions=tuple(pcount.items()),
                       findings_passed=result.summary.passed,
                       findings_failed=result.summary.failed,
-                      findings_skipped=result.summary.skipped)
+                      findings_skipped=result.summary.skipped,
+                      findings_unknown=result.summary.unknown)
     return Report(
         schema=SCHEMA_VERSION, generator_version=__version__, today=today.isoformat(),
         name=dep.name if dep else root.name, verdict=verdict, verdict_why=tuple(reasons),

@@ -104,6 +104,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 @page { margin: 16mm 14mm; }
 """
 
+_POLICY = "none: a policy of this project, not a requirement of the Regulation"
 _CLASS = {PASS: "pass", FAIL: "fail", NOT_EVIDENCED: "ne", NOT_APPLICABLE: "na"}
 
 
@@ -128,6 +129,11 @@ def _finding(ev: Evidence) -> str:
         return (f'<div class="finding failed">{_badge(FAIL)} <code>{e(ev.check_id)}</code> '
                 f"{e(ev.check_name)}{e(src)} on <code>{e(ev.resource)}</code>{_where(ev)}"
                 + (f"<ul>{details}</ul>" if details else "") + "</div>")
+    if ev.status == "open":
+        details = "".join(f"<li>{e(d)}</li>" for d in ev.details)
+        return (f'<div class="finding skipped">{_badge(NOT_EVIDENCED)} '
+                f"<code>{e(ev.check_id)}</code> {e(ev.check_name)} on <code>{e(ev.resource)}</code>"
+                f"{_where(ev)}" + (f"<ul>{details}</ul>" if details else "") + "</div>")
     return (f'<div class="finding skipped"><span class="badge s-na">SKIPPED</span> '
             f"<code>{e(ev.check_id)}</code> on <code>{e(ev.resource)}</code>{_where(ev)}"
             f"<br>Reason written in the blueprint: {e(ev.reason or '')}</div>")
@@ -139,7 +145,7 @@ def _control(c: ControlResult) -> str:
              f'<header><span class="id">{e(c.id)}</span> {_badge(c.status)}'
              f"<h3>{e(c.title)}</h3></header>",
              f'<p class="why">{e(c.why)}</p><dl>',
-             f"<dt>GDPR</dt><dd>{e(', '.join('Art. ' + a for a in c.articles))}</dd>",
+             f"<dt>GDPR</dt><dd>{e(', '.join('Art. ' + a for a in c.articles) or _POLICY)}</dd>",
              f"<dt>On Safespring</dt><dd>{e(c.safespring)}</dd>",
              "<dt>Checks</dt><dd>" + (", ".join(f"<code>{e(x)}</code>" for x in c.checks)
                                       or "none: assessed by hand") + "</dd>"]
@@ -257,7 +263,8 @@ def to_html(report: Report) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in r.summary.controls if n)
     out += ['<h2 id="provisions">GDPR provisions</h2>',
             f"<p>Controls: {e(counts)}. Scan findings: {r.summary.findings_failed} failed, "
-            f"{r.summary.findings_passed} passed, {r.summary.findings_skipped} skipped. A provision "
+            + (f"{r.summary.findings_unknown} unknown, " if r.summary.findings_unknown else "")
+            + f"{r.summary.findings_passed} passed, {r.summary.findings_skipped} skipped. A provision "
             "takes the worst status of the controls that serve it.</p>",
             "<table><thead><tr><th class=\"nowrap\">Provision</th><th>What it requires</th>"
             "<th>Status</th><th>Controls</th></tr></thead><tbody>"]

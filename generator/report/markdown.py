@@ -48,6 +48,9 @@ def _status(status: str) -> str:
     return MARK.get(status, md(status))
 
 
+_POLICY = "none: a policy of this project, not a requirement of the Regulation"
+
+
 def _where(e: Evidence) -> str:
     loc = f"{e.file}:{e.line}" if e.line else e.file
     return code(loc) if loc else ""
@@ -123,8 +126,9 @@ def to_markdown(report: Report) -> str:
 
     counts = ", ".join(f"{n} {s}" for s, n in r.summary.controls if n)
     out += ["## GDPR provisions", "", f"Controls: {md(counts)}. Scan findings: "
-            f"{r.summary.findings_failed} failed, {r.summary.findings_passed} passed, "
-            f"{r.summary.findings_skipped} skipped.", "",
+            f"{r.summary.findings_failed} failed, "
+            + (f"{r.summary.findings_unknown} unknown, " if r.summary.findings_unknown else "")
+            + f"{r.summary.findings_passed} passed, {r.summary.findings_skipped} skipped.", "",
             "| provision | what it requires | status | controls |", "|---|---|---|---|"]
     for p in r.provisions:
         ctl = ", ".join(f"[{md(cid)}](#{cid.lower()}) {md(st)}" for cid, st in p.controls)
@@ -139,7 +143,7 @@ def to_markdown(report: Report) -> str:
             f"{md(c.why)} |" for c in r.controls]
     for c in r.controls:
         out += ["", f"### {md(c.id)}", "", f"**{md(c.title)}**: {_status(c.status)}. {md(c.why)}",
-                "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles))}",
+                "", f"- GDPR: {md(', '.join('Art. ' + a for a in c.articles) or _POLICY)}",
                 f"- On Safespring: {md(c.safespring)}",
                 f"- Checks: {', '.join(code(x) for x in c.checks) or 'none (assessed by hand)'}"]
         if c.fails_with:
@@ -160,6 +164,10 @@ def to_markdown(report: Report) -> str:
         for e in r.other_findings:
             if e.status == "failed":
                 out.append(f"- **FAIL** {code(e.check_id)} {md(e.check_name)}: "
+                           f"{code(e.resource)} ({_where(e)})")
+                out += [f"  - {md(d)}" for d in e.details]
+            elif e.status == "open":
+                out.append(f"- OPEN {code(e.check_id)} {md(e.check_name)}: "
                            f"{code(e.resource)} ({_where(e)})")
                 out += [f"  - {md(d)}" for d in e.details]
             else:

@@ -27,7 +27,8 @@ STATUS_MEANING = {
           "leaves the control's measure off (the finding names the spec line): fix it before "
           "relying on the control",
     NOT_EVIDENCED: "no machine check exists for the control, every check was skipped with a "
-                   "written reason, or (with personal data) the checks found nothing to examine: "
+                   "written reason, a check could not tell (UNKNOWN: the finding says what would "
+                   "make it known), or (with personal data) the checks found nothing to examine: "
                    "this report cannot show the control works, a person must assess it",
     NOT_APPLICABLE: "the spec declares no personal data, and either the control's checks found "
                     "no resource of the kind they examine (e.g. no data volumes) or the spec "
@@ -347,6 +348,7 @@ class Summary:
     findings_passed: int
     findings_failed: int
     findings_skipped: int
+    findings_unknown: int = 0
 
 
 @dataclass(frozen=True)

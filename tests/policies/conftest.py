@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.api import scan_plan_data
-from generator.policies.evidence_plan import split_address
+from generator.evidence.plan import split_address
 from generator.scan import Finding, ScanResult, scan
 
 from ..conftest import TODAY_EPOCH
@@ -42,6 +42,7 @@ PLAN_ROOT = HERE / "plan_root"
 # their unset variables get in the plan.
 OWN_ROOTS: dict[str, dict[str, str]] = {
     "ckv_gdpr_11": {}, "ckv_gdpr_12": {"os_password": "in-a-variable"}, "ckv_gdpr_14": {},
+    "ckv_gdpr_28": {},
     "ckv_gdpr_17": {}, "ckv_gdpr_22": {}, "ckv_gdpr_22/with_backup": {}, "ckv_gdpr_25": {},
     "ckv_gdpr_26": {}, "ckv_gdpr_27": {},
     **{f"ckv_gdpr_16/{case.name}": {} for case in sorted((FIXTURES / "ckv_gdpr_16").iterdir())

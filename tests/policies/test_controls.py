@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from generator.controls import ROOT_DOC, check_ids, control, controls, controls_markdown
+from generator.controls import (
+    ROOT_DOC,
+    articles_for_check,
+    check_ids,
+    control,
+    controls,
+    controls_markdown,
+)
 from generator.policies import pack_checks
 
 
@@ -12,9 +19,18 @@ def test_catalogue_and_pack_name_the_same_checks() -> None:
 
 def test_every_control_cites_paragraph_level_articles() -> None:
     for c in controls():
-        assert c.articles, c.id
+        assert bool(c.articles) != c.policy, c.id
         for article in c.articles:
             assert article == "44" or "(" in article, (c.id, article)
+
+
+def test_art_44_only_for_transfers_and_safespring_as_policy() -> None:
+    # Art. 44 concerns a destination outside the EU/EEA; "not Safespring" is this project's own
+    # policy, with a control of its own that cites no provision.
+    assert articles_for_check("CKV_GDPR_11") == ("44",)
+    assert articles_for_check("CKV_GDPR_28") == ()
+    assert articles_for_check("CKV_GDPR_16") == ()
+    assert control("GDPR-RES-2").policy
 
 
 def test_seed_misnumberings_are_corrected() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator import api, record
-from generator.policies.evidence_change import HCL_REASON
+from generator.evidence.change import HCL_REASON
 from generator.scan import ScanResult, scan, to_sarif
 
 from ..conftest import run_cli

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from generator.policies.evidence_change import at_risk
+from generator.evidence.change import at_risk
 
 BUCKET = {"bucket": "records", "force_destroy": False,
           "tags": {"ssb_classification": "personal-special"}}

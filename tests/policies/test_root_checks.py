@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from generator.policies.gdpr_app_credential_expiry import MAX_DAYS, expiry_problem, today
+from generator.policies.ckv_gdpr_15_app_credential_expiry import MAX_DAYS, expiry_problem, today
 
 from .conftest import FIXTURES, MODES, Row, pinned_today
 

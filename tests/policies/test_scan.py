@@ -1,4 +1,5 @@
-"""The in-process scan: results tied to the catalogue, skips, fail-closed modules, formats, blueprints."""
+"""The in-process scan: results tied to the catalogue, skips, what cannot be told (UNKNOWN), files
+that do not parse, formats, blueprints."""
 
 from __future__ import annotations
 
@@ -44,13 +45,33 @@ def test_baseline_skips_have_reasons() -> None:
     assert all(len(reason) > 20 for reason in baseline().values())
 
 
-def test_unrendered_modules_fail_closed(scans: dict[str, ScanResult]) -> None:
+def test_unrendered_modules_are_unknown_and_say_what_resolves_them(scans: dict[str, ScanResult]) -> None:
     # Checkov does not resolve inputs of modules that reference each other: remote_group_id
-    # stays the text "var.peer" and must not count as a named remote.
+    # stays the text "var.peer" and must not count as a named remote, nor as a missing one.
     result = scans["module_cycle"]
     statuses = _status(result, "CKV_GDPR_3")
     assert sorted(s.split(".openstack")[0] for s in statuses) == ["module.a", "module.b"]
-    assert set(statuses.values()) == {"failed"}
+    assert set(statuses.values()) == {"unknown"}
+    assert all("scan DIR --plan" in "; ".join(f.details) for f in result.unknown)
+
+
+def test_unknown_is_shown_not_failed(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('provider "openstack" {\n  cloud = "partner-eu"\n}\n')
+    run = run_cli("scan", str(tmp_path))
+    assert run.code == 0, run.out + run.err
+    assert "UNKNOWN CKV_GDPR_11 openstack.default  (main.tf:1)" in run.out
+    assert "the site comes from the clouds.yaml entry 'partner-eu'" in run.out
+    assert run.out.rstrip().splitlines()[-1].startswith("0 failed, 2 unknown, ")
+    sarif = json.loads(run_cli("scan", str(tmp_path), "--format", "sarif").out)
+    assert {(r["ruleId"], r["level"]) for r in sarif["runs"][0]["results"]} == {
+        ("CKV_GDPR_11", "note"), ("CKV_GDPR_28", "note")}
+
+
+def test_a_file_checkov_cannot_parse_fails_the_scan(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "openstack_networking_secgroup_v2" "x" {\n  name =\n}\n')
+    result = scan(tmp_path)
+    assert [(f.check_id, f.file, f.status) for f in result.failed] == [("PARSE", "main.tf", "failed")]
+    assert not result.ok
 
 
 def test_for_each_over_map_of_objects_is_expanded(scans: dict[str, ScanResult]) -> None:
@@ -69,7 +90,7 @@ def test_output_formats(fixture_scan: ScanResult) -> None:
 
     sarif = json.loads(to_sarif(fixture_scan))
     run = sarif["runs"][0]
-    assert len(run["results"]) == fixture_scan.summary.failed
+    assert len(run["results"]) == fixture_scan.summary.failed + fixture_scan.summary.unknown
     rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "CKV_GDPR_1")
     assert rule["helpUri"].endswith("#gdpr-enc-1")
     assert rule["properties"]["severity"] == "HIGH"
@@ -80,6 +101,8 @@ def test_output_formats(fixture_scan: ScanResult) -> None:
 
     text = to_text(fixture_scan)
     assert "FAIL CKV_GDPR_1 openstack_blockstorage_volume_v3.fail " in text
+    assert "UNKNOWN CKV_GDPR_1 openstack_blockstorage_volume_v3.unknown_not_attached " in text
+    assert "     fix: " in text  # each failure says how to fix it (data/checks.yaml)
     assert text.rstrip().endswith(f"{fixture_scan.summary.skipped} skipped")
 
 

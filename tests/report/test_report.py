@@ -83,7 +83,7 @@ EXPECTED = {
         "GDPR-BAK-2": NOT_EVIDENCED,  # COMPLIANCE protects the last 14 days only
         "GDPR-CHG-1": NOT_EVIDENCED,  # judged on a plan: the HCL scan skips it
         "GDPR-REV-1": NOT_EVIDENCED,  # a process control
-        "GDPR-RED-1": PASS, "GDPR-RES-1": PASS, "GDPR-EGR-1": PASS,
+        "GDPR-RED-1": PASS, "GDPR-RES-1": PASS, "GDPR-RES-2": PASS, "GDPR-EGR-1": PASS,
         "GDPR-LIM-1": NOT_EVIDENCED,  # backups: retention enforced by the instances' timers
         "GDPR-LIM-2": NOT_EVIDENCED,  # data on volumes: the application's duty
     },
@@ -91,7 +91,8 @@ EXPECTED = {
         "GDPR-LOG-1": NOT_APPLICABLE, "GDPR-ACC-1": PASS, "GDPR-ACC-2": PASS,
         "GDPR-ENC-1": NOT_APPLICABLE, "GDPR-ENC-2": PASS, "GDPR-BAK-1": NOT_APPLICABLE,
         "GDPR-BAK-2": NOT_APPLICABLE, "GDPR-CHG-1": NOT_EVIDENCED, "GDPR-REV-1": NOT_APPLICABLE,
-        "GDPR-RED-1": NOT_APPLICABLE, "GDPR-RES-1": PASS, "GDPR-EGR-1": NOT_APPLICABLE,
+        "GDPR-RED-1": NOT_APPLICABLE, "GDPR-RES-1": PASS, "GDPR-RES-2": PASS,
+        "GDPR-EGR-1": NOT_APPLICABLE,
         "GDPR-LIM-1": NOT_APPLICABLE, "GDPR-LIM-2": NOT_APPLICABLE,
     },
 }

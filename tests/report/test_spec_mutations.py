@@ -93,7 +93,9 @@ MUTATIONS: tuple[SpecMutation, ...] = (
                  rejected=True),
     SpecMutation("GDPR-RED-1", "single-copy local disk",
                  _set("instances", 0, "flavor", value="l2.c2r4.100"), rejected=True),
-    SpecMutation("GDPR-RES-1", "a site outside Safespring", _set("site", value="eu-north-1"),
+    SpecMutation("GDPR-RES-1", "a site in a third country", _set("site", value="us-east-1"),
+                 rejected=True),
+    SpecMutation("GDPR-RES-2", "a site outside Safespring", _set("site", value="eu-north-1"),
                  rejected=True),
     SpecMutation("GDPR-EGR-1", "no egress proxy for the private group",
                  _set("egress", value={"proxy": "none"}), rejected=False),
@@ -172,7 +174,9 @@ STATES: tuple[tuple[str, str, str | None, str], ...] = (
     ("GDPR-RED-1", "on", None, PASS),
     ("GDPR-RED-1", "off", "single-copy local disk", "rejected"),
     ("GDPR-RES-1", "on", None, PASS),
-    ("GDPR-RES-1", "off", "a site outside Safespring", "rejected"),
+    ("GDPR-RES-1", "off", "a site in a third country", "rejected"),
+    ("GDPR-RES-2", "on", None, PASS),
+    ("GDPR-RES-2", "off", "a site outside Safespring", "rejected"),
     ("GDPR-EGR-1", "on", None, PASS),
     ("GDPR-EGR-1", "half", "personal data without a private network", NE),
     ("GDPR-EGR-1", "off", "no egress proxy for the private group", FAIL),
@@ -192,7 +196,9 @@ NO_STATE = {
                           "offers them only across projects, which the blueprint does not set up",
     ("GDPR-REV-1", "on"): "a process control: no resource can evidence it",
     ("GDPR-RED-1", "half"): "a flavor is central three-copy storage or local single-copy",
-    ("GDPR-RES-1", "half"): "every provider points at a Safespring site or the spec is rejected",
+    ("GDPR-RES-1", "half"): "every provider points at a Safespring site (in the EU/EEA) or the "
+                            "spec is rejected",
+    ("GDPR-RES-2", "half"): "every provider points at a Safespring site or the spec is rejected",
     ("GDPR-LIM-2", "on"): "what an application deletes cannot be machine-checked",
     ("GDPR-LIM-2", "off"): "see on",
 }
@@ -320,7 +326,7 @@ REJECTED_AT = {"the same SSH key for two persons": "access[2].ssh_key",
                "access without a near end date": "access[0].expires",
                "SSH from the whole internet": "instances[0].ssh_from",
                "public bucket": "buckets[0].public", "single-copy local disk": "instances[0].flavor",
-               "a site outside Safespring": "site",
+               "a site outside Safespring": "site", "a site in a third country": "site",
                "a bucket without an end date": "buckets[0].retention_days"}
 
 

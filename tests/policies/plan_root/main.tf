@@ -1,8 +1,8 @@
 # Plan mode of the per-check fixtures (tests/policies/test_checks.py): one root that calls the
 # fixtures of ../fixtures as modules, so one terraform init and one plan cover them all.
 # Fixtures whose check looks at a root module (providers, backend, the deployment's other
-# resources, user data files: CKV_GDPR_11, 12, 14, 16, 17, 22, 25, 26) are planned as roots of
-# their own. Inputs a fixture
+# resources, user data files: CKV_GDPR_11, 12, 14, 16, 17, 22, 25, 26, 27) are planned as roots
+# of their own. Inputs a fixture
 # leaves without a value (unresolved in HCL mode) get the insecure value here: the plan then
 # shows the problem by name instead.
 terraform {
@@ -97,4 +97,16 @@ module "ckv_gdpr_20" {
 
 module "ckv_gdpr_21" {
   source = "../fixtures/ckv_gdpr_21"
+}
+
+module "ckv_gdpr_29" {
+  source = "../fixtures/ckv_gdpr_29"
+}
+
+module "ckv_gdpr_30" {
+  source = "../fixtures/ckv_gdpr_30"
+}
+
+module "ckv_gdpr_31" {
+  source = "../fixtures/ckv_gdpr_31"
 }

@@ -1,0 +1,10 @@
+terraform {
+  required_providers {
+    openstack = {
+      source = "terraform-provider-openstack/openstack"
+    }
+    random = {
+      source = "hashicorp/random"
+    }
+  }
+}

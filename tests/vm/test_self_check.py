@@ -205,4 +205,4 @@ def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: Setup) -> No
     md = subprocess.run([sys.executable, "-m", "generator", "report", str(blueprint),
                          "--today", "2026-11-27", "--evidence", str(exported)],
                         capture_output=True, text=True, check=False).stdout
-    assert f"| {HOST} | audit | FAIL |" in md.replace("`", ""), md
+    assert f"| {HOST} | audit | **FAIL** | GDPR-LOG-1 | {failed_at} |" in md, md

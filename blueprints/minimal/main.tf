@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "dc575302e1ad3baa42cae3f5a91437de165f28ab91cbf23a63668a291be81b73"
+    ssb_guest_config   = "97df451c4fbf02eb6d2dc6a4ed8be7e0585a48806c146be16dff7649d7a792de"
   }
   volume_ids = {}
 }

@@ -16,7 +16,7 @@ import ssb_guest
 PROGRAM = "/usr/local/sbin/ssb-verify"
 UNIT_DIR = "/etc/systemd/system"
 _UNITS = ("ssb-verify.service", "ssb-verify.timer")
-MEASURE = "self-check"
+PART = "self-check"  # the part's name in the merged cloud-init; not a metadata measure
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,6 @@ class VerifyConfig:
     packages: tuple[str, ...]
     files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal permissions)
     commands: tuple[tuple[str, ...], ...]
-    measures: tuple[str, ...]
 
 
 def verify_config() -> VerifyConfig:
@@ -38,5 +37,4 @@ def verify_config() -> VerifyConfig:
         files=tuple(files),
         commands=(("systemctl", "daemon-reload"),
                   ("systemctl", "enable", "--now", "ssb-verify.timer")),
-        measures=(MEASURE,),
     )

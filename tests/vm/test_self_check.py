@@ -114,7 +114,8 @@ def test_self_check_timer_is_installed_and_claims_reach_the_instance(app: Setup)
     assert app.vm.ssh("systemctl is-active ssb-verify.timer").stdout.strip() == "active"
     # The metadata's claims, as the instance reads them.
     meta = app.vm.ssh("cat /run/cloud-init/instance-data.json").stdout
-    assert "self-check" in json.loads(meta)["ds"]["meta_data"]["meta"]["ssb_measures"]
+    claims = json.loads(meta)["ds"]["meta_data"]["meta"]["ssb_measures"].split(",")
+    assert {"audit", "luks-tang", "log-shipping-tls"} <= set(claims), claims
 
 
 def test_self_checks_report_ok_or_say_why_not(app: Setup) -> None:

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "97df451c4fbf02eb6d2dc6a4ed8be7e0585a48806c146be16dff7649d7a792de"
+    ssb_guest_config   = "9c83b7f728cdfad6a40c1783b69106db579f68094132f37e6c29bf8192961df1"
   }
   volume_ids = {}
 }

@@ -204,3 +204,23 @@ def test_the_export_is_a_versioned_document(tmp_path: Path) -> None:
     assert set(doc) == {"format", "exported_at", "collector", "instances"}
     assert doc["instances"][0]["measures"]["audit"]["last_ok"] == "2026-12-06T15:00:03Z"
     assert evidence.main(["export", "--root", str(tmp_path / "not-mounted")]) == 1
+
+
+def test_every_group_runs_the_self_check_and_the_collector_keeps_the_evidence() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    groups = sorted((ROOT / "blueprints" / "patient-portal" / "cloud-init").glob("*.yaml"))
+    assert len(groups) == 4
+    for path in groups:
+        config = yaml.safe_load(path.read_text("utf-8"))
+        written = {f["path"]: f for f in config["write_files"]}
+        assert written["/usr/local/sbin/ssb-verify"]["permissions"] == "0755", path.name
+        assert "/etc/systemd/system/ssb-verify.timer" in written, path.name
+        assert ["systemctl", "enable", "--now", "ssb-verify.timer"] in config["runcmd"], path.name
+        collector = path.stem == "log-collector"
+        assert ("/usr/local/sbin/ssb-evidence" in written) is collector, path.name
+        assert ("/etc/systemd/system/ssb-evidence.timer" in written) is collector, path.name
+    main = (ROOT / "blueprints" / "patient-portal" / "main.tf").read_text("utf-8")
+    assert "self-check" not in main  # the self-check claims no metadata measure

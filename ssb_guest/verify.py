@@ -337,7 +337,7 @@ def check_backup_freshness() -> Result:
     result, status, when = _last_run("ssb-backup-check.service")
     if when is None:
         return unknown("the backup freshness check has not run since boot "
-                       "(ssb-backup-check.timer runs it hourly, from 30 min after boot)")
+                       "(its timer runs it hourly, from 30 min after boot)")
     age = dt.datetime.now().timestamp() - when
     at = _iso(when)
     if result != "success":

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "9c83b7f728cdfad6a40c1783b69106db579f68094132f37e6c29bf8192961df1"
+    ssb_guest_config   = "9de7a34a0606678aba9492ba6123b92db2c39bd780ecdafed2f7c40e62f38dec"
   }
   volume_ids = {}
 }

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "9de7a34a0606678aba9492ba6123b92db2c39bd780ecdafed2f7c40e62f38dec"
+    ssb_guest_config   = "3826ad150bdf67b5851bbdbbed8c184dac69a1c0adc74e2403dbf3d57a8e2565"
   }
   volume_ids = {}
 }

@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "2f9f24cd8d2ebe1e98d5e0ff7c3a1d7cd0ab8a305fdb4521345eda5104102a45"
+    ssb_guest_config   = "76187d03745d0d54644ab3289dfe090e7c3fb4a7b3c47b2acaede0f5a132567e"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "c8f28848768941e461d65d267cf5a85c3ca5172941ee5da7fd3fc42f520e0216"
+    ssb_guest_config   = "2dd9b02cfced31cd051adc1288d4faab64748df7e37bf202c2e1b8549f426c4a"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "1335ae23e43a3ced477c3377e4f0a3d696c1f168d1ee632275ee3e59c14033f4"
+    ssb_guest_config   = "9bc18512bdd1108bc9367d516c532b48c333d6e93f0f6fffaeb58be57d5c9149"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "9138452ac7c1077538b25928456b847abee95ba7fc4612fb7845a99765d31b69"
+    ssb_guest_config   = "6c953a7f4d87ef3e26bdbb7766e31f69ca7a70cbb1514a815f338ac29aa60e8a"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -180,6 +180,10 @@ def test_results_reach_the_collectors_evidence_export(app: Setup) -> None:
 def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: Setup) -> None:
     vm = app.vm
     before = _measures_of(_export(app), HOST)["audit"]
+    # Stopped for good, as by someone covering their tracks (auditd.service refuses a manual
+    # stop, and its Restart=on-failure would bring back a daemon that exits with an error).
+    vm.ssh("mkdir -p /run/systemd/system/auditd.service.d && printf '[Service]\\nRestart=no\\n'"
+           " > /run/systemd/system/auditd.service.d/vmtest.conf && systemctl daemon-reload")
     vm.ssh("systemctl kill --signal=TERM auditd.service")
     vm.wait_until("! systemctl is-active -q auditd.service", timeout=120)  # hang guard
     events = _self_check(vm)

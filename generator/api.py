@@ -320,19 +320,23 @@ REPORT_FILES = {"html": "report.html", "markdown": "report.md", "json": "report.
 
 def build_report(directory: str | Path, *, spec_path: str | Path | None = None,
                  on: dt.date | None = None, result: object = None,
-                 plan: str | Path | None = None) -> Report:
+                 plan: str | Path | None = None, evidence: str | Path | None = None) -> Report:
     """The compliance report of a blueprint (scans it unless a ScanResult is given); what runs
-    is read from `plan` (plan JSON) or DIR/terraform.tfstate."""
+    is read from `plan` (plan JSON) or DIR/terraform.tfstate; what was verified in life from
+    `evidence` (the log collector's `ssb-evidence export`; EvidenceError when it is not one)."""
     from generator.report import build
 
-    return build(directory, spec_path, today=on or today(), result=result, plan=plan)
+    return build(directory, spec_path, today=on or today(), result=result, plan=plan,
+                 evidence=evidence)
 
 
 def report(directory: str | Path, out_dir: str | Path, *, spec_path: str | Path | None = None,
            on: dt.date | None = None, result: object = None,
-           plan: str | Path | None = None) -> tuple[Report, tuple[str, ...]]:
+           plan: str | Path | None = None,
+           evidence: str | Path | None = None) -> tuple[Report, tuple[str, ...]]:
     """Write the report as HTML, Markdown and JSON into `out_dir`; returns it and the files."""
-    built = build_report(directory, spec_path=spec_path, on=on, result=result, plan=plan)
+    built = build_report(directory, spec_path=spec_path, on=on, result=result, plan=plan,
+                         evidence=evidence)
     return built, write_report(built, out_dir)
 
 
@@ -350,10 +354,11 @@ def write_report(built: Report, out_dir: str | Path) -> tuple[str, ...]:
 def bundle(directory: str | Path, out_file: str | Path, built: Report, result: object, *,
            spec_path: str | Path | None = None, plan: dict | None = None,
            record_file: str | Path | None = None, sign_key: str | Path | None = None,
-           created: dt.datetime | None = None) -> str:
+           created: dt.datetime | None = None, evidence: str | Path | None = None) -> str:
     """Write the evidence bundle of a blueprint (generator/bundle.py): its spec, the hashes of
     its files, the report, the scan (JSON and SARIF), the plan with every sensitive value
-    redacted when given, and the allowance record when there is one; signed with `sign_key`.
+    redacted when given, the allowance record when there is one, and the evidence export the
+    report read (`evidence`) when given; signed with `sign_key`.
     Returns the manifest's SHA-256."""
     from generator import bundle as bundles
     from generator import record as records
@@ -382,6 +387,11 @@ def bundle(directory: str | Path, out_file: str | Path, built: Report, result: o
         members.append(bundles.Member(
             "plan/plan.json", (json.dumps(review.redact(plan), indent=2, sort_keys=True) + "\n").encode(),
             "the plan (terraform show -json) with every sensitive value redacted"))
+    if evidence is not None:
+        members.append(bundles.Member(
+            f"evidence/{Path(evidence).name}", Path(evidence).read_bytes(),
+            "the log collector's export of the instances' self-checks (ssb-evidence/1) the "
+            "report's 'last verified in life' rests on"))
     record = Path(record_file) if record_file else root / records.RECORD_FILE
     if record.is_file():
         members.append(bundles.Member(f"record/{record.name}", record.read_bytes(),

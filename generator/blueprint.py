@@ -77,15 +77,24 @@ def modules_root() -> Traversable:
     return resources.files("generator").joinpath("modules")
 
 
-def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, bytes]]:
-    parts = [p for capability in CAPABILITIES for p in capability.parts(spec, group)]
+def _measures(spec: Spec, group: InstanceGroup, parts: list) -> tuple[str, ...]:
     measures = list(cloudinit.measures(parts))
     if group.boots_from_volume:
         measures.append("central-storage")
     if group.count > 1:
         measures.append("anti-affinity")
     measures.append("security-group-explicit")
-    measures = registry.require(measures, "instance")
+    return registry.require(measures, "instance")
+
+
+def group_measures(spec: Spec, group: InstanceGroup) -> tuple[str, ...]:
+    """The measures the group's instances claim in their metadata (`ssb_measures`)."""
+    return _measures(spec, group, [p for c in CAPABILITIES for p in c.parts(spec, group)])
+
+
+def _group_view(spec: Spec, group: InstanceGroup) -> tuple[GroupView, dict[str, bytes]]:
+    parts = [p for capability in CAPABILITIES for p in capability.parts(spec, group)]
+    measures = _measures(spec, group, parts)
     world_ports = endpoints.world_tcp_ports(spec, group)
     config = cloudinit.merge(parts)
     text = cloudinit.dump(config, (

@@ -246,6 +246,11 @@ def _parser() -> argparse.ArgumentParser:
     verify_bundle.add_argument("--blueprint", metavar="DIR",
                                help="compare the blueprint directory with the hashes the bundle "
                                     "recorded")
+    report.add_argument("--evidence", metavar="FILE",
+                        help="the log collector's export of the instances' self-checks "
+                             "(`ssb-evidence export`, docs/evidence.md): adds what was last "
+                             "verified in life per control and instance (a failed check fails "
+                             "the report) and goes into the bundle")
     report.add_argument("--plan", metavar="PLAN.json",
                         help="a plan as JSON (plan -o, show-plan): its prior state says which "
                              "instances still run an older guest configuration (default: "
@@ -732,18 +737,30 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError(f"--sign-key {args.sign_key}: no such key file")
     if args.plan is not None and not Path(args.plan).is_file():
         raise UsageError(f"--plan {args.plan}: no such file (a plan as JSON: plan -o FILE)")
+    if args.evidence is not None:
+        from generator.report.life import EvidenceError
+        from generator.report.life import load as load_evidence
+
+        if not Path(args.evidence).is_file():
+            raise UsageError(f"--evidence {args.evidence}: no such file (the output of "
+                             "`ssb-evidence export` on the log collector)")
+        try:
+            load_evidence(args.evidence)
+        except EvidenceError as exc:
+            raise UsageError(f"--evidence {exc}") from None
     # With --bundle the scan is made here so the bundle holds the very findings the report
     # rests on, and the bundle is written before the report: a key that cannot sign changes
     # nothing.
     result = api.scan(args.directory) if args.bundle else None
     built = api.build_report(args.directory, spec_path=args.spec, on=on, result=result,
-                             plan=args.plan)
+                             plan=args.plan, evidence=args.evidence)
     if args.bundle:
         from generator.bundle import BundleError
 
         try:
             digest = api.bundle(args.directory, args.bundle, built, result, spec_path=args.spec,
-                                plan=_plan_document(args.plan), sign_key=args.sign_key)
+                                plan=_plan_document(args.plan), sign_key=args.sign_key,
+                                evidence=args.evidence)
         except BundleError as exc:
             raise OutputError(str(exc)) from None
         print(f"wrote {args.bundle} (manifest sha256:{digest}"

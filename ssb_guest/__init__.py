@@ -32,6 +32,8 @@ PROGRAMS: dict[str, tuple[str, str]] = {
     "/usr/local/sbin/ssb-log-store": ("log_store.py", "0755"),
     "/usr/local/sbin/ssb-log-renewal": ("log_renewal.py", "0755"),
     "/usr/local/sbin/ssb-egress-proxy": ("egress_proxy.py", "0755"),
+    "/usr/local/sbin/ssb-verify": ("verify.py", "0755"),
+    "/usr/local/sbin/ssb-evidence": ("evidence.py", "0755"),
 }
 
 

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "dc575302e1ad3baa42cae3f5a91437de165f28ab91cbf23a63668a291be81b73"
+    ssb_guest_config   = "3826ad150bdf67b5851bbdbbed8c184dac69a1c0adc74e2403dbf3d57a8e2565"
   }
   volume_ids = {}
 }

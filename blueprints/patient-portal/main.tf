@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "ee2b61377ce2140b8ebe7486c80ae1fdc4a6bab602367b58e486399496376de9"
+    ssb_guest_config   = "76187d03745d0d54644ab3289dfe090e7c3fb4a7b3c47b2acaede0f5a132567e"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "744afeb0f499778a4687be81b714b79263421f3a7c00ee1d9f5337bc4c3739a4"
+    ssb_guest_config   = "2dd9b02cfced31cd051adc1288d4faab64748df7e37bf202c2e1b8549f426c4a"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "83160f34160d704a2e51721d686bbbe28775df643991a6ab66fd6e44dff4a9f2"
+    ssb_guest_config   = "9bc18512bdd1108bc9367d516c532b48c333d6e93f0f6fffaeb58be57d5c9149"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "bb0398a9ec33467864119d278b67602546c208fc2c8f02008fb17515dbf7c963"
+    ssb_guest_config   = "6c953a7f4d87ef3e26bdbb7766e31f69ca7a70cbb1514a815f338ac29aa60e8a"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

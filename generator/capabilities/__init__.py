@@ -16,8 +16,9 @@ from generator.capabilities import (
     logging,
     logins,
     network,
+    verification,
 )
 
-CAPABILITIES = (base, logins, egress, disk_encryption, endpoints, backup, logging)
+CAPABILITIES = (base, logins, egress, disk_encryption, endpoints, backup, logging, verification)
 
 __all__ = ["CAPABILITIES", "backup", "egress", "endpoints", "network"]

@@ -43,6 +43,9 @@ Central logs (``central: true``):
   counts per listener, not per client).
 - Retention: hourly, files older than ``retention_days`` go, then, while the volume is more
   than ``SIZE_RETENTION_PERCENT`` full, the oldest day files (never today's or yesterday's).
+  Every 15 minutes ``ssb-evidence`` reads the instances' self-check events (``ssb-verify``)
+  from the collected files and keeps the latest result and last success of each measure per
+  instance on the volume; ``ssb-evidence export`` prints them (docs/evidence.md).
   Every five minutes ``ssb-log-space.service`` alerts from ``ALERT_PERCENT`` on: journal
   priority alert, the instance console (``openstack console log show``) and the login message.
 
@@ -135,6 +138,7 @@ TLS_DIR = "etc/safespring-blueprints/logging"
 PKI_SCRIPT = "usr/local/sbin/ssb-log-pki"
 STORE_PROGRAM = "usr/local/sbin/ssb-log-store"
 RENEWAL_PROGRAM = "usr/local/sbin/ssb-log-renewal"
+EVIDENCE_PROGRAM = "usr/local/sbin/ssb-evidence"
 RATE_LIMIT_RULES = "etc/safespring-blueprints/logging/rate-limit.nft"
 NFT_TABLE = "ssb_log_collector"
 JOURNALD_DROPIN = "etc/systemd/journald.conf.d/60-safespring-blueprints.conf"
@@ -173,6 +177,10 @@ def _pki_script() -> str:
 
 def _store_program() -> str:
     return ssb_guest.program(f"/{STORE_PROGRAM}")[1]
+
+
+def _evidence_program() -> str:
+    return ssb_guest.program(f"/{EVIDENCE_PROGRAM}")[1]
 
 
 def _renewal_program() -> str:
@@ -774,7 +782,29 @@ def _store_units(root: str, retention_days: int) -> list[tuple[str, str, str]]:
         ("Timer", ["OnBootSec=2min", "OnUnitActiveSec=5min"]),
         ("Install", ["WantedBy=timers.target"]),
     ])
+    evidence = _unit([
+        ("Unit", [
+            "Description=Keep the instances' latest self-check results and last successes "
+            "(safespring-blueprints)",
+            f"ConditionPathIsDirectory={remote}",
+        ]),
+        ("Service", [
+            "Type=oneshot",
+            f"ExecStart={root}{EVIDENCE_PROGRAM} update --root {remote} --journal",
+            f"ReadWritePaths={remote}",
+            "SyslogIdentifier=ssb-evidence",
+            *_HARDENING,
+        ]),
+    ])
+    evidence_timer = _unit([
+        ("Unit", ["Description=Read the instances' self-check results every 15 minutes"]),
+        ("Timer", ["OnBootSec=10min", "OnUnitActiveSec=15min"]),
+        ("Install", ["WantedBy=timers.target"]),
+    ])
     return [
+        (f"{root}{EVIDENCE_PROGRAM}", _evidence_program(), "0755"),
+        (f"{root}{UNIT_DIR}/ssb-evidence.service", evidence, "0644"),
+        (f"{root}{UNIT_DIR}/ssb-evidence.timer", evidence_timer, "0644"),
         (f"{root}{UNIT_DIR}/ssb-log-remote-retention.service", retention, "0644"),
         (f"{root}{UNIT_DIR}/ssb-log-remote-retention.timer",
          _timer("Hourly deletion of collected logs past their retention", "hourly"), "0644"),
@@ -887,7 +917,7 @@ def log_collector(
         ("systemctl", "enable", "--now", "ssb-log-renewal.service", "ssb-log-pki-refresh.timer"),
         ("systemctl", "enable", "--now", "ssb-log-rate-limit.service"),
         ("systemctl", "enable", "--now", "ssb-log-remote-retention.timer",
-         "ssb-log-space.timer"),
+         "ssb-log-space.timer", "ssb-evidence.timer"),
         ("systemctl", "enable", "ssb-log-collector.service"),
         # Without waiting: it starts when the log volume is mounted (Tang may be down).
         ("systemctl", "start", "--no-block", "ssb-log-collector.service"),

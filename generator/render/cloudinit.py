@@ -39,6 +39,9 @@ class Part:
     commands: tuple[tuple[str, ...], ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
     evidence: tuple[str, ...] = ()  # finer-grained measure names; default: (measure,)
+    # False: the part is no measure an instance claims in its metadata (Nova allows 255
+    # characters there), e.g. the self-check, which tests the claims and is shown by its events.
+    claimed: bool = True
 
 
 def part_from(measure: str, order: int, config: Any) -> Part:
@@ -148,4 +151,4 @@ def dump(config: dict[str, Any], comment: Sequence[str] = ()) -> str:
 
 def measures(parts: Iterable[Part]) -> tuple[str, ...]:
     """The measures the parts implement, sorted: the evidence an instance's metadata records."""
-    return tuple(sorted({m for p in parts for m in (p.evidence or (p.measure,))}))
+    return tuple(sorted({m for p in parts if p.claimed for m in (p.evidence or (p.measure,))}))

@@ -14,10 +14,13 @@ import re
 from pathlib import Path
 
 from generator import __version__, naming
+from generator.blueprint import group_measures
 from generator.controls import controls
 from generator.report.annex import annex
 from generator.report.deployed import deployed
 from generator.report.facts import blueprint_facts, deployment, find_spec, review
+from generator.report.life import life
+from generator.report.life import load as load_evidence
 from generator.report.model import (
     FAIL,
     INCOMPLETE,
@@ -31,6 +34,7 @@ from generator.report.model import (
     Deployment,
     Evidence,
     EvidenceGroup,
+    Life,
     Report,
     Review,
     SpecIssue,
@@ -256,11 +260,12 @@ def _findings_by_control(result: ScanResult) -> tuple[dict[str, list[Evidence]],
 
 def build(directory: str | Path, spec_path: str | Path | None = None, *,
           today: dt.date, result: ScanResult | None = None,
-          plan: str | Path | None = None) -> Report:
+          plan: str | Path | None = None, evidence: str | Path | None = None) -> Report:
     """The compliance report of the blueprint in `directory` (scanned unless `result` is given,
     with `today` as the date every check judges expiry against). What runs is read from `plan`
     (a `terraform show -json` plan, its prior state) or else DIR/terraform.tfstate; without
-    either the report says it describes the spec.
+    either the report says it describes the spec. `evidence`: the log collector's export of
+    the instances' self-checks (generator/report/life.py), read before anything is scanned.
 
     The spec is `spec_path`, else the manifest's spec file or `<DIR>.yaml` next to the
     directory; when none is found the report says so and leaves out what only the spec knows.
@@ -268,6 +273,7 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
     root = Path(directory).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"not a directory: {root}")
+    evidence_doc = load_evidence(evidence) if evidence is not None else None
     if spec_path is not None:
         found: Path | None = Path(spec_path)
         tried: tuple[str, ...] = (str(spec_path),)
@@ -327,8 +333,15 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         running = deployed(root, tuple(g.name for g in dep.groups),
                            tuple(b.name[len(dep.name) + 1:] for b in dep.buckets
                                  if b.role == "data"), Path(plan) if plan else None)
+    in_life = None
+    if evidence_doc is not None and spec is not None:
+        instances = {f"{naming.group_resource(spec.name, g.name)}-{i}":
+                     (g.name, group_measures(spec, g))
+                     for g in spec.groups for i in range(1, g.count + 1)}
+        in_life = life(evidence_doc, Path(evidence).name, instances)  # type: ignore[arg-type]
     other_ev = sort_evidence(other)
-    verdict, reasons = _verdict(results, weakened, personal, other_ev, rev, spec_status, facts)
+    verdict, reasons = _verdict(results, weakened, personal, other_ev, rev, spec_status, facts,
+                                in_life)
     if running is not None and (running.waiting or running.source is None):
         reasons.append(running.note)
     count = {s: sum(r.status == s for r in results) for s in STATUSES}
@@ -347,18 +360,25 @@ def build(directory: str | Path, spec_path: str | Path | None = None, *,
         controls=tuple(results), other_findings=other_ev,
         other_passed=tuple(sorted(other_passed.items())),
         annex=annex(dep, rev, today, running) if dep else (),
-        status_meaning=tuple((s, STATUS_MEANING[s]) for s in STATUSES), deployed=running)
+        status_meaning=tuple((s, STATUS_MEANING[s]) for s in STATUSES), deployed=running,
+        life=in_life)
 
 
 def _verdict(results: list[ControlResult], weakened: tuple[Weakened, ...], personal: bool | None,
              other: tuple[Evidence, ...], rev: Review, spec_status: str,
-             facts: BlueprintFacts) -> tuple[str, list[str]]:
-    """The report's verdict and why: FAIL on any failure, INCOMPLETE without a readable spec,
-    else NO FAILURES FOUND (never PASS: some controls are always assessed by hand)."""
+             facts: BlueprintFacts, in_life: Life | None = None) -> tuple[str, list[str]]:
+    """The report's verdict and why: FAIL on any failure (a self-check that failed in life
+    too), INCOMPLETE without a readable spec, else NO FAILURES FOUND (never PASS: some controls
+    are always assessed by hand)."""
     reasons: list[str] = []
     failed_controls = [r.id for r in results if r.status == FAIL]
     if failed_controls:
         reasons.append("Controls failed: " + ", ".join(failed_controls) + ".")
+    failed_in_life = [r for r in in_life.rows if r.status == FAIL] if in_life else []
+    if failed_in_life:
+        reasons.append("Failed in life (" + (in_life.source if in_life else "") + "): " + "; ".join(
+            f"{r.control} on {r.instance} ({r.measure}, checked {r.checked_at})"
+            for r in failed_in_life) + ".")
     off = [m for m in weakened if m.level == "off"]
     if off and personal:
         reasons.append("Measures off in the spec, which declares personal data: "
@@ -379,6 +399,15 @@ def _verdict(results: list[ControlResult], weakened: tuple[Weakened, ...], perso
         reasons.append("No check failed. " + (
             "Not evidenced by any check (assess by hand): " + ", ".join(missing) + "."
             if missing else "Every control with checks is evidenced."))
+    if in_life is not None:
+        stale = sorted({f"{r.instance} ({r.measure})" for r in in_life.rows
+                        if r.status == NOT_EVIDENCED})
+        if stale:
+            reasons.append("Not evidenced in life (no fresh result in " + in_life.source + "): "
+                           + ", ".join(stale) + ".")
+        if in_life.never_reported:
+            reasons.append("Never reported a self-check (" + in_life.source + "): "
+                           + ", ".join(in_life.never_reported) + ".")
     changed = [*facts.changed_files, *facts.missing_files]
     if changed:
         reasons.append("Files changed since generation: " + ", ".join(changed)

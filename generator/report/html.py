@@ -327,6 +327,31 @@ def to_html(report: Report) -> str:
         out += ['<h2 id="annex">Annex: technical measures</h2>',
                 "<p>Not written: the spec was not found or could not be read.</p>"]
 
+    if r.life is not None:
+        lf = r.life
+        out += ['<h2 id="life">Last verified in life</h2>',
+                f"<p>From <code>{e(lf.source)}</code>, exported {e(lf.exported_at)} by the log "
+                f"collector <code>{e(lf.collector)}</code>: each instance's latest self-check of "
+                "each measure it claims. Ages are counted to the export, not to this report."
+                "</p>"]
+        if lf.rows:
+            out.append("<table><thead><tr><th>Instance</th><th>Measure</th><th>Status</th>"
+                       "<th>Control</th><th>Checked</th><th>Last success</th><th>Why</th>"
+                       "</tr></thead><tbody>")
+            for x in lf.rows:
+                out.append(f"<tr><td>{e(x.instance)}</td><td>{e(x.measure)}</td>"
+                           f"<td>{_badge(x.status)}</td><td>{e(x.control)}</td>"
+                           f"<td>{e(x.checked_at or 'never')}</td>"
+                           f"<td>{e(x.last_ok or 'never')}</td><td>{e(x.why)}</td></tr>")
+            out.append("</tbody></table>")
+        if lf.never_reported:
+            out.append("<p>Never reported a self-check (NOT EVIDENCED): "
+                       + ", ".join(f"<code>{e(n)}</code>" for n in lf.never_reported) + ".</p>")
+        if lf.not_in_blueprint:
+            out.append("<p>In the file but not instances of this blueprint (not counted): "
+                       + ", ".join(f"<code>{e(n)}</code>" for n in lf.not_in_blueprint)
+                       + ".</p>")
+
     if r.deployed is not None:
         out += ['<h2 id="running">What runs</h2>', f"<p>{e(r.deployed.note)}</p>"]
         if r.deployed.groups:

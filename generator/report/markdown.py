@@ -87,6 +87,30 @@ def _off_line(m: Weakened) -> str:
             f"[{md(m.control)}](#{m.control.lower()}): {md(m.message)} ({md(m.article)})")
 
 
+def _life_lines(r: Report) -> list[str]:
+    """Last verified in life: per instance and measure, from the collector's evidence export."""
+    lf = r.life
+    assert lf is not None
+    out = ["", "## Last verified in life", "",
+           f"From {code(lf.source)}, exported {md(lf.exported_at)} by the log collector "
+           f"{code(lf.collector)} (`ssb-evidence export`): each instance's latest self-check "
+           "(ssb-verify, hourly) of each measure it claims. Ages are counted to the export, "
+           "not to this report: the report shows no more than the file.", ""]
+    if lf.rows:
+        out += ["| instance | measure | status | control | checked | last success | why |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {md(x.instance)} | {md(x.measure)} | {_status(x.status)} | {md(x.control)} | "
+                f"{md(x.checked_at or 'never')} | {md(x.last_ok or 'never')} | {md(x.why)} |"
+                for x in lf.rows]
+    if lf.never_reported:
+        out += ["", "Never reported a self-check (NOT EVIDENCED): "
+                + ", ".join(code(n) for n in lf.never_reported) + "."]
+    if lf.not_in_blueprint:
+        out += ["", "In the file but not instances of this blueprint (not counted): "
+                + ", ".join(code(n) for n in lf.not_in_blueprint) + "."]
+    return out
+
+
 def to_markdown(report: Report) -> str:
     """The whole report as one Markdown document."""
     r = report
@@ -205,6 +229,9 @@ def to_markdown(report: Report) -> str:
                 what = ("; ".join(g.differences) if g.differences else
                         "not recorded when created" if g.unknown else "nothing")
                 out.append(f"| {md(g.name)} | {g.instances} | {waiting} | {md(what)} |")
+
+    if r.life is not None:
+        out += _life_lines(r)
 
     d = r.deployment
     if d is not None:

@@ -352,6 +352,32 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class LifeRow:
+    """One instance's one measure, as its latest self-check shows it."""
+
+    instance: str
+    group: str
+    measure: str
+    control: str
+    status: str  # PASS | FAIL | NOT EVIDENCED
+    checked_at: str | None
+    last_ok: str | None
+    why: str
+
+
+@dataclass(frozen=True)
+class Life:
+    """What the evidence file shows, instance by instance."""
+
+    source: str  # the file's name
+    exported_at: str
+    collector: str
+    rows: tuple[LifeRow, ...]
+    never_reported: tuple[str, ...]  # instances of the blueprint with no result in the file
+    not_in_blueprint: tuple[str, ...]  # names in the file the blueprint does not have
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole compliance report: what the Markdown, JSON and HTML forms render."""
 
@@ -376,3 +402,4 @@ class Report:
     annex: tuple[AnnexSection, ...]
     status_meaning: tuple[tuple[str, str], ...]
     deployed: Deployed | None = None  # None: no blueprint directory facts to compare
+    life: Life | None = None  # None: no evidence file given (report --evidence)

@@ -1,0 +1,436 @@
+#!/usr/bin/python3
+"""ssb-verify: check, on the running instance, that each measure its metadata claims works.
+
+Installed by safespring-blueprints on every instance; ssb-verify.timer runs it shortly after
+boot and then hourly (GDPR Art. 32(1)(d): regularly testing the effectiveness of the measures).
+It reads the measures the instance claims from its metadata (`ssb_measures`, the way the other
+programs read metadata: cloud-init's instance data, else the metadata service), runs the check
+of each claimed measure it has one for, and writes ONE journal event per check:
+
+  SYSLOG_IDENTIFIER=ssb-verify  MESSAGE_ID=MESSAGE_ID below
+  SSB_MEASURE=<measure>  SSB_RESULT=ok|fail|unknown  SSB_DETAIL=<why, in one line>
+  SSB_PERIOD=<seconds until the next run>  MESSAGE=ssb-verify/1 <the same as compact JSON>
+
+The journal fields are for local readers (`journalctl MESSAGE_ID=...`); the MESSAGE carries
+everything too, because only the message travels through rsyslog to the log collector, where
+ssb-evidence reads it. A measure it has no check for is not reported; a check that cannot tell
+says `unknown` and why, it never guesses. Exit status 0 once the checks ran, whatever they
+found (a failed check is an event, not a failed unit that would mark the system degraded).
+
+Everything it touches can be redirected for tests through the environment (ENV_DEFAULTS).
+Python 3.10 standard library only (see ssb_guest/__init__.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+PROG = "ssb-verify"
+FORMAT = "ssb-verify/1"  # the prefix of every event's MESSAGE; ssb-evidence reads it
+MESSAGE_ID = "5f1c3a0e8b9d4c6fa2e7b1d09c3e4a51"  # stable: journalctl MESSAGE_ID=...
+PERIOD = 3600  # seconds between runs (ssb-verify.timer: hourly)
+COMMAND_TIMEOUT = 60  # hang guard for each command a check runs; they take well under a second
+AIDE_MAX_AGE = 26 * 3600  # the daily AIDE check, with the timer's randomised hour of delay
+BACKUP_CHECK_MAX_AGE = 2 * 3600  # the hourly backup freshness check, one run missed at most
+
+ENV_DEFAULTS: dict[str, str] = {
+    # Comma-separated; cloud-init's instance data first (any datasource), then the service.
+    "SSB_METADATA_SOURCES": "/run/cloud-init/instance-data.json,"
+                            "http://169.254.169.254/openstack/latest/meta_data.json",
+    "SSB_JOURNAL_SOCKET": "/run/systemd/journal/socket",
+    "SSB_JOURNAL_DIR": "/var/log/journal",
+    "SSB_LUKS_CONFIG": "/etc/safespring-blueprints/luks-tang.json",
+    "SSB_BY_ID_DIR": "/dev/disk/by-id",
+    "SSB_MAPPER_DIR": "/dev/mapper",
+    "SSB_AIDE_DB": "/var/lib/aide/safespring-blueprints/aide.db.gz",
+    "SSB_LOG_TLS_DIR": "/etc/safespring-blueprints/logging",
+    "SSB_SPOOL_DIR": "/var/spool/rsyslog",
+}
+
+
+def env(name: str) -> str:
+    return os.environ.get(name, ENV_DEFAULTS[name])
+
+
+def log(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+class Result:
+    """One check's outcome."""
+
+    def __init__(self, result: str, detail: str) -> None:
+        assert result in ("ok", "fail", "unknown")
+        self.result = result
+        self.detail = " ".join(detail.split())  # one line
+
+
+def ok(detail: str) -> Result:
+    return Result("ok", detail)
+
+
+def fail(detail: str) -> Result:
+    return Result("fail", detail)
+
+
+def unknown(detail: str) -> Result:
+    return Result("unknown", detail)
+
+
+# --------------------------------------------------------------------------------------------
+# What the instance is and claims.
+
+
+def _read_source(source: str) -> dict[str, Any] | None:
+    try:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=5) as resp:
+                raw = resp.read()
+        else:
+            if not os.path.exists(source):
+                return None
+            with open(source, "rb") as handle:
+                raw = handle.read()
+        doc = json.loads(raw.decode("utf-8"))
+    except (OSError, urllib.error.URLError, ValueError) as exc:
+        log(f"metadata source {source} not readable: {exc}")
+        return None
+    if not isinstance(doc, dict):
+        return None
+    # cloud-init's instance data keeps the datasource's own metadata under ds.meta_data.
+    inner = doc.get("ds", {}).get("meta_data") if isinstance(doc.get("ds"), dict) else None
+    return inner if isinstance(inner, dict) else doc
+
+
+def metadata() -> dict[str, Any] | None:
+    """The OpenStack metadata document (uuid, name, meta) from the first source that has one."""
+    for source in [s for s in env("SSB_METADATA_SOURCES").split(",") if s]:
+        doc = _read_source(source)
+        if doc is not None:
+            return doc
+    return None
+
+
+def claimed(doc: dict[str, Any]) -> list[str]:
+    """The measures in metadata `ssb_measures` (commas or spaces), in their order."""
+    meta = doc.get("meta")
+    value = meta.get("ssb_measures") if isinstance(meta, dict) else None
+    if not isinstance(value, str):
+        return []
+    return [m for m in value.replace(",", " ").split() if m]
+
+
+# --------------------------------------------------------------------------------------------
+# Checks. Each returns a Result; a command that cannot run makes the check `unknown`.
+
+
+class CannotTell(Exception):
+    """The check could not find out (a command missing or hanging): result unknown."""
+
+
+def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    if shutil.which(argv[0]) is None:
+        raise CannotTell(f"{argv[0]} is not installed")
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise CannotTell(f"`{' '.join(argv)}` did not answer in {COMMAND_TIMEOUT} s") from None
+    except OSError as exc:
+        raise CannotTell(f"`{' '.join(argv)}` could not run: {exc}") from None
+
+
+def unit_state(unit: str) -> str:
+    """systemd's word for the unit (active, inactive, failed, unknown: not installed)."""
+    proc = run(["systemctl", "is-active", unit])
+    if not proc.stdout.strip():  # systemd did not answer (not running, no bus)
+        raise CannotTell(f"systemctl is-active {unit}: {proc.stderr.strip()[:160]}")
+    return proc.stdout.strip()
+
+
+def unit_show(unit: str, *props: str) -> dict[str, str]:
+    proc = run(["systemctl", "show", unit, "--timestamp=unix",
+                *[f"--property={p}" for p in props]])
+    if proc.returncode != 0:
+        raise CannotTell(f"systemctl show {unit}: {proc.stderr.strip()[:160]}")
+    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+
+
+def _unix(value: str) -> float | None:
+    """systemd's `--timestamp=unix` value (`@1700000000`), None when never."""
+    value = value.strip()
+    if value.startswith("@") and value[1:].isdigit() and int(value[1:]) > 0:
+        return float(value[1:])
+    return None
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_audit() -> Result:
+    """auditd runs, the kernel audits, and rules are loaded."""
+    state = unit_state("auditd.service")
+    if state != "active":
+        return fail(f"auditd.service is {state}: audit events are not recorded by auditd")
+    status = run(["auditctl", "-s"])
+    if status.returncode != 0:
+        return unknown(f"auditctl -s failed: {status.stderr.strip()[:200]}")
+    enabled = [ln.split()[1] for ln in status.stdout.splitlines()
+               if ln.startswith("enabled ") and len(ln.split()) > 1]
+    if not enabled:
+        return unknown("auditctl -s does not say whether auditing is enabled")
+    if enabled[0] == "0":
+        return fail("auditd is active but the kernel's auditing is disabled (enabled 0)")
+    rules = run(["auditctl", "-l"])
+    if rules.returncode != 0:
+        return unknown(f"auditctl -l failed: {rules.stderr.strip()[:200]}")
+    count = sum(1 for ln in rules.stdout.splitlines() if ln.startswith("-"))
+    if count == 0:
+        return fail("auditd is active but no audit rules are loaded")
+    locked = " (locked until reboot)" if enabled[0] == "2" else ""
+    return ok(f"auditd active, auditing enabled {enabled[0]}{locked}, {count} rules loaded")
+
+
+def check_local_logs() -> Result:
+    """The journal is written to disk (persistent), not only to /run."""
+    state = unit_state("systemd-journald.service")
+    if state != "active":
+        return fail(f"systemd-journald.service is {state}")
+    machine_id = ""
+    try:
+        with open("/etc/machine-id", encoding="ascii") as handle:
+            machine_id = handle.read().strip()
+    except OSError as exc:
+        return unknown(f"cannot read /etc/machine-id: {exc}")
+    directory = os.path.join(env("SSB_JOURNAL_DIR"), machine_id)
+    system = os.path.join(directory, "system.journal")
+    if not os.path.isfile(system):
+        return fail(f"no {system}: the journal is not persistent (kept in /run only)")
+    age = dt.datetime.now().timestamp() - os.stat(system).st_mtime
+    return ok(f"persistent journal in {directory} (last written {int(age)} s ago)")
+
+
+def _volume_device(volume: dict[str, Any], meta: dict[str, Any]) -> str | None:
+    key = volume.get("metadata_key")
+    volume_id = meta.get(key) if isinstance(key, str) else None
+    if not isinstance(volume_id, str) or not volume_id:
+        return None
+    return os.path.join(env("SSB_BY_ID_DIR"), "virtio-" + volume_id[:20])
+
+
+def check_luks_tang(doc: dict[str, Any]) -> Result:
+    """Every configured volume is open, and its LUKS header carries a Tang (Clevis) pin."""
+    try:
+        with open(env("SSB_LUKS_CONFIG"), encoding="utf-8") as handle:
+            volumes = json.load(handle).get("volumes", [])
+    except (OSError, ValueError, AttributeError) as exc:
+        return unknown(f"cannot read {env('SSB_LUKS_CONFIG')}: {exc}")
+    if not volumes:
+        return unknown(f"{env('SSB_LUKS_CONFIG')} lists no volume")
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    failed: list[str] = []
+    unsure: list[str] = []
+    good: list[str] = []
+    for volume in volumes:
+        name = str(volume.get("name", "?"))
+        device = _volume_device(volume, meta)
+        if device is None:
+            unsure.append(f"{name}: its volume ID is not in the metadata")
+            continue
+        if not os.path.exists(device):
+            failed.append(f"{name}: {device} is not attached")
+            continue
+        mapper = os.path.join(env("SSB_MAPPER_DIR"), "ssb-" + name)
+        if not os.path.exists(mapper):
+            failed.append(f"{name}: not open ({mapper} does not exist)")
+            continue
+        pins = run(["clevis", "luks", "list", "-d", os.path.realpath(device)])
+        if pins.returncode != 0:
+            unsure.append(f"{name}: clevis luks list failed ({pins.stderr.strip()[:120]})")
+        elif not any(ln.split(":", 1)[-1].strip().startswith("tang ") or '"tang"' in ln
+                     for ln in pins.stdout.splitlines()):  # a tang pin, or tang inside sss
+            failed.append(f"{name}: open, but its LUKS header carries no Tang pin")
+        else:
+            good.append(f"{name}: open, Tang pin in the header")
+    everything = "; ".join(failed + unsure + good)
+    if failed:
+        return fail(everything)
+    if unsure:
+        return unknown(everything)
+    return ok(everything)
+
+
+def _last_run(unit: str) -> tuple[str, str, float | None]:
+    """(Result, ExecMainStatus, exit time) of a oneshot unit's last run since boot."""
+    shown = unit_show(unit, "Result", "ExecMainStatus", "ExecMainExitTimestamp")
+    return (shown.get("Result", ""), shown.get("ExecMainStatus", ""),
+            _unix(shown.get("ExecMainExitTimestamp", "")))
+
+
+def check_file_integrity() -> Result:
+    """The daily AIDE check ran lately and found nothing changed."""
+    if not os.path.exists(env("SSB_AIDE_DB")):
+        if unit_state("ssb-aide-init.service") == "activating":
+            return unknown("the AIDE baseline is being made (ssb-aide-init.service runs)")
+        return fail(f"no AIDE baseline ({env('SSB_AIDE_DB')} does not exist)")
+    result, status, when = _last_run("ssb-aide-check.service")
+    if when is None:
+        return unknown("the AIDE check has not run since boot (ssb-aide-check.timer runs it "
+                       "daily); its baseline exists")
+    age = dt.datetime.now().timestamp() - when
+    at = _iso(when)
+    if result == "success":
+        if age > AIDE_MAX_AGE:
+            return fail(f"the last AIDE check was at {at}, {int(age // 3600)} h ago "
+                        "(it runs daily)")
+        return ok(f"last AIDE check at {at}: no file added, removed or changed")
+    if status.isdigit() and 1 <= int(status) <= 7:
+        return fail(f"the AIDE check at {at} found files added, removed or changed "
+                    f"(exit status {status}; the report is in the journal, ssb-aide)")
+    return fail(f"the AIDE check at {at} did not complete (result {result}, status {status})")
+
+
+def check_log_shipping() -> Result:
+    """rsyslog runs with a valid client certificate; says how much waits on disk."""
+    state = unit_state("rsyslog.service")
+    if state != "active":
+        return fail(f"rsyslog.service is {state}: nothing is shipped to the collector")
+    cert = os.path.join(env("SSB_LOG_TLS_DIR"), "client.pem")
+    if not os.path.exists(cert):
+        return fail(f"no client certificate ({cert}): logs queue on this instance and are "
+                    "not shipped (ssb-log-pki install)")
+    end = run(["openssl", "x509", "-in", cert, "-noout", "-enddate"])
+    if end.returncode != 0:
+        return unknown(f"cannot read {cert}: {end.stderr.strip()[:120]}")
+    try:
+        until = dt.datetime.strptime(end.stdout.strip().split("=", 1)[1],
+                                     "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.timezone.utc)
+    except (IndexError, ValueError):
+        return unknown(f"cannot read the end date of {cert}: {end.stdout.strip()[:80]}")
+    days = (until - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
+    if days <= 0:
+        return fail(f"the client certificate ended at {until:%Y-%m-%dT%H:%M:%SZ}: the "
+                    "collector refuses this instance, logs queue")
+    queued = sum(os.path.getsize(p) for p in
+                 glob.glob(os.path.join(env("SSB_SPOOL_DIR"), "ssb-collector*"))
+                 if os.path.isfile(p))
+    return ok(f"rsyslog active, client certificate valid {int(days)} more days, "
+              f"{queued} bytes queued on disk for the collector (the last delivery is not "
+              "recorded on the instance)")
+
+
+def check_backup_freshness() -> Result:
+    """The hourly backup freshness check (ssb-backup-check) last passed, and lately."""
+    result, status, when = _last_run("ssb-backup-check.service")
+    if when is None:
+        return unknown("the backup freshness check has not run since boot "
+                       "(its timer runs it hourly, from 30 min after boot)")
+    age = dt.datetime.now().timestamp() - when
+    at = _iso(when)
+    if result != "success":
+        return fail(f"the backup freshness check at {at} failed (result {result}, status "
+                    f"{status}): no recent backup (see journalctl -t ssb-backup-check)")
+    if age > BACKUP_CHECK_MAX_AGE:
+        return fail(f"the backup freshness check last ran at {at}, {int(age // 60)} min ago "
+                    "(it runs hourly)")
+    return ok(f"the backup freshness check at {at} found a recent backup")
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], Result]] = {
+    "audit": lambda doc: check_audit(),
+    "local-logs": lambda doc: check_local_logs(),
+    "luks-tang": check_luks_tang,
+    "file-integrity": lambda doc: check_file_integrity(),
+    "log-shipping-tls": lambda doc: check_log_shipping(),
+    "backup-freshness-check": lambda doc: check_backup_freshness(),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Events.
+
+
+def event(measure: str, outcome: Result, doc: dict[str, Any], at: dt.datetime) -> dict[str, Any]:
+    return {
+        "measure": measure,
+        "result": outcome.result,
+        "detail": outcome.detail,
+        "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "period": PERIOD,
+        "instance": str(doc.get("uuid", "")),
+        "name": str(doc.get("name", "")),
+    }
+
+
+def message(record: dict[str, Any]) -> str:
+    return f"{FORMAT} {json.dumps(record, sort_keys=True, separators=(',', ':'))}"
+
+
+def _field(key: str, value: str) -> bytes:
+    data = value.encode("utf-8")
+    if b"\n" not in data:
+        return key.encode() + b"=" + data + b"\n"
+    return key.encode() + b"\n" + struct.pack("<Q", len(data)) + data + b"\n"
+
+
+def send(record: dict[str, Any]) -> None:
+    """The event to the journal (native protocol), else as a line on stdout."""
+    priority = {"ok": "6", "unknown": "4", "fail": "3"}[record["result"]]
+    fields = {
+        "MESSAGE": message(record),
+        "MESSAGE_ID": MESSAGE_ID,
+        "PRIORITY": priority,
+        "SYSLOG_IDENTIFIER": PROG,
+        "SYSLOG_FACILITY": "3",  # daemon
+        "SSB_MEASURE": record["measure"],
+        "SSB_RESULT": record["result"],
+        "SSB_DETAIL": record["detail"],
+        "SSB_PERIOD": str(record["period"]),
+    }
+    path = env("SSB_JOURNAL_SOCKET")
+    if path == "-" or not os.path.exists(path):
+        print(fields["MESSAGE"], flush=True)
+        return
+    payload = b"".join(_field(k, v) for k, v in fields.items())
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(payload, path)
+
+
+def main(argv: list[str]) -> int:
+    if argv[1:] not in ([], ["run"]):
+        print(f"usage: {PROG} [run]", file=sys.stderr)
+        return 2
+    doc = metadata()
+    if doc is None:
+        log("no metadata source answered: the claimed measures are not known, nothing checked")
+        record = event("metadata", unknown("no metadata source answered"), {},
+                       dt.datetime.now(dt.timezone.utc))
+        send(record)
+        return 0
+    for measure in claimed(doc):
+        check = CHECKS.get(measure)
+        if check is None:
+            continue
+        try:
+            outcome = check(doc)
+        except CannotTell as exc:
+            outcome = unknown(str(exc))
+        send(event(measure, outcome, doc, dt.datetime.now(dt.timezone.utc)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -61,11 +61,11 @@ MUTATIONS: tuple[Mutation, ...] = (
              'Sid       = "DenyInsecureTransport"\n        Effect    = "Deny"',
              'Sid       = "DenyInsecureTransport"\n        Effect    = "Allow"', "GDPR-ENC-2"),
     # GDPR-ENC-1: volumes encrypted in the guest
-    Mutation(PP, "personal-data volume not encrypted", "main.tf",
-             'name           = "patient-portal-web-data"\n  size           = 50\n'
-             '  volume_type    = "fast"\n  encryption     = "luks-tang"',
-             'name           = "patient-portal-web-data"\n  size           = 50\n'
-             '  volume_type    = "fast"\n  encryption     = "none"', "GDPR-ENC-1"),
+    # (The check reads what the guest runs: a volume declared "none" that the guest program
+    # still encrypts is encrypted; a guest that never runs the program is the violation.)
+    Mutation(PP, "web never runs the LUKS program (written where no unit starts it)",
+             "cloud-init/web.yaml", "- path: /usr/local/sbin/ssb-luks-tang\n",
+             "- path: /usr/local/share/doc/ssb-luks-tang\n", "GDPR-ENC-1"),
     # GDPR-RED-1: resilience
     Mutation(PP, "web group on a local-disk l2 flavor", "main.tf",
              'flavor               = "b2.c2r4"', 'flavor               = "l2.c2r4.100"', "GDPR-RED-1"),
@@ -118,8 +118,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(PP, "aws provider talks to AWS in us-east-1", "providers.tf",
              'endpoints {\n    s3 = "https://s3.sto2.safedc.net"\n  }', "", "GDPR-RES-1"),
     # GDPR-RES-2: everything on Safespring (this project's policy)
-    Mutation(PP, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto2"', 'cloud = "aws-eu-north-1"', "GDPR-RES-2"),
+    # (A clouds.yaml entry of another name cannot be placed: UNKNOWN, not a failure.)
+    Mutation(PP, "openstack auth_url outside Safespring", "providers.tf",
+             'cloud = "safespring-sto2"', 'auth_url = "https://keystone.example.org:5000/v3"',
+             "GDPR-RES-2"),
     Mutation(PP, "aws provider endpoint outside Safespring", "providers.tf",
              'endpoints {\n    s3 = "https://s3.sto2.safedc.net"',
              'endpoints {\n    s3 = "https://s3.eu-north-1.amazonaws.com"', "GDPR-RES-2"),
@@ -131,8 +133,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              'use_lockfile                = true\n    dynamodb_table              = "locks"', "GDPR-RES-2"),
     Mutation(MIN, "state backend endpoint removed", "backend.tf",
              's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-2"),
-    Mutation(MIN, "openstack cloud outside Safespring", "providers.tf",
-             'cloud = "safespring-sto1"', 'cloud = "elsewhere"', "GDPR-RES-2"),
+    Mutation(MIN, "openstack auth_url outside Safespring", "providers.tf",
+             'cloud = "safespring-sto1"', 'auth_url = "https://identity.example.org/v3"', "GDPR-RES-2"),
     # GDPR-LOG-1: logging and intrusion detection
     Mutation(PP, "web does not ship its logs", "main.tf",
              "local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,"

@@ -74,6 +74,10 @@ def _weakened(m: Weakening) -> Weakened:
                     message=m.message, article=m.article, level=m.level)
 
 
+SPEC_OFF = "measure off in the spec"
+"""The check name of a measure the spec leaves off with personal data (a FAIL of the spec)."""
+
+
 def _spec_evidence(issues: tuple[SpecIssue, ...], rev: Review, spec_file: str,
                    weakened: tuple[Weakened, ...], personal: bool | None,
                    ) -> dict[str, list[Evidence]]:
@@ -83,7 +87,7 @@ def _spec_evidence(issues: tuple[SpecIssue, ...], rev: Review, spec_file: str,
     for m in weakened:
         if m.level == "off" and personal:
             out.setdefault(m.control, []).append(Evidence(
-                check_id="SPEC", check_name="measure off in the spec", status="failed",
+                check_id="SPEC", check_name=SPEC_OFF, status="failed",
                 resource=m.key, file=spec_file, line=m.line, source="spec", reason=None,
                 details=(f"{m.message} ({m.article})",)))
         elif m.level == "lowered":

@@ -79,8 +79,9 @@ def test_known_and_unknown_values_of_served_providers_reach_the_checks(tmp_path:
                   if c["address"] == "openstack_identity_application_credential_v3.ci")
     assert change["after_unknown"]["expires_at"] is True  # not null: not "never expires"
     [rotating] = _credential_findings(tmp_path / "time_rotating")
-    assert rotating["status"] == "failed"
-    assert not any("never expires" in d for d in rotating["details"]), rotating
+    # Known only after apply: UNKNOWN (what to declare), never "never expires" or a bad format.
+    assert rotating["status"] == "unknown", rotating
+    assert not any("never expires" in d or "RFC 3339" in d for d in rotating["details"]), rotating
 
 
 def test_an_unknown_provider_gets_one_message_and_the_hcl_fallback(tmp_path: Path) -> None:

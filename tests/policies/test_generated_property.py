@@ -193,4 +193,6 @@ def test_the_strategy_draws_what_generate_accepts() -> None:
     draw()
     assert sum(ok for _, ok in seen) >= len(seen) * 0.9, seen
     sizes = {n for n, _ in seen}
-    assert min(sizes) <= 2 and max(sizes) >= 25 and len(sizes) >= 6
+    # Hypothesis's draws were not the same alone (largest 25+) and inside the whole suite
+    # (largest 22): the bound asks for large deployments, not one exact draw.
+    assert min(sizes) <= 2 and max(sizes) >= 20 and len(sizes) >= 6, sorted(sizes)

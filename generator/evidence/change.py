@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from generator.evidence import inplace
+from generator.evidence.inplace import change_body
 from generator.evidence.plan import split_address
 
 ID = "CKV_GDPR_23"
@@ -142,19 +144,14 @@ def at_risk(doc: dict[str, Any]) -> list[AtRisk]:
     for change in doc.get("resource_changes") or []:
         if change.get("mode", "managed") != "managed" or change.get("type") not in DATA_HOLDERS:
             continue
-        # A `terraform show -json` plan nests the change; a review document (show-plan) does not.
-        body = change.get("change") if isinstance(change.get("change"), dict) else change
+        body = change_body(change)
         actions = list(body.get("actions") or [])
         if "delete" not in actions:
             continue
         action = "replace" if "create" in actions else "delete"
         attribute, kind = DATA_HOLDERS[change["type"]]
         before = body.get("before") if isinstance(body.get("before"), dict) else {}
-        classification = (before.get(attribute) or {}).get("ssb_classification") \
-            if isinstance(before.get(attribute), dict) else None
-        # No evidence counts as personal data; a value other than the non-personal ones is kept
-        # as written (e.g. "special-category").
-        holds = str(classification) if isinstance(classification, str) and classification else "personal"
+        holds = _holds(before, attribute)
         reason_code = str(change.get("action_reason") or "")
         forced = tuple(_path_text(p) for p in body.get("replace_paths") or [] if p)
         found.append(AtRisk(
@@ -165,13 +162,19 @@ def at_risk(doc: dict[str, Any]) -> list[AtRisk]:
     return found + _in_place(doc)
 
 
+def _holds(values: dict[str, Any], attribute: str) -> str:
+    """The classification in a resource's metadata or tags. No evidence counts as personal data;
+    a value other than the non-personal ones is kept as written (e.g. "special-category")."""
+    labels = values.get(attribute)
+    classification = labels.get("ssb_classification") if isinstance(labels, dict) else None
+    return str(classification) if isinstance(classification, str) and classification else "personal"
+
+
 def _in_place(doc: dict[str, Any]) -> list[AtRisk]:
     """What the plan loses while the bucket or volume stays (inplace.py)."""
-    from generator.evidence import inplace
-
     found = []
     for change, action, loses in inplace.losses(doc):
-        body = change.get("change") if isinstance(change.get("change"), dict) else change
+        body = change_body(change)
         values = body.get("before") if isinstance(body.get("before"), dict) else \
             body.get("after") if isinstance(body.get("after"), dict) else {}
         if change["type"] == inplace.ATTACHMENT:
@@ -180,9 +183,7 @@ def _in_place(doc: dict[str, Any]) -> list[AtRisk]:
         else:
             kind, holder = "bucket", str(values.get("bucket") or "")
             owner, attribute = inplace.bucket_of(doc, holder), "tags"
-        classification = (owner.get(attribute) or {}).get("ssb_classification") \
-            if isinstance(owner.get(attribute), dict) else None
-        holds = str(classification) if isinstance(classification, str) and classification else "personal"
+        holds = _holds(owner, attribute)
         found.append(AtRisk(
             address=str(change.get("address")), type=change["type"], kind=kind, action=action,
             reason="", forced_by=(), holds=holds,
@@ -195,8 +196,7 @@ def kept(doc: dict[str, Any]) -> list[str]:
     """Addresses of the data-holding resources the plan keeps (creates, updates or leaves)."""
     return [str(c.get("address")) for c in doc.get("resource_changes") or []
             if c.get("mode", "managed") == "managed" and c.get("type") in DATA_HOLDERS
-            and "delete" not in ((c.get("change") if isinstance(c.get("change"), dict) else c)
-                                 .get("actions") or [])]
+            and "delete" not in (change_body(c).get("actions") or [])]
 
 
 HCL_REASON = ("no plan to judge: whether a change deletes or replaces this resource is decided by "

@@ -41,7 +41,9 @@ TYPES = frozenset({*_BUCKET_PARTS, "aws_s3_bucket", ATTACHMENT})
 _NEVER = float("inf")
 
 
-def _body(change: dict[str, Any]) -> dict[str, Any]:
+def change_body(change: dict[str, Any]) -> dict[str, Any]:
+    """The actions, before and after of one resource change: a `terraform show -json` plan
+    nests them under "change", a review document (show-plan) does not."""
     return change.get("change") if isinstance(change.get("change"), dict) else change
 
 
@@ -164,7 +166,7 @@ def _removed(doc: dict[str, Any], rtype: str) -> set[str]:
     a part of it goes with it, and change.py already names that loss."""
     gone = set()
     for change in doc.get("resource_changes") or []:
-        body = _body(change)
+        body = change_body(change)
         if change.get("type") == rtype and "delete" in (body.get("actions") or []):
             before = _values(body, "before")
             gone.update(str(before[k]) for k in ("bucket", "id") if before.get(k))
@@ -225,7 +227,7 @@ def losses(doc: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, tuple[str
         rtype = change.get("type")
         if change.get("mode", "managed") != "managed" or rtype not in TYPES:
             continue
-        body = _body(change)
+        body = change_body(change)
         actions = list(body.get("actions") or [])
         if not actions or actions in (["no-op"], ["read"]):
             continue
@@ -242,7 +244,7 @@ def losses(doc: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str, tuple[str
 def bucket_of(doc: dict[str, Any], name: str) -> dict[str, Any]:
     """The before values of the bucket called `name` in the plan (its tags say what it holds)."""
     for change in doc.get("resource_changes") or []:
-        before = _values(_body(change), "before")
+        before = _values(change_body(change), "before")
         if change.get("type") == "aws_s3_bucket" and before.get("bucket") == name:
             return before
     return {}
@@ -251,7 +253,7 @@ def bucket_of(doc: dict[str, Any], name: str) -> dict[str, Any]:
 def volume_of(doc: dict[str, Any], volume_id: str) -> dict[str, Any]:
     """The before values of the volume with `volume_id` in the plan."""
     for change in doc.get("resource_changes") or []:
-        before = _values(_body(change), "before")
+        before = _values(change_body(change), "before")
         if str(change.get("type", "")).startswith("openstack_blockstorage_volume") \
                 and before.get("id") == volume_id:
             return before

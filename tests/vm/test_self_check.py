@@ -74,9 +74,10 @@ def app(tmp_path_factory: pytest.TempPathFactory, vm_blueprint: Path, debian12: 
         yield Setup(the_lab, vm, root, pki, collector, work)
 
 
-def _events(vm: VM, since: str) -> dict[str, dict]:
-    """The self-check events in the guest's journal since `since`, the last per measure."""
-    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={MESSAGE_ID} --since '{since}'").stdout
+def _events(vm: VM, invocation: str) -> dict[str, dict]:
+    """The self-check events of one run of ssb-verify.service, the last per measure."""
+    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={MESSAGE_ID} "
+                 f"_SYSTEMD_INVOCATION_ID={invocation}").stdout
     found: dict[str, dict] = {}
     for line in out.splitlines():
         entry = json.loads(line)
@@ -85,10 +86,19 @@ def _events(vm: VM, since: str) -> dict[str, dict]:
 
 
 def _self_check(vm: VM) -> dict[str, dict]:
-    """Run the self-check now (what its timer does) and return its events."""
-    since = vm.ssh("date -u '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+    """Run the self-check now (what its timer does) and return the events of that run.
+
+    A run the timer started (5 min after boot, then hourly) may be under way; `systemctl
+    start` would join it, and its early events would say what was true before the test's
+    change. So wait it out (hang guard: a run takes seconds to a few minutes under TCG), start
+    a run of the test's own, and read that run's events by its invocation ID.
+    """
+    vm.wait_until("test \"$(systemctl show -P ActiveState ssb-verify.service)\" != activating",
+                  timeout=900)
     vm.ssh("systemctl start ssb-verify.service", timeout=900)
-    return _events(vm, since)
+    invocation = vm.ssh("systemctl show -P InvocationID ssb-verify.service").stdout.strip()
+    assert invocation, "ssb-verify.service has no invocation ID after its run"
+    return _events(vm, invocation)
 
 
 def _export(app: Setup) -> dict:

@@ -1,7 +1,7 @@
 """`report --evidence`: what the collector's export shows, and never more.
 
 The export itself is made by the real ssb-evidence in tests/ssb_guest/test_self_check.py and in
-the VM suite (tests/vm/test_self_check.py, where auditd is stopped in a booted instance); here
+the VM suite (tests/vm/test_app_group.py, where auditd is stopped in a booted instance); here
 the report's reading of it, both ways: a failure is FAIL, a stale, undecided or missing result
 is NOT EVIDENCED with its age or reason, and only a fresh success is PASS.
 """

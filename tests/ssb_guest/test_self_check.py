@@ -1,6 +1,6 @@
 """ssb-verify's event and ssb-evidence's store, on the test machine.
 
-What the checks find on a real instance is proven in tests/vm/test_self_check.py (booted);
+What the checks find on a real instance is proven in tests/vm/test_app_group.py (booted);
 here: the claims read from metadata, the checks' reading of command output (the commands are
 stand-ins on PATH), the journal's native protocol on a real datagram socket, and the store
 built from lines as the collector's template writes them.
@@ -95,6 +95,41 @@ def test_aide_and_backup_checks_read_the_last_run(tools: Path, tmp_path: Path,
     found = verify.check_backup_freshness()
     assert found.result == "fail" and "180 min ago" in found.detail  # stale counts as failed
     assert "h ago" not in verify.check_file_integrity().detail  # 3 h is fresh for the daily AIDE
+
+
+def _certificate(path: Path) -> None:
+    """A real certificate (openssl) that ends in 30 days."""
+    import subprocess
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=client",
+                    "-keyout", str(path.with_suffix(".key")), "-out", str(path), "-days", "30"],
+                   check=True, capture_output=True)
+
+
+def test_log_shipping_needs_rsyslog_and_a_valid_certificate(
+        tools: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setenv("SSB_LOG_TLS_DIR", str(tls))
+    monkeypatch.setenv("SSB_SPOOL_DIR", str(spool))
+    _tool(tools, "systemctl", 'echo failed; exit 3\n')
+    found = verify.check_log_shipping()
+    assert (found.result, found.detail.split(":")[0]) == ("fail", "rsyslog.service is failed")
+    _tool(tools, "systemctl", 'echo active\n')
+    found = verify.check_log_shipping()
+    assert found.result == "fail" and "no client certificate" in found.detail
+    _certificate(tls / "client.pem")
+    # openssl's own words for a certificate that has ended (this openssl cannot make one).
+    _tool(tools, "openssl", 'echo "notAfter=Feb  1 00:00:00 2020 GMT"\n')
+    found = verify.check_log_shipping()
+    assert found.result == "fail" and "ended at 2020-02-01T00:00:00Z" in found.detail
+    (tools / "openssl").unlink()  # the real openssl reads the real certificate
+    (spool / "ssb-collector.00000001").write_bytes(b"x" * 1234)
+    found = verify.check_log_shipping()
+    assert found.result == "ok", found.detail
+    assert "valid 29 more days" in found.detail and "1234 bytes queued" in found.detail
 
 
 def test_the_event_reaches_a_journal_socket_in_the_native_protocol(

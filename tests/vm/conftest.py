@@ -14,7 +14,7 @@ import yaml
 from generator import api
 from tests.conftest import TODAY
 from tests.vm import image
-from tests.vm.lab import TIMINGS
+from tests.vm.lab import BOOT_PROFILES, TIMINGS
 
 SPEC = Path(__file__).with_name("specs") / "vmtest.yaml"
 
@@ -31,6 +31,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("vm: measured times (QEMU/TCG)")
         for label, seconds in TIMINGS:
             terminalreporter.write_line(f"{seconds:8.1f} s  {label}")
+    if BOOT_PROFILES:
+        terminalreporter.section("vm: the slowest units of each first boot (systemd-analyze blame)")
+        for label, blame in BOOT_PROFILES:
+            terminalreporter.write_line(f"{label}:")
+            for line in blame.splitlines():
+                terminalreporter.write_line(f"    {line.strip()}")
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from tests.vm.machine import VM, Volume
 
 BACKUP_BUCKET = "vmtest-backup"
 TIMINGS: list[tuple[str, float]] = []
+BOOT_PROFILES: list[tuple[str, str]] = []  # (label, the slowest units of that boot)
 
 
 def timed(label: str, seconds: float) -> float:
@@ -169,6 +170,9 @@ def boot(vm: VM, label: str) -> str:
     vm.start()
     took, status = vm.wait_cloud_init()
     timed(f"{label}: power-on to cloud-init done", took)
+    # Where the boot went, for whoever next makes the suite faster (printed, never asserted).
+    blame = vm.poll("systemd-analyze blame --no-pager | head -n 6", timeout=120)
+    BOOT_PROFILES.append((label, blame.stdout.rstrip()))
     return status
 
 

@@ -10,16 +10,20 @@ backups below all go through the proxy's allow-list.
 
 One instance's life, in order; each step starts from where the previous one left it:
 first boot with Tang down, Tang returns and the volume is formatted, backups and a restore, a
-host not on the allow-list refused, log shipping, a reboot with Tang down, and a replacement
-instance (a new root disk on Debian 13, the same volume and bucket). A power cut in the middle
+host not on the allow-list refused, log shipping, the self-check (ssb-verify) from the guest's
+journal to the collector's evidence export and `report --evidence`, auditd stopped and reported
+FAIL, a reboot with Tang down, and a replacement instance (a new root disk on Debian 13, the same
+volume and bucket). A power cut in the middle
 of the first formatting is not booted here (it cost a boot the CI budget needed for the proxy):
 tests/guest crashes each formatting step on loop devices instead.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -246,6 +250,140 @@ def test_logs_reach_the_collector_over_mutual_tls(app: App) -> None:
          or "key=sudoers" in remote_text(app.collector_root), 180)
     text = remote_text(app.collector_root)
     assert f" {HOST} " in text  # the name the client reports, on each line
+
+
+# --------------------------------------------------------------------------------------------
+# The self-check (GDPR Art. 32(1)(d)): ssb-verify's events, from the guest's journal to the
+# collector's evidence export (the real ssb-evidence over the files the collector wrote) and to
+# `report --evidence`. Here the instance has its certificate and a backup, so the checks can
+# say ok; what they say before either exists is in tests/ssb_guest/test_self_check.py.
+
+MESSAGE_ID = "5f1c3a0e8b9d4c6fa2e7b1d09c3e4a51"  # ssb_guest/verify.py's
+DELIVERY = 300.0  # hang guard: a shipped line reaches the collector in seconds
+
+
+def _self_check(vm: VM) -> dict[str, dict]:
+    """Run the self-check now (what its timer does) and return that run's events by measure.
+
+    A run the timer started (5 min after boot, then hourly) may be under way; `systemctl
+    start` would join it, and its early events would say what was true before the test's
+    change. So wait it out (hang guard: a run takes seconds to a few minutes under TCG), start
+    a run of the test's own, and read that run's events by its invocation ID.
+    """
+    vm.wait_until("test \"$(systemctl show -P ActiveState ssb-verify.service)\" != activating",
+                  timeout=900)
+    vm.ssh("systemctl start ssb-verify.service", timeout=900)
+    invocation = vm.ssh("systemctl show -P InvocationID ssb-verify.service").stdout.strip()
+    assert invocation, "ssb-verify.service has no invocation ID after its run"
+    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={MESSAGE_ID} "
+                 f"_SYSTEMD_INVOCATION_ID={invocation}").stdout
+    return {entry["SSB_MEASURE"]: entry for entry in map(json.loads, out.splitlines())}
+
+
+def _export(app: App) -> dict:
+    """The collector's evidence export: the real ssb-evidence over the collected files."""
+    program = app.collector_root / "usr/local/sbin/ssb-evidence"
+    proc = subprocess.run([sys.executable, str(program), "export", "--root",
+                           str(app.collector_root / "var/log/remote")],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def _measures_of(doc: dict) -> dict:
+    (entry,) = [i for i in doc["instances"] if i["name"] == HOST]
+    return entry["measures"]
+
+
+def test_self_checks_report_each_claimed_measure(app: App) -> None:
+    vm = app.vm
+    assert vm.ssh("systemctl is-enabled ssb-verify.timer").stdout.strip() == "enabled"
+    assert vm.ssh("systemctl is-active ssb-verify.timer").stdout.strip() == "active"
+    meta = json.loads(vm.ssh("cat /run/cloud-init/instance-data.json").stdout)
+    claims = set(meta["ds"]["meta_data"]["meta"]["ssb_measures"].split(","))
+    assert {"audit", "luks-tang", "log-shipping-tls", "backup-freshness-check"} <= claims, claims
+    # The hourly backup freshness check, now rather than at its hour: a backup exists (above).
+    vm.ssh("systemctl start ssb-backup-check.service", timeout=600)
+    events = _self_check(vm)
+    # One event per check of a claimed measure; measures without a check are not reported.
+    assert set(events) == {"audit", "local-logs", "luks-tang", "file-integrity",
+                           "log-shipping-tls", "backup-freshness-check"}, events
+    for measure in ("audit", "local-logs", "luks-tang", "log-shipping-tls",
+                    "backup-freshness-check"):
+        assert events[measure]["SSB_RESULT"] == "ok", events[measure]
+        assert events[measure]["SYSLOG_IDENTIFIER"] == "ssb-verify"
+    assert "rules loaded" in events["audit"]["SSB_DETAIL"]
+    assert "Tang pin" in events["luks-tang"]["SSB_DETAIL"]
+    assert "client certificate valid" in events["log-shipping-tls"]["SSB_DETAIL"]
+    assert "found a recent backup" in events["backup-freshness-check"]["SSB_DETAIL"]
+    # AIDE's daily check (after midnight, randomised by an hour): if it has not run since boot,
+    # the check says so and never guesses; if it has, it reports that run.
+    event = events["file-integrity"]
+    ran = vm.ssh("systemctl show -P ExecMainExitTimestampMonotonic ssb-aide-check.service")
+    if ran.stdout.strip() in ("", "0"):
+        assert event["SSB_RESULT"] == "unknown", event
+        assert "has not run since boot" in event["SSB_DETAIL"], event
+    else:
+        assert "AIDE check at" in event["SSB_DETAIL"], event
+
+
+def test_self_check_results_reach_the_collectors_evidence_export(app: App) -> None:
+    events = _self_check(app.vm)
+    checked = json.loads(events["audit"]["MESSAGE"].split(" ", 1)[1])["at"]
+    wait(lambda: checked in remote_text(app.collector_root)
+         and '"measure":"log-shipping-tls","name":"vmtest-app-1","period":3600,"result":"ok"'
+         in remote_text(app.collector_root), DELIVERY)
+    doc = _export(app)
+    assert doc["format"] == "ssb-evidence/1"
+    measures = _measures_of(doc)
+    assert measures["audit"]["result"] == "ok"
+    assert measures["audit"]["last_ok"] == measures["audit"]["checked_at"] == checked
+    assert measures["log-shipping-tls"]["result"] == "ok"
+    (entry,) = [i for i in doc["instances"] if i["name"] == HOST]
+    assert entry["instance_id"] == app.vm.instance_id
+    assert entry["address"] != ""  # the peer address the TLS connection came from
+
+
+def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None:
+    vm = app.vm
+    before = _measures_of(_export(app))["audit"]
+    # Stopped for good, as by someone covering their tracks (auditd.service refuses a manual
+    # stop, and its Restart=on-failure would bring back a daemon that exits with an error).
+    # The drop-in is in /run: the reboot below brings auditd back.
+    vm.ssh("mkdir -p /run/systemd/system/auditd.service.d && printf '[Service]\\nRestart=no\\n'"
+           " > /run/systemd/system/auditd.service.d/vmtest.conf && systemctl daemon-reload")
+    vm.ssh("systemctl kill --signal=TERM auditd.service")
+    vm.wait_until("! systemctl is-active -q auditd.service", timeout=120)  # hang guard
+    audit = _self_check(vm)["audit"]
+    assert audit["SSB_RESULT"] == "fail", audit
+    assert "auditd.service is" in audit["SSB_DETAIL"]
+    failed_at = json.loads(audit["MESSAGE"].split(" ", 1)[1])["at"]
+    wait(lambda: f'"at":"{failed_at}","detail":"auditd.service is' in
+         remote_text(app.collector_root), DELIVERY)
+    doc = _export(app)
+    exported = app.lab.workdir / "evidence.json"
+    exported.write_text(json.dumps(doc, indent=2), "utf-8")
+    audit_export = _measures_of(doc)["audit"]
+    assert audit_export["result"] == "fail"
+    assert audit_export["checked_at"] == failed_at
+    assert audit_export["last_ok"] == before["last_ok"]  # the last success is kept
+    # The report: FAIL with its time for this instance; the instances that never reported.
+    out = app.lab.workdir / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "generator", "report", str(app.lab.blueprint),
+                           "--today", "2026-11-27", "--evidence", str(exported),
+                           "-o", str(out)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1, proc.stderr  # FAIL
+    report = json.loads(out.read_text("utf-8"))
+    life = report["life"]
+    (row,) = [r for r in life["rows"] if r["instance"] == HOST and r["measure"] == "audit"]
+    assert row["status"] == "FAIL" and row["checked_at"] == failed_at, row
+    assert row["control"] == "GDPR-LOG-1"
+    assert "vmtest-web-1" in life["never_reported"]
+    assert any("GDPR-LOG-1" in why and HOST in why for why in report["verdict_why"])
+    # Markdown says the same to a reader.
+    md = subprocess.run([sys.executable, "-m", "generator", "report", str(app.lab.blueprint),
+                         "--today", "2026-11-27", "--evidence", str(exported)],
+                        capture_output=True, text=True, check=False).stdout
+    assert f"| {HOST} | audit | **FAIL** | GDPR-LOG-1 | {failed_at} |" in md, md
 
 
 def test_reboot_with_tang_down_waits_then_comes_up(app: App) -> None:

@@ -20,6 +20,13 @@ does not back up customer data, so the customer's instances do it themselves (GD
                 key copy from the bucket: works on a new instance that replaces a lost one.
   adopt-key     make this instance use the key copy from the bucket (a replacement instance
                 with the same hostname continues the old repository).
+  drill         (weekly timer) a restore drill: restore the newest snapshot, or a random sample
+                of its files when it is larger than the drill's budget, with the key copy from
+                the bucket (as a replacement instance would), onto the encrypted volume; restic
+                verifies every restored file against the snapshot's content hashes, and the
+                drill compares each file's size with the snapshot's listing. The result, its
+                duration and the recovery point go to the journal and to DRILL_STATE, which
+                ssb-verify reports (GDPR Art. 32(1)(c)-(d)).
 
 Layout in the bucket: the restic repository of an instance is `<bucket>/<hostname>/`; the
 Clevis JWE of its password is `<bucket>/<hostname>.restic-password.jwe` next to it. The JWE is
@@ -42,13 +49,16 @@ import getpass
 import hashlib
 import json
 import os
+import random
 import re
 import secrets
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,6 +78,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "SSB_CMD_RESTIC": "restic",
     "SSB_CMD_CLEVIS": "clevis",
     "SSB_S3_TIMEOUT": "60",
+    # The restore drill's result (read by ssb-verify) and the most it restores, in bytes.
+    "SSB_DRILL_STATE": "var/lib/ssb-backup/restore-drill.json",
+    "SSB_DRILL_BUDGET": str(1 << 30),
 }
 
 PASSWORD_JWE = "restic-password.jwe"
@@ -802,6 +815,135 @@ def cmd_adopt_key(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------
+# The restore drill.
+
+DRILL_FORMAT = "ssb-restore-drill/1"
+DRILL_DIR = ".ssb-restore-drill"  # on the first data volume: restored data stays encrypted
+DRILL_MAX_FILES = 200  # a sample's files are named on restic's command line
+CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"  # backups skip a tagged dir
+
+
+def _glob_escape(path: str) -> str:
+    """A path as a restic --include pattern that matches only itself."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", path)
+
+
+def _drill_scratch(config: dict[str, Any]) -> str:
+    """A fresh directory on the first data volume, never on the (unencrypted) root disk."""
+    volume = guest_path(config["paths"][0])
+    if not os.path.ismount(volume):
+        raise BackupError(f"{volume} is not mounted: the drill restores only onto the encrypted "
+                          "volume, never onto the root disk")
+    scratch = os.path.join(volume, DRILL_DIR)
+    shutil.rmtree(scratch, ignore_errors=True)  # what an interrupted drill left
+    os.makedirs(scratch, mode=0o700)
+    with open(os.path.join(scratch, "CACHEDIR.TAG"), "w", encoding="ascii") as handle:
+        handle.write(CACHEDIR_TAG)  # ssb-backup runs with --exclude-caches
+    return scratch
+
+
+def _snapshot_files(repo: Repo, snapshot: str) -> dict[str, int]:
+    """Path -> size of every regular file in the snapshot (restic ls --json)."""
+    proc = repo.must(["ls", "--json", snapshot], "listing the snapshot", capture=True)
+    files: dict[str, int] = {}
+    for line in (proc.stdout or "").splitlines():
+        try:
+            node = json.loads(line)
+        except ValueError as exc:
+            raise BackupError("restic ls returned unreadable JSON") from exc
+        if isinstance(node, dict) and node.get("type") == "file" and "path" in node:
+            files[str(node["path"])] = int(node.get("size") or 0)
+    return files
+
+
+def _sample(files: dict[str, int], budget: int, seed: str) -> list[str] | None:
+    """None: restore everything (it fits). Else a random sample that fits the budget."""
+    if sum(files.values()) <= budget:
+        return None
+    order = sorted(files)
+    random.Random(seed).shuffle(order)
+    chosen: list[str] = []
+    used = 0
+    for path in order:
+        if used + files[path] <= budget and len(chosen) < DRILL_MAX_FILES:
+            chosen.append(path)
+            used += files[path]
+    return sorted(chosen)
+
+
+def drill(config: dict[str, Any], host: str) -> dict[str, Any]:
+    """Restore and verify; the record says what was restored, from when, and how long it took.
+
+    Raises BackupError with what failed; the caller records that.
+    """
+    began = time.monotonic()
+    creds = load_credentials(config)
+    scratch = _drill_scratch(config)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ssb-drill-") as work:
+            repo = remote_repo(config, host, creds, work)  # the bucket's key copy
+            snaps = repo.snapshots()
+            if not snaps:
+                raise BackupError(f"no snapshot of {host} to restore")
+            newest = max(snaps, key=lambda s: parse_time(s["time"]))
+            snapshot = str(newest["id"])
+            files = _snapshot_files(repo, snapshot)
+            free = shutil.disk_usage(scratch).free
+            budget = min(int(env("SSB_DRILL_BUDGET")), free // 4)
+            sample = _sample(files, budget, snapshot)
+            if sample == []:
+                raise BackupError(f"no file of snapshot {snapshot[:8]} fits the drill's budget "
+                                  f"of {budget} bytes (a quarter of the volume's free space, "
+                                  "at most SSB_DRILL_BUDGET): nothing could be restored")
+            includes = [f"--include={_glob_escape(p)}" for p in sample or []]
+            repo.must(["restore", snapshot, "--host", host, "--target", scratch, "--verify",
+                       *includes], "restic restore --verify")
+            expected = {p: files[p] for p in (sample if sample is not None else files)}
+            wrong = [p for p, size in sorted(expected.items())
+                     if not os.path.isfile(scratch + p) or os.path.getsize(scratch + p) != size]
+            if wrong:
+                raise BackupError(f"{len(wrong)} restored files are missing or differ in size "
+                                  f"from the snapshot's listing, e.g. {wrong[0]}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    took = time.monotonic() - began
+    point = parse_time(newest["time"]).astimezone(dt.timezone.utc)
+    restored = sum(expected.values())
+    total = sum(files.values())
+    scope = ("every file" if sample is None else
+             f"a random sample: {len(expected)} of {len(files)} files, {restored} of {total} bytes")
+    return {
+        "result": "ok",
+        "snapshot": snapshot,
+        "recovery_point": point.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_s": round(took, 1),
+        "files": len(expected), "files_total": len(files),
+        "bytes": restored, "bytes_total": total,
+        "detail": (f"restored {scope} of snapshot {snapshot[:8]} (recovery point "
+                   f"{point:%Y-%m-%dT%H:%M:%SZ}) in {took:.0f} s, with the bucket's key copy; "
+                   "restic verified the content against the snapshot's hashes"),
+    }
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    config, host = setup(args)
+    at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with Lock():
+        try:
+            record = drill(config, host)
+        except BackupError as exc:
+            record = {"result": "fail", "detail": str(exc)}
+    record.update(format=DRILL_FORMAT, at=at, host=host)
+    write_private(guest_path(env("SSB_DRILL_STATE")),
+                  (json.dumps(record, sort_keys=True) + "\n").encode())
+    if record["result"] != "ok":
+        log(f"restore drill FAILED: {record['detail']}", "error")
+        return 1
+    log(f"restore drill ok: {record['detail']}")
+    return 0
+
+
 # On the private network ssb-egress-proxy writes the egress proxy's settings here at boot. The
 # units read it through a drop-in; this is for an operator's `sudo ssb-restore` in a session
 # that set no proxy (a non-login SSH command, sudo without the login shell's environment).
@@ -844,12 +986,13 @@ def main(argv: list[str] | None = None) -> int:
     rest.add_argument("snapshot", nargs="?", default="latest")
     rest.add_argument("target", nargs="?", default=None)
     sub.add_parser("adopt-key", help="use the bucket's key copy for this hostname")
+    sub.add_parser("drill", help="restore drill: restore and verify the newest snapshot")
     args = parser.parse_args(argv)
     args.config = args.config or guest_path(env("SSB_BACKUP_CONFIG"))
     handlers = {
         "init-key": cmd_init_key, "credentials": cmd_credentials, "run": cmd_run,
         "check": cmd_check, "maintain": cmd_maintain, "snapshots": cmd_snapshots,
-        "restore": cmd_restore, "adopt-key": cmd_adopt_key,
+        "restore": cmd_restore, "adopt-key": cmd_adopt_key, "drill": cmd_drill,
     }
     try:
         return handlers[args.command](args)

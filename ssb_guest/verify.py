@@ -29,9 +29,11 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -44,6 +46,11 @@ PERIOD = 3600  # seconds between runs (ssb-verify.timer: hourly)
 COMMAND_TIMEOUT = 60  # hang guard for each command a check runs; they take well under a second
 AIDE_MAX_AGE = 26 * 3600  # the daily AIDE check, with the timer's randomised hour of delay
 BACKUP_CHECK_MAX_AGE = 2 * 3600  # the hourly backup freshness check, one run missed at most
+DRILL_MAX_AGE = 8 * 86400 + 2 * 3600  # the weekly restore drill, with its timer's delay
+# Caddy renews an ACME certificate 30 days before it ends (a third of Let's Encrypt's 90): one
+# with fewer days left than this is one whose renewal has been failing for two weeks or more,
+# or a provided certificate nobody replaced.
+CERT_MIN_DAYS = 14
 
 ENV_DEFAULTS: dict[str, str] = {
     # Comma-separated; cloud-init's instance data first (any datasource), then the service.
@@ -57,6 +64,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "SSB_AIDE_DB": "/var/lib/aide/safespring-blueprints/aide.db.gz",
     "SSB_LOG_TLS_DIR": "/etc/safespring-blueprints/logging",
     "SSB_SPOOL_DIR": "/var/spool/rsyslog",
+    "SSB_DRILL_STATE": "/var/lib/ssb-backup/restore-drill.json",  # ssb-backup drill writes it
+    "SSB_ENDPOINTS": "/etc/safespring-blueprints/proxy/endpoints.json",
+    "SSB_ENDPOINT_ADDRESS": "127.0.0.1",
 }
 
 
@@ -349,6 +359,100 @@ def check_backup_freshness() -> Result:
     return ok(f"the backup freshness check at {at} found a recent backup")
 
 
+def check_restore_drill() -> Result:
+    """The weekly restore drill (ssb-backup drill) last succeeded, and lately."""
+    path = env("SSB_DRILL_STATE")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except FileNotFoundError:
+        return unknown("no restore drill has run on this instance yet (ssb-backup-drill.timer "
+                       "runs one weekly; `systemctl start ssb-backup-drill` runs one now)")
+    except (OSError, ValueError) as exc:
+        return unknown(f"cannot read {path}: {exc}")
+    if not isinstance(record, dict) or record.get("format") != "ssb-restore-drill/1":
+        return unknown(f"{path} is not a restore drill record")
+    try:
+        when = dt.datetime.strptime(str(record.get("at")), "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return unknown(f"{path} has no readable time")
+    at = record["at"]
+    age = dt.datetime.now(dt.timezone.utc) - when.replace(tzinfo=dt.timezone.utc)
+    if record.get("result") != "ok":
+        return fail(f"the restore drill at {at} failed: {record.get('detail', '?')}")
+    if age.total_seconds() > DRILL_MAX_AGE:
+        return fail(f"the last restore drill was at {at}, {age.days} days ago (it runs weekly)")
+    return ok(f"restore drill at {at}: {record.get('detail', '')}")
+
+
+def _served_certificate(address: str, port: int, hostname: str) -> bytes:
+    """The certificate the endpoint serves for `hostname` (DER), as any client gets it."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the days left are the question, not the issuer
+    with socket.create_connection((address, port), timeout=COMMAND_TIMEOUT) as raw, \
+            context.wrap_socket(raw, server_hostname=hostname) as tls:
+        der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ssl.SSLError("no certificate in the handshake")
+    return der
+
+
+def _end_date(der: bytes) -> dt.datetime:
+    with tempfile.NamedTemporaryFile(suffix=".der") as handle:
+        handle.write(der)
+        handle.flush()
+        end = run(["openssl", "x509", "-inform", "DER", "-in", handle.name, "-noout",
+                   "-enddate"])
+    try:
+        text = end.stdout.strip().split("=", 1)[1]
+        return dt.datetime.strptime(text, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.timezone.utc)
+    except (IndexError, ValueError):
+        raise CannotTell(f"cannot read the certificate's end date: {end.stdout.strip()[:80]} "
+                         f"{end.stderr.strip()[:80]}") from None
+
+
+def check_tls_endpoint() -> Result:
+    """Every endpoint serves a certificate with more than CERT_MIN_DAYS days left."""
+    path = env("SSB_ENDPOINTS")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            served = json.load(handle)
+        port = int(served["port"])
+        endpoints = [(str(e["hostname"]), str(e.get("certificate", ""))) for e in
+                     served["endpoints"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return unknown(f"cannot read {path}: {exc}")
+    state = unit_state("caddy.service")
+    if state != "active":
+        return fail(f"caddy.service is {state}: no endpoint is served")
+    failed: list[str] = []
+    good: list[str] = []
+    now = dt.datetime.now(dt.timezone.utc)
+    for hostname, certificate in endpoints:
+        try:
+            der = _served_certificate(env("SSB_ENDPOINT_ADDRESS"), port, hostname)
+        except (OSError, ssl.SSLError) as exc:
+            why = ("no ACME certificate yet, or the handshake failed" if certificate == "acme"
+                   else "the provided certificate is missing or unreadable")
+            failed.append(f"{hostname}: no TLS handshake on port {port} ({why}: {exc})")
+            continue
+        until = _end_date(der)
+        days = (until - now).total_seconds() / 86400
+        if days <= 0:
+            failed.append(f"{hostname}: the certificate ended at {until:%Y-%m-%dT%H:%M:%SZ}")
+        elif days < CERT_MIN_DAYS:
+            renew = ("its renewal is failing (Caddy renews 30 days ahead)" if certificate == "acme"
+                     else "replace the provided certificate")
+            failed.append(f"{hostname}: the certificate ends in {int(days)} days "
+                          f"({until:%Y-%m-%dT%H:%M:%SZ}): {renew}")
+        else:
+            good.append(f"{hostname}: certificate valid {int(days)} more days")
+    if failed:
+        return fail("; ".join(failed + good))
+    return ok("; ".join(good))
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], Result]] = {
     "audit": lambda doc: check_audit(),
     "local-logs": lambda doc: check_local_logs(),
@@ -356,6 +460,9 @@ CHECKS: dict[str, Callable[[dict[str, Any]], Result]] = {
     "file-integrity": lambda doc: check_file_integrity(),
     "log-shipping-tls": lambda doc: check_log_shipping(),
     "backup-freshness-check": lambda doc: check_backup_freshness(),
+    # The restic backups' own check is whether they restore: the weekly restore drill.
+    "backup-restic": lambda doc: check_restore_drill(),
+    "tls-endpoint": lambda doc: check_tls_endpoint(),
 }
 
 

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "3826ad150bdf67b5851bbdbbed8c184dac69a1c0adc74e2403dbf3d57a8e2565"
+    ssb_guest_config   = "fe1cbb7b4eda173256b3e2d903166862b97f3214105db352921df493b199a3c5"
   }
   volume_ids = {}
 }

@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "76187d03745d0d54644ab3289dfe090e7c3fb4a7b3c47b2acaede0f5a132567e"
+    ssb_guest_config   = "4f848f9bda86e1b55433621b4f5b602eaa7d62b91a1e05917def103bde7a5f5c"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "2dd9b02cfced31cd051adc1288d4faab64748df7e37bf202c2e1b8549f426c4a"
+    ssb_guest_config   = "1e84891fa4574421699e53c3d52e50467eca407902f7d2384a451aa6301cfb08"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "9bc18512bdd1108bc9367d516c532b48c333d6e93f0f6fffaeb58be57d5c9149"
+    ssb_guest_config   = "8ad56ace22ac39085f56366c2104040dc9ce6ed481a859224537b75cf29e7aea"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "6c953a7f4d87ef3e26bdbb7766e31f69ca7a70cbb1514a815f338ac29aa60e8a"
+    ssb_guest_config   = "a4e5a552f58bc00338a06f30a0ed000e7b2eeebb47b45edb442dec1ae6f5e3da"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

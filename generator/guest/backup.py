@@ -28,7 +28,9 @@ S3 API by ``tests/guest_backup/``):
   policy; ``ssb-backup-maintain.timer`` prunes and runs ``restic check`` (1/52 of the data
   each week) weekly; ``ssb-backup-check.timer`` fails hourly, with an error in the journal,
   when the newest snapshot is older than twice the schedule interval or the bucket lacks the
-  key copy.
+  key copy; ``ssb-backup-drill.timer`` runs a restore drill weekly (the newest snapshot, or a
+  random sample of it, restored onto the encrypted volume with the bucket's key copy and
+  verified by restic against the snapshot's hashes), whose result ``ssb-verify`` reports.
 - ``ssb-restore [--from-host HOST] [SNAPSHOT] [TARGET]`` restores into an empty directory using
   the key copy from the bucket, so it works on a replacement instance.
 """
@@ -63,7 +65,8 @@ SYSTEM_PATHS: tuple[str, ...] = ("/etc",)
 SCHEDULES = ("daily", "hourly")
 KEEP_KEYS = ("hourly", "daily", "weekly", "monthly")
 KEY_SUFFIX = ".restic-password.jwe"
-TIMERS = ("ssb-backup.timer", "ssb-backup-check.timer", "ssb-backup-maintain.timer")
+TIMERS = ("ssb-backup.timer", "ssb-backup-check.timer", "ssb-backup-maintain.timer",
+          "ssb-backup-drill.timer")
 
 _ENDPOINT = re.compile(r"https://[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::[0-9]{1,5})?")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
@@ -81,7 +84,8 @@ _FORBIDDEN = frozenset({
 _PROGRAMS = (SCRIPT, f"{SBIN}/ssb-backup-check", f"{SBIN}/ssb-backup-credentials",
              f"{SBIN}/ssb-restore")
 _UNITS = ("ssb-backup.service", "ssb-backup-check.service", "ssb-backup-check.timer",
-          "ssb-backup-maintain.service", "ssb-backup-maintain.timer")
+          "ssb-backup-maintain.service", "ssb-backup-maintain.timer",
+          "ssb-backup-drill.service", "ssb-backup-drill.timer")
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,10 @@ sudo ssb-backup-credentials        # prompts for the access key and the secret k
 
 Until this is done backups do **not** run, and `ssb-backup-check` logs an error every hour.
 Check with `systemctl list-timers 'ssb-backup*'` and `journalctl -u ssb-backup -u ssb-backup-check`.
+A restore drill runs weekly (`ssb-backup-drill.timer`): it restores the newest snapshot, or a
+random sample of its files, onto the encrypted volume with the bucket's key copy, has restic
+verify it, and removes it; `ssb-verify` reports the result. Run one now with
+`sudo systemctl start ssb-backup-drill` and read `journalctl -u ssb-backup-drill`.
 
 ### Restore on the same instance
 

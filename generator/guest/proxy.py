@@ -51,6 +51,7 @@ cloud-init writes files and installs packages.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
 HSTS = "max-age=63072000; includeSubDomains"
 
 CADDYFILE = "etc/safespring-blueprints/proxy/Caddyfile"
+# What ssb-verify's tls-endpoint check connects to (ssb_guest/verify.py reads it).
+ENDPOINTS_JSON = "etc/safespring-blueprints/proxy/endpoints.json"
 TLS_DIR = "etc/safespring-blueprints/tls"
 DROPIN = "etc/systemd/system/caddy.service.d/safespring-blueprints.conf"
 ADMIN_SOCKET = "run/caddy/admin.sock"
@@ -317,11 +320,17 @@ def proxy_config(
         ),
         ("systemctl", "start", "caddy.service"),
     ]
+    served = {"port": https_port,
+              "endpoints": [{"name": ep.name, "hostname": ep.hostname,
+                             "certificate": ep.certificate}
+                            for ep in sorted(endpoints, key=lambda e: e.name)]}
     return ProxyConfig(
         packages=PACKAGES,
         files=(
             (caddyfile_path, caddyfile, "0644"),
             (f"{root}{DROPIN}", dropin, "0644"),
+            (f"{root}{ENDPOINTS_JSON}", json.dumps(served, indent=2, sort_keys=True) + "\n",
+             "0644"),
         ),
         commands=tuple(commands),
         world_tcp_ports=(https_port,),

@@ -9,7 +9,9 @@ directly. Everything else is the real thing.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import importlib.machinery
 import importlib.util
 import json
@@ -334,6 +336,73 @@ def test_unmounted_volume_or_unsafe_hook_stops_the_backup(
     hook.write_text("#!/bin/sh\nexit 4\n")
     _fail(inst.run("ssb-backup", "run"), "pre-backup hook")
     assert s3.list_objects_v2(Bucket=bucket, Prefix="app-1/snapshots/").get("KeyCount", 0) == 0
+
+
+DRILL_STATE = "/var/lib/ssb-backup/restore-drill.json"
+
+
+def _drill(inst: Instance, **extra_env: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    proc = inst.run("ssb-backup", "drill", **extra_env)
+    record = json.loads(inst.path(DRILL_STATE).read_text("utf-8"))
+    assert inst.path(DRILL_STATE).stat().st_mode & 0o777 == 0o600
+    assert not (inst.volume / ".ssb-restore-drill").exists(), "the drill removes what it restored"
+    return proc, record
+
+
+def _verify_says(inst: Instance, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """ssb-verify's reading of the drill's record (the check of the backup-restic measure)."""
+    from ssb_guest import verify
+
+    monkeypatch.setenv("SSB_DRILL_STATE", str(inst.path(DRILL_STATE)))
+    return verify.CHECKS["backup-restic"]({})
+
+
+def test_the_restore_drill_restores_verifies_and_records_both_ways(
+    instance_factory: Callable[..., Instance], s3: Any, bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inst = instance_factory()
+    _ready(inst)
+    assert _verify_says(inst, monkeypatch).result == "unknown"  # no drill yet
+    proc, record = _drill(inst)
+    _fail(proc, "restore drill FAILED: no key copy")  # nothing backed up yet
+    assert record["result"] == "fail" and record["format"] == "ssb-restore-drill/1"
+
+    files = _write_data(inst, seed=11)
+    _ok(inst.run("ssb-backup", "run"))
+    proc, record = _drill(inst)
+    _ok(proc)
+    assert record["result"] == "ok", record
+    assert "restored every file of snapshot" in record["detail"]
+    assert record["files"] == record["files_total"] > len(files)  # the volume and /etc
+    assert record["bytes"] == record["bytes_total"] >= sum(map(len, files.values()))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["recovery_point"])
+    assert record["recovery_point"] <= record["at"]  # the snapshot's time, before the drill
+    said = _verify_says(inst, monkeypatch)
+    assert said.result == "ok" and "restic verified the content" in said.detail, said.detail
+
+    # Larger than the budget: a random sample that fits it, checked the same way.
+    proc, record = _drill(inst, SSB_DRILL_BUDGET="100000")
+    _ok(proc)
+    assert "a random sample" in record["detail"], record
+    assert 0 < record["files"] < record["files_total"] and record["bytes"] <= 100000
+
+    # Damaged backups: every pack of the repository overwritten (a new version of each object
+    # in the versioned bucket). The drill fails, says so, and ssb-verify reports FAIL.
+    for obj in s3.list_objects_v2(Bucket=bucket, Prefix="app-1/data/")["Contents"]:
+        junk = os.urandom(obj["Size"])
+        md5 = base64.b64encode(hashlib.md5(junk).digest()).decode()
+        s3.put_object(Bucket=bucket, Key=obj["Key"], Body=junk, ContentMD5=md5)
+    proc, record = _drill(inst)
+    _fail(proc, "restore drill FAILED")
+    assert record["result"] == "fail" and "restic restore --verify failed" in record["detail"]
+    said = _verify_says(inst, monkeypatch)
+    assert said.result == "fail" and "failed" in said.detail, said.detail
+
+    # Never onto the root disk: with the volume not mounted the drill refuses.
+    inst.unmount_volume()
+    proc, record = _drill(inst)
+    _fail(proc, "is not mounted: the drill restores only onto the encrypted volume")
 
 
 def test_a_planted_key_copy_bound_to_other_tang_servers_is_refused(

@@ -166,7 +166,11 @@ def test_production_shape() -> None:
     assert paths == [
         "/etc/safespring-blueprints/proxy/Caddyfile",
         "/etc/systemd/system/caddy.service.d/safespring-blueprints.conf",
+        "/etc/safespring-blueprints/proxy/endpoints.json",  # what ssb-verify checks
     ]
+    assert json.loads(config.files[2][1]) == {"port": 443, "endpoints": [
+        {"name": "api", "hostname": "api.example.se", "certificate": "provided"},
+        {"name": "portal", "hostname": "portal.example.se", "certificate": "acme"}]}
     assert all(mode == "0644" for _, _, mode in config.files)
     for _, content, _ in config.files:
         assert "BEGIN" not in content and "PRIVATE" not in content  # no key material, ever

@@ -68,7 +68,7 @@ def test_fresh_successes_everywhere_pass_and_the_verdict_stands(
     # Each instance gets a row for each checked measure its group claims, and no other.
     db = {r.measure for r in report.life.rows if r.instance == "patient-portal-db-1"}
     assert db == {"audit", "local-logs", "luks-tang", "file-integrity", "log-shipping-tls",
-                  "backup-freshness-check"}
+                  "backup-freshness-check", "backup-restic"}
     web = {r.measure for r in report.life.rows if r.instance == "patient-portal-web-1"}
     assert "luks-tang" in web and "backup-freshness-check" in web
     proxy = {r.measure for r in report.life.rows if r.instance == "patient-portal-egress-proxy-1"}

@@ -8,11 +8,14 @@ built from lines as the collector's template writes them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
+import ssl
 import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -130,6 +133,95 @@ def test_log_shipping_needs_rsyslog_and_a_valid_certificate(
     found = verify.check_log_shipping()
     assert found.result == "ok", found.detail
     assert "valid 29 more days" in found.detail and "1234 bytes queued" in found.detail
+
+
+def test_the_restore_drill_check_reads_the_drills_record(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "restore-drill.json"
+    monkeypatch.setenv("SSB_DRILL_STATE", str(record))
+    assert verify.check_restore_drill().result == "unknown"  # no drill yet
+    now = dt.datetime.now(dt.UTC)
+
+    def write(result: str, days_ago: float, detail: str = "restored every file") -> None:
+        at = (now - dt.timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        record.write_text(json.dumps({"format": "ssb-restore-drill/1", "result": result,
+                                      "at": at, "detail": detail}), "utf-8")
+
+    write("ok", 1)
+    found = verify.check_restore_drill()
+    assert found.result == "ok" and "restored every file" in found.detail
+    write("ok", 9)  # weekly, missed: stale is a failure
+    found = verify.check_restore_drill()
+    assert found.result == "fail" and "9 days ago" in found.detail
+    write("fail", 1, "restic restore --verify failed")
+    found = verify.check_restore_drill()
+    assert found.result == "fail" and "restic restore --verify failed" in found.detail
+    record.write_text("{not json", "utf-8")
+    assert verify.check_restore_drill().result == "unknown"
+
+
+def _tls_server(tmp_path: Path, days: int) -> tuple[int, Callable[[], None]]:
+    """A real TLS server on loopback serving a certificate (openssl) that ends in `days`."""
+    import subprocess
+    import threading
+
+    cert, key = tmp_path / f"cert-{days}.pem", tmp_path / f"key-{days}.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=portal.example.se",
+                    "-keyout", str(key), "-out", str(cert), "-days", str(days)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            try:
+                with context.wrap_socket(conn, server_side=True):
+                    pass
+            except (OSError, ssl.SSLError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def close() -> None:
+        stop.set()
+        thread.join()
+        listener.close()
+
+    return listener.getsockname()[1], close
+
+
+def test_the_tls_endpoint_check_reads_the_served_certificate(
+        tools: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served = tmp_path / "endpoints.json"
+    monkeypatch.setenv("SSB_ENDPOINTS", str(served))
+    assert verify.check_tls_endpoint().result == "unknown"  # nothing to read
+    _tool(tools, "systemctl", 'echo active\n')
+    for days, result, words in ((30, "ok", "certificate valid 29 more days"),
+                                (5, "fail", "the certificate ends in 4 days")):
+        port, close = _tls_server(tmp_path, days)
+        try:
+            served.write_text(json.dumps({"port": port, "endpoints": [
+                {"name": "portal", "hostname": "portal.example.se", "certificate": "acme"}]}))
+            found = verify.check_tls_endpoint()
+        finally:
+            close()
+        assert found.result == result and words in found.detail, found.detail
+    # Nothing listens any more: no handshake is a failure, with the likely reason.
+    found = verify.check_tls_endpoint()
+    assert found.result == "fail" and "no TLS handshake" in found.detail, found.detail
+    assert "no ACME certificate yet" in found.detail
+    _tool(tools, "systemctl", 'echo inactive; exit 3\n')
+    found = verify.check_tls_endpoint()
+    assert (found.result, found.detail.split(":")[0]) == ("fail", "caddy.service is inactive")
 
 
 def test_the_event_reaches_a_journal_socket_in_the_native_protocol(

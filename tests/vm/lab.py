@@ -176,6 +176,27 @@ def boot(vm: VM, label: str) -> str:
     return status
 
 
+SELF_CHECK_MESSAGE_ID = "5f1c3a0e8b9d4c6fa2e7b1d09c3e4a51"  # ssb_guest/verify.py's MESSAGE_ID
+
+
+def self_check(vm: VM) -> dict[str, dict]:
+    """Run ssb-verify now (what its timer does) and return that run's events by measure.
+
+    A run the timer started (5 min after boot, then hourly) may be under way; `systemctl
+    start` would join it, and its early events would say what was true before the test's
+    change. So wait it out (hang guard: a run takes seconds to a few minutes under TCG), start
+    a run of the test's own, and read that run's events by its invocation ID.
+    """
+    vm.wait_until("test \"$(systemctl show -P ActiveState ssb-verify.service)\" != activating",
+                  timeout=900)
+    vm.ssh("systemctl start ssb-verify.service", timeout=900)
+    invocation = vm.ssh("systemctl show -P InvocationID ssb-verify.service").stdout.strip()
+    assert invocation, "ssb-verify.service has no invocation ID after its run"
+    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={SELF_CHECK_MESSAGE_ID} "
+                 f"_SYSTEMD_INVOCATION_ID={invocation}").stdout
+    return {entry["SSB_MEASURE"]: entry for entry in map(json.loads, out.splitlines())}
+
+
 @contextmanager
 def lab(workdir: Path, blueprint: Path, group: str, ssh_key: Path) -> Iterator[Lab]:
     the_lab = Lab(workdir, blueprint, group, ssh_key)

@@ -20,6 +20,8 @@ tests/guest crashes each formatting step on loop devices instead.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -38,7 +40,7 @@ from generator.guest.logging import TLS_DIR, log_collector
 from tests.guest_logging.harness import PKI_ENV, Listener, remote_text, write_files
 from tests.vm import addresses
 from tests.vm.image import Image
-from tests.vm.lab import BACKUP_BUCKET, Lab, boot, lab, timed, wait
+from tests.vm.lab import BACKUP_BUCKET, Lab, boot, lab, self_check, timed, wait
 from tests.vm.machine import VM, GuestError, Volume, free_port
 from tests.vm.services import FAKE_AWS_ENV, Forward
 
@@ -187,6 +189,13 @@ def test_backup_and_restore_through_the_s3_endpoint(app: App) -> None:
     assert vm.ssh("/usr/local/sbin/ssb-backup-check").returncode == 0
     vm.ssh("/usr/local/sbin/ssb-restore latest /var/tmp/restore-1", timeout=900)
     assert vm.ssh(f"cat /var/tmp/restore-1{DATA}/patient.txt").stdout == "journal entry 1\n"
+    # The weekly restore drill, now: onto the encrypted volume, verified, removed again.
+    began = time.monotonic()
+    vm.ssh("systemctl start ssb-backup-drill.service", timeout=1200)
+    timed("app: restore drill (restore --verify of the newest snapshot)", time.monotonic() - began)
+    drill = json.loads(vm.ssh("cat /var/lib/ssb-backup/restore-drill.json").stdout)
+    assert drill["result"] == "ok" and "restored every file" in drill["detail"], drill
+    assert vm.ssh(f"test -e {DATA}/.ssb-restore-drill", check=False).returncode != 0
     # The bucket holds the repository and the key copy; nothing in it is readable data.
     s3 = _s3(app.lab)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BACKUP_BUCKET)["Contents"]]
@@ -258,26 +267,7 @@ def test_logs_reach_the_collector_over_mutual_tls(app: App) -> None:
 # `report --evidence`. Here the instance has its certificate and a backup, so the checks can
 # say ok; what they say before either exists is in tests/ssb_guest/test_self_check.py.
 
-MESSAGE_ID = "5f1c3a0e8b9d4c6fa2e7b1d09c3e4a51"  # ssb_guest/verify.py's
 DELIVERY = 300.0  # hang guard: a shipped line reaches the collector in seconds
-
-
-def _self_check(vm: VM) -> dict[str, dict]:
-    """Run the self-check now (what its timer does) and return that run's events by measure.
-
-    A run the timer started (5 min after boot, then hourly) may be under way; `systemctl
-    start` would join it, and its early events would say what was true before the test's
-    change. So wait it out (hang guard: a run takes seconds to a few minutes under TCG), start
-    a run of the test's own, and read that run's events by its invocation ID.
-    """
-    vm.wait_until("test \"$(systemctl show -P ActiveState ssb-verify.service)\" != activating",
-                  timeout=900)
-    vm.ssh("systemctl start ssb-verify.service", timeout=900)
-    invocation = vm.ssh("systemctl show -P InvocationID ssb-verify.service").stdout.strip()
-    assert invocation, "ssb-verify.service has no invocation ID after its run"
-    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={MESSAGE_ID} "
-                 f"_SYSTEMD_INVOCATION_ID={invocation}").stdout
-    return {entry["SSB_MEASURE"]: entry for entry in map(json.loads, out.splitlines())}
 
 
 def _export(app: App) -> dict:
@@ -300,21 +290,23 @@ def test_self_checks_report_each_claimed_measure(app: App) -> None:
     assert vm.ssh("systemctl is-active ssb-verify.timer").stdout.strip() == "active"
     meta = json.loads(vm.ssh("cat /run/cloud-init/instance-data.json").stdout)
     claims = set(meta["ds"]["meta_data"]["meta"]["ssb_measures"].split(","))
-    assert {"audit", "luks-tang", "log-shipping-tls", "backup-freshness-check"} <= claims, claims
+    assert {"audit", "luks-tang", "log-shipping-tls", "backup-freshness-check",
+            "backup-restic"} <= claims, claims
     # The hourly backup freshness check, now rather than at its hour: a backup exists (above).
     vm.ssh("systemctl start ssb-backup-check.service", timeout=600)
-    events = _self_check(vm)
+    events = self_check(vm)
     # One event per check of a claimed measure; measures without a check are not reported.
     assert set(events) == {"audit", "local-logs", "luks-tang", "file-integrity",
-                           "log-shipping-tls", "backup-freshness-check"}, events
+                           "log-shipping-tls", "backup-freshness-check", "backup-restic"}, events
     for measure in ("audit", "local-logs", "luks-tang", "log-shipping-tls",
-                    "backup-freshness-check"):
+                    "backup-freshness-check", "backup-restic"):
         assert events[measure]["SSB_RESULT"] == "ok", events[measure]
         assert events[measure]["SYSLOG_IDENTIFIER"] == "ssb-verify"
     assert "rules loaded" in events["audit"]["SSB_DETAIL"]
     assert "Tang pin" in events["luks-tang"]["SSB_DETAIL"]
     assert "client certificate valid" in events["log-shipping-tls"]["SSB_DETAIL"]
     assert "found a recent backup" in events["backup-freshness-check"]["SSB_DETAIL"]
+    assert "restic verified the content" in events["backup-restic"]["SSB_DETAIL"]
     # AIDE's daily check (after midnight, randomised by an hour): if it has not run since boot,
     # the check says so and never guesses; if it has, it reports that run.
     event = events["file-integrity"]
@@ -327,7 +319,7 @@ def test_self_checks_report_each_claimed_measure(app: App) -> None:
 
 
 def test_self_check_results_reach_the_collectors_evidence_export(app: App) -> None:
-    events = _self_check(app.vm)
+    events = self_check(app.vm)
     checked = json.loads(events["audit"]["MESSAGE"].split(" ", 1)[1])["at"]
     wait(lambda: checked in remote_text(app.collector_root)
          and '"measure":"log-shipping-tls","name":"vmtest-app-1","period":3600,"result":"ok"'
@@ -343,6 +335,34 @@ def test_self_check_results_reach_the_collectors_evidence_export(app: App) -> No
     assert entry["address"] != ""  # the peer address the TLS connection came from
 
 
+def test_damaged_backups_fail_the_restore_drill_and_the_self_check(app: App) -> None:
+    """Every pack of the repository overwritten in the bucket (new versions of its objects):
+    the drill fails and says so, the self-check reports FAIL; with the damage removed again
+    (the bucket keeps the old versions) the drill passes."""
+    vm = app.vm
+    s3 = _s3(app.lab)
+    damage = []
+    for obj in s3.list_objects_v2(Bucket=BACKUP_BUCKET, Prefix=f"{HOST}/data/")["Contents"]:
+        junk = os.urandom(obj["Size"])
+        md5 = base64.b64encode(hashlib.md5(junk).digest()).decode()
+        put = s3.put_object(Bucket=BACKUP_BUCKET, Key=obj["Key"], Body=junk, ContentMD5=md5)
+        damage.append((obj["Key"], put["VersionId"]))
+    assert damage
+    try:
+        run = vm.ssh("systemctl start ssb-backup-drill.service", check=False, timeout=1200)
+        assert run.returncode != 0, run
+        drill = json.loads(vm.ssh("cat /var/lib/ssb-backup/restore-drill.json").stdout)
+        assert drill["result"] == "fail" and "restic restore --verify failed" in drill["detail"]
+        event = self_check(vm)["backup-restic"]
+        assert event["SSB_RESULT"] == "fail" and "failed" in event["SSB_DETAIL"], event
+    finally:
+        for key, version in damage:  # the test's own damage (GOVERNANCE lets it go)
+            s3.delete_object(Bucket=BACKUP_BUCKET, Key=key, VersionId=version,
+                             BypassGovernanceRetention=True)
+    vm.ssh("systemctl start ssb-backup-drill.service", timeout=1200)
+    assert self_check(vm)["backup-restic"]["SSB_RESULT"] == "ok"
+
+
 def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None:
     vm = app.vm
     before = _measures_of(_export(app))["audit"]
@@ -353,7 +373,7 @@ def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None
            " > /run/systemd/system/auditd.service.d/vmtest.conf && systemctl daemon-reload")
     vm.ssh("systemctl kill --signal=TERM auditd.service")
     vm.wait_until("! systemctl is-active -q auditd.service", timeout=120)  # hang guard
-    audit = _self_check(vm)["audit"]
+    audit = self_check(vm)["audit"]
     assert audit["SSB_RESULT"] == "fail", audit
     assert "auditd.service is" in audit["SSB_DETAIL"]
     failed_at = json.loads(audit["MESSAGE"].split(" ", 1)[1])["at"]

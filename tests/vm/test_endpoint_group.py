@@ -21,7 +21,7 @@ import pytest
 
 from tests.vm import addresses, services
 from tests.vm.image import Image
-from tests.vm.lab import Lab, boot, lab, timed, wait
+from tests.vm.lab import Lab, boot, lab, self_check, timed, wait
 from tests.vm.machine import VM, free_port
 
 HOSTNAME = "portal.example.se"
@@ -95,6 +95,23 @@ def test_first_boot_serves_the_endpoint_with_an_acme_certificate(web: Web) -> No
     listening = vm.ssh("ss -ltnH").stdout
     assert f"127.0.0.1:{BACKEND}" in listening
     assert f"0.0.0.0:{BACKEND}" not in listening and f"*:{BACKEND}" not in listening
+
+
+def test_the_self_check_reads_the_served_certificate_both_ways(web: Web) -> None:
+    """ssb-verify's tls-endpoint check: the days left on the certificate the endpoint serves;
+    with Caddy stopped, FAIL."""
+    vm = web.vm
+    event = self_check(vm)["tls-endpoint"]
+    assert event["SSB_RESULT"] == "ok", event
+    assert re.search(rf"{HOSTNAME}: certificate valid \d+ more days", event["SSB_DETAIL"]), event
+    vm.ssh("systemctl stop caddy.service")
+    try:
+        event = self_check(vm)["tls-endpoint"]
+        assert event["SSB_RESULT"] == "fail", event
+        assert event["SSB_DETAIL"].startswith("caddy.service is inactive"), event
+    finally:
+        vm.ssh("systemctl start caddy.service")
+    assert self_check(vm)["tls-endpoint"]["SSB_RESULT"] == "ok"
 
 
 def _login(web: Web, key: Path, user: str) -> subprocess.CompletedProcess[str]:

@@ -47,6 +47,29 @@ class Generated:
         return self.checked.warnings
 
 
+def _refuse_oversized_user_data(spec_path: str | Path, checked: Checked,
+                                files: dict[str, bytes]) -> None:
+    """A group whose user data Nova would refuse is a spec error, located at the group."""
+    over = blueprint.oversized_user_data(files)
+    if not over:
+        return
+    from generator.spec.errors import SpecError
+    from generator.spec.load import load_file
+
+    positions = load_file(spec_path).positions
+    problems = []
+    for index, group in enumerate(checked.spec.instances):
+        size = over.get(f"cloud-init/{group.name}.yaml")
+        if size is not None:
+            line, column = positions.of(("instances", index))
+            problems.append(Problem(line, column, ("instances", index), (
+                f"the group's user data would be about {size} bytes once gzipped and "
+                f"base64-encoded, over the {blueprint.USER_DATA_LIMIT} that Nova accepts: let "
+                "this group carry less (fewer people's keys in access[].ssh_key, or an "
+                "endpoint or the volumes in a group of their own)")))
+    raise SpecError(checked.file, problems)
+
+
 def files_for(spec_path: str | Path, on: dt.date,
               target: str | Path | None = None) -> tuple[Checked, dict[str, bytes]]:
     """Validate the spec and render every blueprint file, manifest included (no disk writes).
@@ -54,6 +77,7 @@ def files_for(spec_path: str | Path, on: dt.date,
     The manifest records where the spec is seen from `target` (default: ./<name>/)."""
     checked = check_file(spec_path, on)
     files = blueprint.render(checked.spec)
+    _refuse_oversized_user_data(spec_path, checked, files)
     where = Path(target) if target is not None else Path.cwd() / checked.spec.name
     files[MANIFEST] = manifest(files, Path(spec_path), where, checked.source)
     return checked, files

@@ -18,6 +18,8 @@ does not back up customer data, so the customer's instances do it themselves (GD
   snapshots     list the snapshots of this instance (or --from-host).
   restore       (also `ssb-restore`) restore a snapshot into an empty directory, using the
                 key copy from the bucket: works on a new instance that replaces a lost one.
+                Without a target it restores onto the first (encrypted) volume, into
+                RESTORE_DIR; a target elsewhere than on a LUKS volume gets a warning.
   adopt-key     make this instance use the key copy from the bucket (a replacement instance
                 with the same hostname continues the old repository).
   drill         (weekly timer) a restore drill: restore the newest snapshot, or a random sample
@@ -776,6 +778,28 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     return 0
 
 
+CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"  # backups skip a tagged dir
+RESTORE_DIR = ".ssb-restore"  # ssb-restore's default place, on the first data volume
+
+
+def on_encrypted_volume(path: str) -> bool:
+    """Whether `path` (or its nearest existing parent) is on a LUKS (dm-crypt) device."""
+    probe = path
+    while not os.path.exists(probe) and probe != os.path.dirname(probe):
+        probe = os.path.dirname(probe)
+    try:
+        found = subprocess.run(["findmnt", "-n", "-o", "SOURCE", "-T", probe],
+                               capture_output=True, text=True, timeout=30, check=False)
+        source = found.stdout.strip().split("[")[0]
+        if not source.startswith("/dev/"):
+            return False
+        kind = subprocess.run(["lsblk", "-n", "-d", "-o", "TYPE", source],
+                              capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return kind.stdout.strip() == "crypt"
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     config, host = setup(args)
     host = args.from_host or host
@@ -783,7 +807,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
         raise BackupError(f"--from-host {args.from_host!r} is not a hostname")
     if not SNAPSHOT_RE.match(args.snapshot):
         raise BackupError("snapshot must be 'latest' or a snapshot ID (hex)")
-    target = os.path.abspath(args.target or f"/var/tmp/ssb-restore-{host}-{args.snapshot}")
+    if args.target:
+        target = os.path.abspath(args.target)
+        if not on_encrypted_volume(target):
+            log(f"warning: {target} is not on a LUKS volume: the restored data is stored "
+                "unencrypted there (restore onto an encrypted volume, e.g. without a target)",
+                "warning")
+    else:
+        volume = guest_path(config["paths"][0])
+        if not os.path.ismount(volume):
+            raise BackupError(f"{volume} is not mounted: give a target on an encrypted volume "
+                              "(restored data never goes to the root disk by default)")
+        base = os.path.join(volume, RESTORE_DIR)
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        with open(os.path.join(base, "CACHEDIR.TAG"), "w", encoding="ascii") as handle:
+            handle.write(CACHEDIR_TAG)  # backups skip what was restored
+        target = os.path.join(base, f"{host}-{args.snapshot}")
     if os.path.exists(target) and (not os.path.isdir(target) or os.listdir(target)):
         raise BackupError(f"{target} exists and is not empty: restore into an empty directory "
                           "and copy back what you need (live data is never overwritten)")
@@ -821,7 +860,6 @@ def cmd_adopt_key(args: argparse.Namespace) -> int:
 DRILL_FORMAT = "ssb-restore-drill/1"
 DRILL_DIR = ".ssb-restore-drill"  # on the first data volume: restored data stays encrypted
 DRILL_MAX_FILES = 200  # a sample's files are named on restic's command line
-CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"  # backups skip a tagged dir
 
 
 def _glob_escape(path: str) -> str:
@@ -984,7 +1022,8 @@ def main(argv: list[str] | None = None) -> int:
     rest.add_argument("--include", action="append", default=[],
                       help="restore only this path (repeatable)")
     rest.add_argument("snapshot", nargs="?", default="latest")
-    rest.add_argument("target", nargs="?", default=None)
+    rest.add_argument("target", nargs="?", default=None,
+                      help=f"an empty directory (default: on the first volume, in {RESTORE_DIR})")
     sub.add_parser("adopt-key", help="use the bucket's key copy for this hostname")
     sub.add_parser("drill", help="restore drill: restore and verify the newest snapshot")
     args = parser.parse_args(argv)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -41,6 +43,35 @@ def test_rejected_spec_exits_2_lists_every_problem_and_writes_nothing(
     assert lines[1].startswith(f"{spec}:37:16: instances[0].ssh_from[0]: SSH may not be open")
     assert lines[-1] == f"{spec}: rejected (2 problems); nothing was written"
     assert "Traceback" not in run.err
+    assert not out.exists()
+
+
+def test_user_data_nova_would_refuse_is_a_spec_error_at_the_group(
+        tmp_path: Path, valid_spec_text: str) -> None:
+    """Sixty admins with 4096-bit RSA keys: every group's logins alone pass Nova's 64 KiB."""
+    rng = random.Random(7)
+
+    def rsa_key() -> str:  # the wire form of an RSA public key: type, e, a 4096-bit n
+        def field(data: bytes) -> bytes:
+            return len(data).to_bytes(4, "big") + data
+        modulus = b"\x00\xc0" + rng.randbytes(511)
+        return base64.b64encode(field(b"ssh-rsa") + field(b"\x01\x00\x01")
+                                + field(modulus)).decode()
+
+    people = "".join(
+        f"  - name: admin.{i:02d}\n    kind: person\n    role: admin\n"
+        f"    expires: 2027-06-30\n    ssh_key: ssh-rsa {rsa_key()} admin{i}\n"
+        for i in range(60))
+    spec = tmp_path / "big-team.yaml"
+    spec.write_text(valid_spec_text.replace("access:\n", "access:\n" + people, 1))
+    out = tmp_path / "out"
+    run = run_cli("generate", str(spec), "-o", str(out))
+    assert run.code == 2, run.err
+    first = run.err.strip().splitlines()[0]
+    assert first.startswith(f"{spec}:") and ": instances[0]: the group's user data would be" \
+        in first, first
+    assert "over the 65535 that Nova accepts" in first and "access[].ssh_key" in first
+    assert "nothing was written" in run.err and "Traceback" not in run.err
     assert not out.exists()
 
 

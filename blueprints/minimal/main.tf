@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "fe1cbb7b4eda173256b3e2d903166862b97f3214105db352921df493b199a3c5"
+    ssb_guest_config   = "31b961b6e7589f59e139108728efaf1f8b3629eb887efac9450c7d981e8e138e"
   }
   volume_ids = {}
 }

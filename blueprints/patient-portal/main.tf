@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "4f848f9bda86e1b55433621b4f5b602eaa7d62b91a1e05917def103bde7a5f5c"
+    ssb_guest_config   = "7292a5a0b3d1dc6d4e96f36d9b24ef8b1908e6dee4d0d6742da4c84868c4f9d2"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "1e84891fa4574421699e53c3d52e50467eca407902f7d2384a451aa6301cfb08"
+    ssb_guest_config   = "92724dec1a0c2b6182dd315180d2696e557d34743a3e35acd1e3ea82a69a0399"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "8ad56ace22ac39085f56366c2104040dc9ce6ed481a859224537b75cf29e7aea"
+    ssb_guest_config   = "fd23db8aa1656b32f8fa282fbc1e441c56a096b5900f1f93f65b4da6e6098368"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "a4e5a552f58bc00338a06f30a0ed000e7b2eeebb47b45edb442dec1ae6f5e3da"
+    ssb_guest_config   = "7577e362487f62b45a26f643609519ada43196917d8d44842a641a0443f17b53"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -292,13 +292,17 @@ verify it, and removes it; `ssb-verify` reports the result. Run one now with
 ### Restore on the same instance
 
 ```sh
-sudo ssb-backup snapshots                       # list snapshots
-sudo ssb-restore latest /var/tmp/restore        # or a snapshot ID instead of latest
+sudo ssb-backup snapshots     # list snapshots
+sudo ssb-restore latest       # or a snapshot ID instead of latest
 ```
 
-`ssb-restore` only writes into an empty directory: live data is never overwritten. Files come
-back under their original paths below the target (`/var/tmp/restore/srv/data/...`); copy back
-what you need (stop the service using it first). Restrict with `--include /srv/data/dir`.
+Without a target, `ssb-restore` restores onto the first encrypted volume, into
+`<mountpoint>/.ssb-restore/<hostname>-<snapshot>` (backups skip that directory). Give a target
+only on an encrypted volume: restored personal data on the root disk would be stored
+unencrypted, and `ssb-restore` warns when a target is not on a LUKS volume. It only writes into
+an empty directory: live data is never overwritten. Files come back under their original paths
+below the target; copy back what you need (stop the service using it first). Restrict with
+`--include /srv/data/dir`.
 
 ### Restore onto a NEW instance (the old one is lost)
 
@@ -306,8 +310,8 @@ what you need (stop the service using it first). Restrict with `--include /srv/d
    volumes are mounted, and the Tang servers are reachable from it.
 2. `sudo ssb-backup-credentials` on the new instance.
 3. Restore the lost instance's repository, using the key copy from the bucket:
-   `sudo ssb-restore --from-host OLD-HOSTNAME latest /var/tmp/restore`, then copy the data
-   into place.
+   `sudo ssb-restore --from-host OLD-HOSTNAME latest` (onto the encrypted volume, as above),
+   then copy the data into place.
 4. If the new instance has the **same hostname** as the lost one, its first backup stops with
    "created with a different key": run `sudo ssb-backup adopt-key` to continue the old
    repository (the new instance's own key is kept as `restic-password.jwe.replaced-*`).
@@ -321,7 +325,7 @@ aws --endpoint-url {endpoint} s3 cp s3://{bucket}/OLD-HOSTNAME{KEY_SUFFIX} ./key
 export RESTIC_REPOSITORY=s3:{endpoint}/{bucket}/OLD-HOSTNAME
 export RESTIC_PASSWORD_COMMAND="/bin/sh -c 'exec clevis decrypt < \\"\\$0\\"' $PWD/key.jwe"
 restic -o s3.bucket-lookup=path snapshots
-restic -o s3.bucket-lookup=path restore latest --target /var/tmp/restore
+restic -o s3.bucket-lookup=path restore latest --target /PATH/ON/AN/ENCRYPTED/VOLUME
 ```
 
 ### What the lock protects, and what it does not

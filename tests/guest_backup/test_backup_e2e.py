@@ -157,9 +157,15 @@ def test_backup_check_restore_round_trip_and_tang_down(
     assert "ok: newest snapshot of app-1" in check.stderr
 
     target = inst.root.parent / "restored"
-    _ok(inst.run("ssb-restore", "latest", str(target)))
+    proc = _ok(inst.run("ssb-restore", "latest", str(target)))
+    assert "is not on a LUKS volume: the restored data is stored unencrypted" in proc.stderr
     where = _restored(target, inst.root)
     _assert_same(files, where)
+    # Without a target: onto the volume, in a directory the next backups skip.
+    _ok(inst.run("ssb-restore", "latest"))
+    default = inst.volume / ".ssb-restore"
+    _assert_same(files, _restored(default / "app-1-latest", inst.root))
+    assert (default / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172")
     assert (where / "dump.sql").read_text() == "dump-of-the-database\n"
     etc = target / str(inst.root).lstrip("/") / "etc/safespring-blueprints/backup/config.json"
     assert json.loads(etc.read_text())["bucket"] == bucket  # /etc is backed up too

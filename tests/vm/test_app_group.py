@@ -187,8 +187,12 @@ def test_backup_and_restore_through_the_s3_endpoint(app: App) -> None:
     vm.ssh("systemctl start ssb-backup.service", timeout=1200)
     timed("app: first backup (restic init + backup)", time.monotonic() - began)
     assert vm.ssh("/usr/local/sbin/ssb-backup-check").returncode == 0
-    vm.ssh("/usr/local/sbin/ssb-restore latest /var/tmp/restore-1", timeout=900)
-    assert vm.ssh(f"cat /var/tmp/restore-1{DATA}/patient.txt").stdout == "journal entry 1\n"
+    # Without a target: onto the encrypted volume (never the root disk), skipped by backups.
+    vm.ssh("/usr/local/sbin/ssb-restore latest", timeout=900)
+    restored = f"{DATA}/.ssb-restore/{HOST}-latest"
+    assert vm.ssh(f"cat {restored}{DATA}/patient.txt").stdout == "journal entry 1\n"
+    assert vm.ssh(f"findmnt -n -o SOURCE -T {restored}").stdout.strip() == "/dev/mapper/ssb-data"
+    vm.ssh(f"rm -r {DATA}/.ssb-restore && touch /var/tmp/first-root-disk")
     # The weekly restore drill, now: onto the encrypted volume, verified, removed again.
     began = time.monotonic()
     vm.ssh("systemctl start ssb-backup-drill.service", timeout=1200)
@@ -454,8 +458,8 @@ def test_replacement_instance_gets_the_volume_and_continues_the_backups(
     assert "continuing repository" in new.journal("ssb-backup.service")
     listing = new.ssh("/usr/local/sbin/ssb-backup snapshots").stdout
     assert listing.count(HOST) >= 2, listing  # the old instance's snapshot and the new one
-    new.ssh("/usr/local/sbin/ssb-restore latest /var/tmp/restore-2", timeout=900)
-    assert new.ssh(f"cat /var/tmp/restore-2{DATA}/patient.txt").stdout == (
+    new.ssh("/usr/local/sbin/ssb-restore latest", timeout=900)
+    assert new.ssh(f"cat {DATA}/.ssb-restore/{HOST}-latest{DATA}/patient.txt").stdout == (
         "journal entry 1\njournal entry 2\n")
     with pytest.raises(GuestError):
-        new.ssh("test -e /var/tmp/restore-1")  # a new root disk indeed
+        new.ssh("test -e /var/tmp/first-root-disk")  # a new root disk indeed

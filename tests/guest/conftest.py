@@ -16,14 +16,14 @@ from guest_harness import SCRIPT, Guest, TangServer, make_tang, require
 def tang(tmp_path: Path) -> Iterator[TangServer]:
     server = make_tang(tmp_path, "a").start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture
 def tang2(tmp_path: Path) -> Iterator[TangServer]:
     server = make_tang(tmp_path, "b").start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -48,6 +49,7 @@ class TangServer:
         self.port = 0
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._refusing = False
         self.requests = 0
 
     @property
@@ -55,7 +57,10 @@ class TangServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> TangServer:
-        """Listen (on the same port again after a stop) and serve until stop()."""
+        """Serve (again, on the same port, after a stop) until stop() or close()."""
+        self._refusing = False
+        if self._sock is not None:
+            return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
@@ -75,6 +80,10 @@ class TangServer:
                 continue
             except OSError:
                 return
+            if self._refusing:  # down: reset the connection, as a host with nothing listening
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                continue
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
@@ -92,10 +101,16 @@ class TangServer:
 
     @property
     def running(self) -> bool:
-        return self._sock is not None
+        return self._sock is not None and not self._refusing
 
     def stop(self) -> None:
-        """Close the listening socket: clients get 'connection refused' from now on."""
+        """An outage: every connection is reset from now on. The port stays this server's, so
+        nothing else on the machine (another test's server) can take it before start()."""
+        if self._sock is not None:
+            self._refusing = True
+
+    def close(self) -> None:
+        """Stop listening for good (the end of a test)."""
         sock, self._sock = self._sock, None
         if sock is not None:
             sock.close()

@@ -83,7 +83,7 @@ def bucket(s3: Any) -> str:
 def tang(tmp_path: Path) -> Iterator[TangServer]:
     server = make_tang(tmp_path, "a").start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture

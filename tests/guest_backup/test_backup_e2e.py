@@ -425,7 +425,7 @@ def test_a_planted_key_copy_bound_to_other_tang_servers_is_refused(
                                   "-y"], input=b"known to mallory", capture_output=True,
                                  check=True, timeout=60).stdout
     finally:
-        mallory.stop()
+        mallory.close()
     s3.put_object(Bucket=bucket, Key="app-7.restic-password.jwe", Body=planted)
     replacement = instance_factory("app-7")
     _ready(replacement)

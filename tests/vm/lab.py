@@ -70,7 +70,7 @@ class Lab:
 
     def start_services(self, image: Image) -> None:
         tang = services.make_tang(self.workdir, "lab").start()
-        self.stack.callback(tang.stop)
+        self.stack.callback(tang.close)
         self.tang = tang
         mirror = services.Mirror(self.workdir / "mirror")
         self.stack.callback(mirror.close)

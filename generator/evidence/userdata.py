@@ -375,10 +375,27 @@ def _scan_text(text: str, where: str, data: UserData) -> list[str]:
             found.append(f"{key} in {where}, set by the template from {_bound(data, placeholder.group(1))}")
         else:
             found.append(f"{key} in {where}")
+    used = _interpolated(text) if data.template else set()
     for placeholder, bound in data.bindings.items() if data.template else ():
-        if re.search(r"private_key_(pem|openssh)", bound) and f"${{{placeholder}}}" in text:
+        if placeholder not in used:
+            continue
+        if re.search(r"private_key_(pem|openssh)", bound):
             found.append(f"a private key in {where}, set by the template from {_bound(data, placeholder)}")
+        elif (_SECRET_NAME.search(placeholder) and not _NOT_SECRET_NAME.search(placeholder)
+              and not any(f"from {_bound(data, placeholder)}" in f for f in found)):
+            # `encrypt = "${GOSSIP_TOKEN}"`: the line's own key says nothing, the value's name does.
+            found.append(f"a value named {placeholder} in {where}, set by the template from "
+                         f"{_bound(data, placeholder)}")
     return found
+
+
+def _interpolated(text: str) -> set[str]:
+    """The names a template's `${...}` interpolations use, in any expression (`${indent(6,
+    private_key)}` uses private_key); `$${...}` is an escape for a literal `${`."""
+    names: set[str] = set()
+    for m in re.finditer(r"(?<!\$)\$\{([^}]*)\}", text):
+        names |= set(re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", m.group(1)))
+    return names
 
 
 def secrets_in(data: UserData) -> list[str]:

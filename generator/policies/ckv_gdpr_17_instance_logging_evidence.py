@@ -5,7 +5,9 @@ Two things are checked on every instance holding personal data:
 1. What it must declare (metadata ssb_measures): `local-logs` always; `log-shipping-tls` (or
    `log-collector-tls` on the collector) when its deployment has a log collector; `audit` and
    `file-integrity` when the deployment runs intrusion detection anywhere. The deployment is
-   every instance rendered from the same root module, read from the scan graph.
+   every instance rendered from the same root module, read from the scan graph. An instance
+   that declares nothing (no ssb_measures key) is UNKNOWN, not FAIL: its image or a
+   configuration tool may keep its logs, and the code does not say.
 2. That each declared logging measure is in the user data Terraform sends: the cloud-config
    file named in `user_data = base64gzip(file("${path.module}/cloud-init/<group>.yaml"))` is
    read and must configure it: a persistent journald drop-in; rsyslog-gnutls and every `omfwd`
@@ -159,6 +161,15 @@ class InstanceLoggingEvidence(ResourceCheck):
             if ids:
                 missing += [f"{m} (the deployment runs intrusion detection)"
                             for m in ("audit", "file-integrity") if m not in measures]
+            if missing and not isinstance(map_value(conf, "metadata", "ssb_measures"), str):
+                # No declaration at all: the image or a configuration tool may keep the logs
+                # (a stock Debian or Ubuntu image keeps a persistent journal), which the code
+                # does not show either way.
+                return unknown(f"holds personal data ({_classification(conf)}) and nothing in "
+                               "the code says how its logs are kept (no metadata ssb_measures):"
+                               f" declare {', '.join(missing)} in ssb_measures where the "
+                               "instance keeps them, and set them up in its cloud-config "
+                               "user_data, which this check then reads")
             if missing:
                 return fail(f"holds personal data ({_classification(conf)}) but its metadata "
                             f"ssb_measures does not declare {', '.join(missing)}: declare each "

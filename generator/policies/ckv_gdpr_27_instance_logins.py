@@ -30,7 +30,7 @@ from generator.evidence.check import ResourceCheck, Verdict, fail, passed, unkno
 from generator.evidence.day import scan_date
 from generator.evidence.scope import Scope
 from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
-from generator.evidence.values import Unresolved
+from generator.evidence.values import MISSING, Unresolved, attr, map_value
 
 MEASURE = "logins"
 MAX_DAYS = 366
@@ -146,6 +146,16 @@ class InstanceLogins(ResourceCheck):
         if isinstance(measures, Unresolved):
             return unknown(f"ssb_measures is {measures}")
         if MEASURE not in measures:
+            if (not isinstance(map_value(scope.conf, "metadata", "ssb_measures"), str)
+                    and all(attr(scope.conf, a) in (MISSING, None, "")
+                            for a in ("key_pair", "user_data", "admin_pass"))):
+                # No key pair, user data or password: the code gives nobody a login; who logs in
+                # (an image's own accounts, the platform's, a configuration tool) it does not say.
+                return unknown("the code sets up no login on it (no key_pair, user_data or "
+                               "admin_pass): if "
+                               "people log in through the image or another tool, declare "
+                               f"{MEASURE} in metadata ssb_measures and give each person an "
+                               "account that ends in its cloud-config user_data")
             return fail(f"its metadata ssb_measures does not declare {MEASURE}: nothing shows "
                         "that its logins are individual and end")
         doc = instance_cloud_config(scope)

@@ -112,6 +112,25 @@ def test_secrets_are_named_never_shown(text: str, template: bool, found: list[st
     assert secrets_in(data) == found
 
 
+@pytest.mark.parametrize(("text", "bindings", "found"), [
+    # A generated key passed through a function in the interpolation.
+    ("#cloud-config\nwrite_files:\n- path: /home/u/.ssh/key.pem\n  content: |\n"
+     "    ${indent(4, private_key)}\n", {"private_key": "tls_private_key.k.private_key_pem"},
+     ["a private key in write_files /home/u/.ssh/key.pem (t), set by the template from "
+      "tls_private_key.k.private_key_pem"]),
+    # The line's key says nothing (encrypt), the placeholder's name does.
+    ("#!/bin/sh\ncat > /etc/consul.hcl <<EOF\nencrypt = \"${gossip_token}\"\nEOF\n",
+     {"gossip_token": "var.gossip"},
+     ["a value named gossip_token in the user data (t), set by the template from var.gossip"]),
+    # Not secrets: a public key, a file path, an escaped $${...}, an unused binding.
+    ("#!/bin/sh\necho ${ssh_public_key} >> k\necho ${token_file}\necho $${api_token}\n",
+     {"ssh_public_key": "var.pub", "token_file": "var.f", "api_token": "var.t"}, []),
+])
+def test_a_template_value_named_or_bound_as_a_secret_is_found(
+        text: str, bindings: dict[str, str], found: list[str]) -> None:
+    assert secrets_in(UserData(text, "t", True, bindings)) == found
+
+
 def test_a_value_checkov_substituted_into_a_template_is_not_shown() -> None:
     data = UserData("#!/bin/sh\nDB_PASSWORD=${db_password}\n", "t", True, {"db_password": "hunter2"})
     assert secrets_in(data) == ["DB_PASSWORD in the user data (t), set by the template from its variable "

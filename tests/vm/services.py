@@ -15,6 +15,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import shutil
 import socket
 import ssl
@@ -69,18 +70,36 @@ def leaf_certificate(ca_cert: Path, ca_key: Path, directory: Path, names: tuple[
     return cert, key
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60,
+               address: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
             raise AssertionError(f"{proc.args!r} exited:\n{log.read_text()}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((address, port), timeout=1).close()
             return
         except OSError:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{proc.args!r} not listening:\n{log.read_text()}") from None
             time.sleep(0.2)
+
+
+def _loopback_block() -> str:
+    """`127.A.B.` with A.B free: where one egress proxy's relays listen (.2, .3, ...). Each lab
+    has its own, so a relay another run left behind (a killed test run's) never answers for
+    this one's services; a block with anything listening on port 80 is skipped."""
+    rng = random.SystemRandom()
+    for _ in range(100):
+        block = f"127.{rng.randrange(1, 255)}.{rng.randrange(0, 256)}."
+        taken = False
+        for host in range(2, 6):
+            with socket.socket() as probe:
+                probe.settimeout(0.2)
+                taken = taken or probe.connect_ex((f"{block}{host}", 80)) == 0
+        if not taken:
+            return block
+    raise AssertionError("no free 127.x.y.0/24 block for the proxy's relays")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -276,13 +295,18 @@ class EgressProxy:
         self.access_log = self.dir / "access.log"
         self.relays: list[subprocess.Popen[bytes]] = []
         hosts = []
+        block = _loopback_block()
         for i, (names, (port, target)) in enumerate(routes.items(), start=2):
-            address = f"127.0.0.{i}"
+            address = f"{block}{i}"
             hosts.append(f"{address} {' '.join(names)}")
-            self.relays.append(subprocess.Popen(
-                ["socat", f"TCP4-LISTEN:{port},bind={address},fork,reuseaddr",
-                 f"TCP4:127.0.0.1:{target}"], stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL))
+            relay_log = self.dir / f"relay-{i}.log"
+            with relay_log.open("wb") as out:
+                relay = subprocess.Popen(
+                    ["socat", f"TCP4-LISTEN:{port},bind={address},fork,reuseaddr",
+                     f"TCP4:127.0.0.1:{target}"], stdout=out, stderr=subprocess.STDOUT)
+            self.relays.append(relay)
+            # It must be this relay that answers there (a bind failure makes socat exit).
+            _wait_port(port, relay, relay_log, address=address)
         (self.dir / "hosts").write_text("\n".join(hosts) + "\n")
         self.port = free_port()
         conf = []

@@ -19,6 +19,7 @@ See README.md next to this file for each program and unit.
 
 from __future__ import annotations
 
+import functools
 import io
 import tokenize
 from importlib import resources
@@ -62,10 +63,15 @@ def without_comment_lines(source: str, name: str) -> str:
     return "".join([*lines[:1], header, *lines[1:]])
 
 
+@functools.cache
+def _installed_text(name: str) -> str:
+    """Package data does not change while the generator runs: tokenize each program once,
+    not once per instance group (40 ms for ssb-backup alone)."""
+    text = read(name)
+    return without_comment_lines(text, name) if name.endswith(".py") else text
+
+
 def program(path: str) -> tuple[str, str, str]:
     """(installed path, text, mode) of the program installed at `path` in the guest."""
     name, mode = PROGRAMS[path]
-    text = read(name)
-    if name.endswith(".py"):
-        text = without_comment_lines(text, name)
-    return path, text, mode
+    return path, _installed_text(name), mode

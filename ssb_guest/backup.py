@@ -782,6 +782,23 @@ CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n"  # backups skip a
 RESTORE_DIR = ".ssb-restore"  # ssb-restore's default place, on the first data volume
 
 
+def first_volume(config: dict[str, Any], otherwise: str) -> str:
+    """The first data volume's mountpoint, where restored data stays encrypted; refused (with
+    what to do `otherwise`) when it is not mounted, so nothing lands on the root disk."""
+    volume = guest_path(config["paths"][0])
+    if not os.path.ismount(volume):
+        raise BackupError(f"{volume} is not mounted: {otherwise}")
+    return volume
+
+
+def skipped_by_backups(directory: str) -> str:
+    """`directory`, made (0700) and tagged CACHEDIR.TAG: ssb-backup runs with --exclude-caches."""
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    with open(os.path.join(directory, "CACHEDIR.TAG"), "w", encoding="ascii") as handle:
+        handle.write(CACHEDIR_TAG)
+    return directory
+
+
 def on_encrypted_volume(path: str) -> bool:
     """Whether `path` (or its nearest existing parent) is on a LUKS (dm-crypt) device."""
     probe = path
@@ -814,14 +831,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 "unencrypted there (restore onto an encrypted volume, e.g. without a target)",
                 "warning")
     else:
-        volume = guest_path(config["paths"][0])
-        if not os.path.ismount(volume):
-            raise BackupError(f"{volume} is not mounted: give a target on an encrypted volume "
-                              "(restored data never goes to the root disk by default)")
-        base = os.path.join(volume, RESTORE_DIR)
-        os.makedirs(base, mode=0o700, exist_ok=True)
-        with open(os.path.join(base, "CACHEDIR.TAG"), "w", encoding="ascii") as handle:
-            handle.write(CACHEDIR_TAG)  # backups skip what was restored
+        volume = first_volume(config, "give a target on an encrypted volume (restored data "
+                                      "never goes to the root disk by default)")
+        base = skipped_by_backups(os.path.join(volume, RESTORE_DIR))
         target = os.path.join(base, f"{host}-{args.snapshot}")
     if os.path.exists(target) and (not os.path.isdir(target) or os.listdir(target)):
         raise BackupError(f"{target} exists and is not empty: restore into an empty directory "
@@ -869,16 +881,11 @@ def _glob_escape(path: str) -> str:
 
 def _drill_scratch(config: dict[str, Any]) -> str:
     """A fresh directory on the first data volume, never on the (unencrypted) root disk."""
-    volume = guest_path(config["paths"][0])
-    if not os.path.ismount(volume):
-        raise BackupError(f"{volume} is not mounted: the drill restores only onto the encrypted "
-                          "volume, never onto the root disk")
+    volume = first_volume(config, "the drill restores only onto the encrypted volume, never "
+                                  "onto the root disk")
     scratch = os.path.join(volume, DRILL_DIR)
     shutil.rmtree(scratch, ignore_errors=True)  # what an interrupted drill left
-    os.makedirs(scratch, mode=0o700)
-    with open(os.path.join(scratch, "CACHEDIR.TAG"), "w", encoding="ascii") as handle:
-        handle.write(CACHEDIR_TAG)  # ssb-backup runs with --exclude-caches
-    return scratch
+    return skipped_by_backups(scratch)
 
 
 def _snapshot_files(repo: Repo, snapshot: str) -> dict[str, int]:

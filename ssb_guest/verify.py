@@ -313,6 +313,15 @@ def check_file_integrity() -> Result:
     return fail(f"the AIDE check at {at} did not complete (result {result}, status {status})")
 
 
+def _not_after(enddate: str) -> dt.datetime | None:
+    """`openssl x509 -noout -enddate`'s `notAfter=Feb  1 00:00:00 2020 GMT`, or None."""
+    try:
+        return dt.datetime.strptime(enddate.strip().split("=", 1)[1],
+                                    "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.timezone.utc)
+    except (IndexError, ValueError):
+        return None
+
+
 def check_log_shipping() -> Result:
     """rsyslog runs with a valid client certificate; says how much waits on disk."""
     state = unit_state("rsyslog.service")
@@ -325,10 +334,8 @@ def check_log_shipping() -> Result:
     end = run(["openssl", "x509", "-in", cert, "-noout", "-enddate"])
     if end.returncode != 0:
         return unknown(f"cannot read {cert}: {end.stderr.strip()[:120]}")
-    try:
-        until = dt.datetime.strptime(end.stdout.strip().split("=", 1)[1],
-                                     "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.timezone.utc)
-    except (IndexError, ValueError):
+    until = _not_after(end.stdout)
+    if until is None:
         return unknown(f"cannot read the end date of {cert}: {end.stdout.strip()[:80]}")
     days = (until - dt.datetime.now(dt.timezone.utc)).total_seconds() / 86400
     if days <= 0:
@@ -404,12 +411,11 @@ def _end_date(der: bytes) -> dt.datetime:
         handle.flush()
         end = run(["openssl", "x509", "-inform", "DER", "-in", handle.name, "-noout",
                    "-enddate"])
-    try:
-        text = end.stdout.strip().split("=", 1)[1]
-        return dt.datetime.strptime(text, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=dt.timezone.utc)
-    except (IndexError, ValueError):
+    until = _not_after(end.stdout)
+    if until is None:
         raise CannotTell(f"cannot read the certificate's end date: {end.stdout.strip()[:80]} "
-                         f"{end.stderr.strip()[:80]}") from None
+                         f"{end.stderr.strip()[:80]}")
+    return until
 
 
 def check_tls_endpoint() -> Result:

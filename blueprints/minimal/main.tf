@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "31b961b6e7589f59e139108728efaf1f8b3629eb887efac9450c7d981e8e138e"
+    ssb_guest_config   = "79c28a5422fdb8efa208a381c396c09d7d6434efa11cb4110f07e02ad22ec263"
   }
   volume_ids = {}
 }

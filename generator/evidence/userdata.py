@@ -53,6 +53,12 @@ class UserData:
     bindings: dict[str, str] = field(default_factory=dict)  # placeholder -> expression text
 
 
+def declares_measures(conf: dict[str, Any]) -> bool:
+    """Whether the instance has an ssb_measures key at all (code this tool made always does):
+    without one, what the code does not show may still be done by the image or another tool."""
+    return isinstance(map_value(conf, "metadata", "ssb_measures"), str)
+
+
 def measures_of(conf: dict[str, Any]) -> set[str] | Unresolved:
     """The instance's declared measures (comma- or space-separated), or Unresolved."""
     value = map_value(conf, "metadata", "ssb_measures")

@@ -30,7 +30,12 @@ from typing import Any
 from generator.evidence.check import PASS, ResourceCheck, Verdict, fail, unknown
 from generator.evidence.hcl import block_config, deployment_dir
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
+from generator.evidence.userdata import (
+    NotRead,
+    declares_measures,
+    instance_cloud_config,
+    measures_of,
+)
 from generator.evidence.values import Unresolved, holds_personal_data, map_value
 
 RESOURCE = "openstack_compute_instance_v2"
@@ -161,7 +166,7 @@ class InstanceLoggingEvidence(ResourceCheck):
             if ids:
                 missing += [f"{m} (the deployment runs intrusion detection)"
                             for m in ("audit", "file-integrity") if m not in measures]
-            if missing and not isinstance(map_value(conf, "metadata", "ssb_measures"), str):
+            if missing and not declares_measures(conf):
                 # No declaration at all: the image or a configuration tool may keep the logs
                 # (a stock Debian or Ubuntu image keeps a persistent journal), which the code
                 # does not show either way.

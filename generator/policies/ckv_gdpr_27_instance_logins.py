@@ -29,8 +29,8 @@ from typing import Any
 from generator.evidence.check import ResourceCheck, Verdict, fail, passed, unknown
 from generator.evidence.day import scan_date
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
-from generator.evidence.values import MISSING, Unresolved, attr, map_value
+from generator.evidence.userdata import NotRead, declares_measures, instance_cloud_config, measures_of
+from generator.evidence.values import MISSING, Unresolved, attr
 
 MEASURE = "logins"
 MAX_DAYS = 366
@@ -146,9 +146,8 @@ class InstanceLogins(ResourceCheck):
         if isinstance(measures, Unresolved):
             return unknown(f"ssb_measures is {measures}")
         if MEASURE not in measures:
-            if (not isinstance(map_value(scope.conf, "metadata", "ssb_measures"), str)
-                    and all(attr(scope.conf, a) in (MISSING, None, "")
-                            for a in ("key_pair", "user_data", "admin_pass"))):
+            if not declares_measures(scope.conf) and all(
+                    attr(scope.conf, a) in (MISSING, "") for a in ("key_pair", "user_data", "admin_pass")):
                 # No key pair, user data or password: the code gives nobody a login; who logs in
                 # (an image's own accounts, the platform's, a configuration tool) it does not say.
                 return unknown("the code sets up no login on it (no key_pair, user_data or "

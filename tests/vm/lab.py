@@ -24,6 +24,7 @@ from generator.guest.egress import CLIENT_CONFIG, CLIENTS_KEY, METADATA_KEY
 from generator.guest.egress import CONF as SQUID_CONF
 from generator.measures import METADATA_KEY as MEASURES_KEY
 from generator.spec.model import EGRESS_GROUP
+from ssb_guest import verify
 from tests.vm import addresses, services
 from tests.vm.image import Image
 from tests.vm.machine import VM, Volume
@@ -176,9 +177,6 @@ def boot(vm: VM, label: str) -> str:
     return status
 
 
-SELF_CHECK_MESSAGE_ID = "5f1c3a0e8b9d4c6fa2e7b1d09c3e4a51"  # ssb_guest/verify.py's MESSAGE_ID
-
-
 def self_check(vm: VM) -> dict[str, dict]:
     """Run ssb-verify now (what its timer does) and return that run's events by measure.
 
@@ -192,7 +190,7 @@ def self_check(vm: VM) -> dict[str, dict]:
     vm.ssh("systemctl start ssb-verify.service", timeout=900)
     invocation = vm.ssh("systemctl show -P InvocationID ssb-verify.service").stdout.strip()
     assert invocation, "ssb-verify.service has no invocation ID after its run"
-    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={SELF_CHECK_MESSAGE_ID} "
+    out = vm.ssh(f"journalctl -o json --no-pager MESSAGE_ID={verify.MESSAGE_ID} "
                  f"_SYSTEMD_INVOCATION_ID={invocation}").stdout
     return {entry["SSB_MEASURE"]: entry for entry in map(json.loads, out.splitlines())}
 

@@ -89,15 +89,15 @@ def _loopback_block() -> str:
     """`127.A.B.` with A.B free: where one egress proxy's relays listen (.2, .3, ...). Each lab
     has its own, so a relay another run left behind (a killed test run's) never answers for
     this one's services; a block with anything listening on port 80 is skipped."""
+    def answers(address: str) -> bool:
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            return probe.connect_ex((address, 80)) == 0
+
     rng = random.SystemRandom()
     for _ in range(100):
         block = f"127.{rng.randrange(1, 255)}.{rng.randrange(0, 256)}."
-        taken = False
-        for host in range(2, 6):
-            with socket.socket() as probe:
-                probe.settimeout(0.2)
-                taken = taken or probe.connect_ex((f"{block}{host}", 80)) == 0
-        if not taken:
+        if not any(answers(f"{block}{host}") for host in range(2, 6)):
             return block
     raise AssertionError("no free 127.x.y.0/24 block for the proxy's relays")
 

@@ -293,8 +293,12 @@ def _backup(d: Deployment) -> AnnexSection:
             "such a writer project.",
             f"On the instances of {_list(list(b.groups))} (the groups that are backed up) a "
             "timer checks hourly that a recent backup exists and logs an error when it does "
-            "not. Restore steps (same instance, new instance, after a malicious delete) are in "
-            "the blueprint's BACKUP.md.",
+            "not, and once a week a restore drill restores the newest backup (or a random "
+            "sample of its files, at most 1 GiB) onto the encrypted volume with the bucket's "
+            "copy of the key, has restic verify it and removes it again; with report "
+            "--evidence its last result is under \"Last verified in life\". Restore steps "
+            "(same instance, new instance, after a malicious delete) are in the blueprint's "
+            "BACKUP.md.",
             "Backups cannot be restored without the Tang servers: they must run on at least two "
             "hosts, not on the site of the data, with their keys backed up offline."]
     if d.logging.central:

@@ -88,6 +88,26 @@ def test_the_report_shows_that_data_buckets_are_not_copied(portal_scan: ScanResu
         assert "not copied to another site" in writer(report)
 
 
+def test_the_restore_drill_the_report_names_is_installed_on_every_backed_up_group(
+        portal_scan: ScanResult) -> None:
+    """The annex's weekly restore drill, read from the generated user data (the drill itself,
+    both ways, is booted in tests/vm/test_app_group.py)."""
+    report = build(BLUEPRINTS / "patient-portal", today=TODAY, result=portal_scan)
+    backups = next(s for s in report.annex if s.title == "Backups and restore")
+    assert any("once a week a restore drill restores the newest backup" in p
+               for p in backups.paragraphs)
+    drilled = []
+    for path in sorted((BLUEPRINTS / "patient-portal" / "cloud-init").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text("utf-8"))
+        units = {e["path"] for e in doc.get("write_files") or []}
+        enabled = [c for c in doc.get("runcmd") or [] if "ssb-backup-drill.timer" in c]
+        if "/etc/safespring-blueprints/backup/config.json" in units:
+            assert "/etc/systemd/system/ssb-backup-drill.timer" in units, path.name
+            assert enabled and "enable" in enabled[0], path.name
+            drilled.append(path.stem)
+    assert drilled == ["db", "web"]
+
+
 def dpo_texts(portal_scan: ScanResult) -> dict[str, str]:
     """Everything a DPO or reviewer reads: reports, catalogue, docs, module READMEs, skips."""
     texts = {f"report.{name}": writer(build(BLUEPRINTS / "patient-portal", today=TODAY,

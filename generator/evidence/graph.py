@@ -32,6 +32,10 @@ from generator.evidence.source import blocks_in
 from generator.evidence.values import attr, has_no_instances, is_unresolved_text, map_value, unwrap
 
 BUCKET = "aws_s3_bucket"
+# Swift containers hold backups too (restic, duplicity and rclone write to Swift): a store for
+# CKV_GDPR_22, by the same evidence as a bucket; Object Lock and the site are S3 bucket checks.
+SWIFT_CONTAINER = "openstack_objectstorage_container_v1"
+BACKUP_STORES = {BUCKET: "bucket", SWIFT_CONTAINER: "name"}  # type -> the argument naming it
 _BUCKET_REF = re.compile(r'^aws_s3_bucket\.([A-Za-z0-9_-]+)(\[[^\]]*\])?(?:\.(id|bucket))?$')
 
 
@@ -167,32 +171,36 @@ def is_backup_bucket(scope: Scope) -> bool:
     return backup_evidence(scope.conf, module_directory(scope))
 
 
-def backup_evidence(conf: dict[str, Any], directory: str) -> bool:
-    """is_backup_bucket for a bucket's conf and the directory (or module source) it is in."""
-    if map_value(conf, "tags", "ssb_role") == "backup":
+def backup_evidence(conf: dict[str, Any], directory: str, rtype: str = BUCKET) -> bool:
+    """is_backup_bucket for a bucket's (or Swift container's) conf and the directory (or module
+    source) it is in."""
+    if map_value(conf, "tags" if rtype == BUCKET else "metadata", "ssb_role") == "backup":
         return True
-    name = attr(conf, "bucket")
+    name = attr(conf, BACKUP_STORES[rtype])
     if isinstance(name, str) and "backup" in name.lower():
         return True
     return os.path.basename(directory.rstrip("/")) == BACKUP_MODULE
 
 
 def backup_buckets(scope: Scope) -> list[str]:
-    """Addresses of the backup buckets of the deployment the checked resource belongs to (a
-    plan is one deployment; in HCL mode, the resources of the same root module)."""
+    """Addresses of the backup buckets (and Swift containers) of the deployment the checked
+    resource belongs to (a plan is one deployment; in HCL mode, the resources of the same root
+    module)."""
     if scope.plan is not None:
         plan = scope.plan
-        return [r.address for r in plan.of_type(BUCKET)
+        return [r.address for rtype in BACKUP_STORES for r in plan.of_type(rtype)
                 if backup_evidence(checkov_conf(r.values),
-                                   str(plan.module_call(tuple(n for n, _ in r.modules)).get("source") or ""))]
+                                   str(plan.module_call(tuple(n for n, _ in r.modules)).get("source") or ""),
+                                   rtype)]
     me = scope.node
     if me is None:
         return []
     home = deployment_dir(me)
     return [str(n.get("__address__")) for n in scope.nodes
-            if n.get("resource_type") == BUCKET and n.get("block_type_") == "resource"
+            if n.get("resource_type") in BACKUP_STORES and n.get("block_type_") == "resource"
             and deployment_dir(n) == home
-            and backup_evidence(block_config(n), os.path.dirname(str(n.get("file_path_"))))]
+            and backup_evidence(block_config(n), os.path.dirname(str(n.get("file_path_"))),
+                                str(n.get("resource_type")))]
 
 
 def module_directory(scope: Scope) -> str:

@@ -10,6 +10,8 @@ from clouds.yaml or the environment is unknown.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +25,9 @@ from generator.evidence.values import MISSING, Unresolved, attr, blocks
 from generator.platform import platform
 
 SAFESPRING_DOMAIN = ".safedc.net"
+# Names reserved for documentation and tests (RFC 2606, RFC 6761): no provider is there.
+_RESERVED = ("example", "test", "invalid", "localhost", "example.com", "example.net", "example.org")
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?")
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,31 @@ def site_of_openstack(conf: Mapping[str, Any]) -> str | None:
     return None
 
 
+def placeholder(host: str) -> bool:
+    """A host no provider can be at: not a host name or address (`<your-keystone>`,
+    `YOUR_AUTH_URL`), or a name reserved for examples. Example code that leaves the site to its
+    user says nothing about where data goes."""
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    if not _HOST_NAME.fullmatch(host):
+        return True
+    name = host.rstrip(".")
+    return any(name == r or name.endswith(f".{r}") for r in _RESERVED)
+
+
 def _of_host(url: str, what: str) -> Destination:
     """The destination of an endpoint URL (or bare host name)."""
-    host = (urlparse(url if "//" in url else f"https://{url}").hostname or "").lower()
+    try:
+        host = (urlparse(url if "//" in url else f"https://{url}").hostname or "").lower()
+    except ValueError:  # an unparsable authority ("https://[not-an-address]")
+        host = ""
+    if placeholder(host):
+        return Destination(what, None, None, declare=(
+            f"{url} is a placeholder, not a place: the site is chosen where this code is used; "
+            "set the real auth_url or endpoint (or cloud = \"safespring-<site>\")"))
     if host.endswith(SAFESPRING_DOMAIN):
         for name, site in platform().sites.items():
             if host in (urlparse(site.auth_url).hostname, urlparse(site.s3_endpoint).hostname):

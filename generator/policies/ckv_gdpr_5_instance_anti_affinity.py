@@ -4,7 +4,9 @@ A graph check: the group is every instance of one resource block (its address wi
 instance keys removed, so `count`/`for_each` on the resource and on the modules around it
 both count) that plays the same role: the same flavor, image, network and security groups. A
 module called for `db`, `web1` and `web2` is two groups when db differs from the web servers,
-not one replica set of three. When a group has more than one instance, each instance's
+not one replica set of three. Keys name roles too: `web1` and `web2` are replicas of `web`,
+while `ctfd` and `db` with identical settings may be two services or two replicas, which the
+code does not say: UNKNOWN. When a group has more than one instance, each instance's
 `scheduler_hints.group` must be an `openstack_compute_servergroup_v2` of this configuration
 whose policy is "anti-affinity". A literal id names a group made elsewhere, whose policy the
 scan cannot see: UNKNOWN.
@@ -31,6 +33,8 @@ SERVER_GROUP = "openstack_compute_servergroup_v2"
 _KEYS = re.compile(r'\[(?:[0-9]+|"(?:[^"\\]|\\.)*")\]')
 _GROUP_REF = re.compile(rf"{SERVER_GROUP}\.([A-Za-z0-9_-]+)(\[[^\]]*\])?")
 _VAR = re.compile(r"\bvar\.([A-Za-z0-9_-]+)")
+_STRING_KEY = re.compile(r'\["((?:[^"\\]|\\.)*)"\]')
+_NUMBERED = re.compile(r"[-_.]?[0-9]+$")
 # What makes two instances of one block the same role (replicas) rather than different roles.
 ROLE = ("flavor_name", "flavor_id", "image_name", "image_id", "security_groups")
 
@@ -59,6 +63,12 @@ def _hcl_role(conf: dict[str, Any]) -> tuple[str, ...]:
         return sorted(map(str, value)) if isinstance(value, list) else value
 
     return role(get)
+
+
+def key_roles(address: str) -> tuple[str, ...]:
+    """The roles an address's string keys name: each key without a trailing number (`web1` and
+    `web-2` are both `web`); `count` indices name none."""
+    return tuple(_NUMBERED.sub("", key).lower() for key in _STRING_KEY.findall(address))
 
 
 def group_of(address: str) -> str:
@@ -121,17 +131,18 @@ class InstanceAntiAffinity(ResourceCheck):
     def _scan_plan(self, scope: Scope) -> Verdict:
         res = scope.resource
         mine = _plan_role(res.values)
-        members = [r for r in scope.plan.of_type(res.type)
+        members = [r.address for r in scope.plan.of_type(res.type)
                    if r.group == res.group and _plan_role(r.values) == mine]
-        if len(members) <= 1:
-            return PASS
+        replicas = self._replicas(res.address, members)
+        if isinstance(replicas, Verdict):
+            return replicas
         if res.is_unknown("scheduler_hints"):
             # A dynamic block whose for_each is known only after apply (it tests the group id).
             return self._judge(self._plan_groups(scope))
         hints = blocks(scope.conf, "scheduler_hints")
         group = attr(hints[0], "group") if hints else MISSING
         if group is MISSING:
-            return self._missing(len(members), res.group)
+            return self._missing(replicas, res.group)
         if isinstance(group, str):
             return unknown(f"scheduler_hints.group is {group}, a server group this configuration "
                            "does not create: its policy cannot be checked")
@@ -168,27 +179,43 @@ class InstanceAntiAffinity(ResourceCheck):
             return unknown("scan graph unavailable: cannot count the group")
         mine, home = group_of(scope.address), deployment_dir(me)
         directory = os.path.dirname(str(me.get("file_path_")))
-        members = [n for n in scope.nodes if n.get("block_type_") == "resource"
+        members = [str(n.get("__address__", "")) for n in scope.nodes if n.get("block_type_") == "resource"
                    and n.get("resource_type") == "openstack_compute_instance_v2"
                    and group_of(str(n.get("__address__", ""))) == mine
                    and deployment_dir(n) == home and os.path.dirname(str(n.get("file_path_"))) == directory
                    and _hcl_role(block_config(n)) == _hcl_role(scope.conf)]
-        if len(members) <= 1:
-            return PASS
+        replicas = self._replicas(scope.address, members)
+        if isinstance(replicas, Verdict):
+            return replicas
         hints = nested_blocks(scope, "scheduler_hints")
         if isinstance(hints, Unresolved):
             return unknown(f"scheduler_hints is {hints}")
         if not hints:
-            return self._missing(len(members), mine)
+            return self._missing(replicas, mine)
         group = attr(hints[0], "group")
         if group is MISSING or group == "":
-            return self._missing(len(members), mine)
+            return self._missing(replicas, mine)
         if isinstance(group, str):
             return unknown(f"scheduler_hints.group is {group}, a server group this configuration "
                            "does not create: its policy cannot be checked")
         return self._judge(self._hcl_groups(scope, me, [str(getattr(group, "raw", group))]))
 
     # ---- both --------------------------------------------------------------------------------
+
+    def _replicas(self, address: str, members: list[str]) -> int | Verdict:
+        """How many replicas the instance has (itself included, more than one), else its verdict:
+        PASS when it is alone, UNKNOWN when only keys naming other roles share its settings."""
+        same = [m for m in members if key_roles(m) == key_roles(address)]
+        if len(same) > 1:
+            return len(same)
+        if len(members) <= 1:
+            return PASS
+        keys = sorted({"/".join(key_roles(m)) for m in members})
+        return unknown(f"{len(members)} instances of {group_of(address)} share flavor, image, network "
+                       f"and security groups under keys naming different roles ({', '.join(keys)}): "
+                       "if they are replicas of one service, place them in an "
+                       'openstack_compute_servergroup_v2 with policies = ["anti-affinity"]; if they '
+                       "are different services, skip the check with that as the reason")
 
     def _missing(self, count: int, group: str) -> Verdict:
         return fail(f"one of {count} instances of {group} without scheduler_hints.group: they may "

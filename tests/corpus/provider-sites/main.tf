@@ -37,3 +37,27 @@ resource "openstack_networking_secgroup_v2" "geneva" {
   name                 = "geneva"
   delete_default_rules = true
 }
+
+# Example code that leaves the site to its user: a placeholder auth URL, and a host reserved for
+# documentation. Neither says where data goes.
+provider "openstack" {
+  alias    = "template"
+  auth_url = "https://<your-keystone>:5000/v3"
+}
+
+provider "openstack" {
+  alias    = "documented"
+  auth_url = "https://keystone.example.com:5000/v3"
+}
+
+resource "openstack_networking_secgroup_v2" "template" {
+  provider             = openstack.template
+  name                 = "template"
+  delete_default_rules = true
+}
+
+resource "openstack_networking_secgroup_v2" "documented" {
+  provider             = openstack.documented
+  name                 = "documented"
+  delete_default_rules = true
+}

@@ -241,8 +241,37 @@ def _volume_device(volume: dict[str, Any], meta: dict[str, Any]) -> str | None:
     return os.path.join(env("SSB_BY_ID_DIR"), "virtio-" + volume_id[:20])
 
 
+ROTATED = "not in the current advertisement"  # what `clevis luks report` prints of such keys
+
+
+# The Clevis slots of `clevis luks list` output (`1: sss '{...}'`).
+def _slots(listing: str) -> list[str]:
+    return [line.split(":", 1)[0].strip() for line in listing.splitlines()
+            if line.split(":", 1)[0].strip().isdigit()]
+
+
+# (slots bound to a Tang key its server no longer advertises, slots not compared).
+def _rotated(device: str, slots: list[str]) -> tuple[list[str], list[str]]:
+    # A rotated key still unlocks while Tang keeps it hidden; once removed, the volume cannot
+    # be opened again: `clevis luks regen` must rebind first. `report` asks each Tang server.
+    rotated: list[str] = []
+    unchecked: list[str] = []
+    for slot in slots:
+        try:
+            found = run(["clevis", "luks", "report", "-q", "-d", device, "-s", slot])
+        except CannotTell:
+            unchecked.append(slot)
+            continue
+        if ROTATED in found.stdout:
+            rotated.append(slot)
+        elif found.returncode != 0:
+            unchecked.append(slot)
+    return rotated, unchecked
+
+
 def check_luks_tang(doc: dict[str, Any]) -> Result:
-    """Every configured volume is open, and its LUKS header carries a Tang (Clevis) pin."""
+    """Every configured volume is open, and its LUKS header carries a Tang (Clevis) pin whose
+    key the Tang server still advertises."""
     try:
         with open(env("SSB_LUKS_CONFIG"), encoding="utf-8") as handle:
             volumes = json.load(handle).get("volumes", [])
@@ -267,14 +296,26 @@ def check_luks_tang(doc: dict[str, Any]) -> Result:
         if not os.path.exists(mapper):
             failed.append(f"{name}: not open ({mapper} does not exist)")
             continue
-        pins = run(["clevis", "luks", "list", "-d", os.path.realpath(device)])
+        real = os.path.realpath(device)
+        pins = run(["clevis", "luks", "list", "-d", real])
         if pins.returncode != 0:
             unsure.append(f"{name}: clevis luks list failed ({pins.stderr.strip()[:120]})")
-        elif not any(ln.split(":", 1)[-1].strip().startswith("tang ") or '"tang"' in ln
-                     for ln in pins.stdout.splitlines()):  # a tang pin, or tang inside sss
+            continue
+        if not any(ln.split(":", 1)[-1].strip().startswith("tang ") or '"tang"' in ln
+                   for ln in pins.stdout.splitlines()):  # a tang pin, or tang inside sss
             failed.append(f"{name}: open, but its LUKS header carries no Tang pin")
+            continue
+        rotated, unchecked = _rotated(real, _slots(pins.stdout))
+        if rotated:
+            failed.append(f"{name}: slot {', '.join(rotated)} is bound to a Tang key the server no "
+                          f"longer advertises (rotated): run `clevis luks regen -d {real} -s "
+                          f"{rotated[0]}` while Tang still holds the old key")
+        elif unchecked:
+            unsure.append(f"{name}: open, Tang pin in the header; whether Tang still advertises "
+                          f"its key is unknown (clevis luks report failed for slot "
+                          f"{', '.join(unchecked)}: is Tang reachable?)")
         else:
-            good.append(f"{name}: open, Tang pin in the header")
+            good.append(f"{name}: open, bound to a key Tang advertises")
     everything = "; ".join(failed + unsure + good)
     if failed:
         return fail(everything)

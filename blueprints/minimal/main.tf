@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "79c28a5422fdb8efa208a381c396c09d7d6434efa11cb4110f07e02ad22ec263"
+    ssb_guest_config   = "bf67e526b4cd19d5c94a8be5323ccaf660b0c55bbb9e43aa60568bb945ea7948"
   }
   volume_ids = {}
 }

@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "e49f0c38140a02a8b022706b749bbeb7f3f982c0e7a9ae577ff743b3d9cba145"
+    ssb_guest_config   = "6eb388ad1b3fcbf97864ee8f7a908d53c86e049ec190d8f0f3a03a9c5fa82019"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "b9c33e1522dd9023ddd68a238258fa66c81f3e49f1946cc994dd035924f12991"
+    ssb_guest_config   = "2136065386f41e311d99e01ffb48b4765d31a8ef94a69976fecf3107e027f26a"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "1e7f63bbd6538037187d1d6ca29d362122a451ff8f35bd5b4dac6781d41d99f2"
+    ssb_guest_config   = "067ffee69826c470b689cad5c9f9d5dca0362254ec7deb0067531b30aa9496fe"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "6afe31916706ded2a7c2c8e0974be7fcfbaa34a6d61e3af3cb1c282c7b4f8ab7"
+    ssb_guest_config   = "61ecc0cd861a49eaa8be83f495f75d7a9302c687ed39a8bbd1c9e7dce775b3cc"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -40,7 +40,9 @@ CLIENT_ENV = "/run/safespring-blueprints/egress-proxy.env"
 CLIENT_UNIT = "ssb-egress-proxy.service"
 # Units that fetch from outside without a login shell: the Tang unlock at boot, the backups.
 PROXIED_UNITS = ("ssb-volumes.service", "ssb-backup.service", "ssb-backup-check.service",
-                 "ssb-backup-maintain.service", "ssb-backup-drill.service")
+                 "ssb-backup-maintain.service", "ssb-backup-drill.service",
+                 # ssb-verify asks Tang whether the volumes' keys are still advertised.
+                 "ssb-verify.service")
 # Squid serves only the private network's subnets, which Terraform reads from the platform and
 # hands the proxy as metadata (CLIENTS_KEY); `ssb-egress-proxy clients` writes them to
 # CLIENTS_ACL before Squid starts. The security group is the gate; this is the second line.

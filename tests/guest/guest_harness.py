@@ -103,6 +103,21 @@ class TangServer:
     def running(self) -> bool:
         return self._sock is not None and not self._refusing
 
+    def rotate_keys(self) -> None:
+        """Rotate as Tang's documentation says: new keys, the old ones hidden (renamed with a
+        leading dot), which still recover what they bound and are no longer advertised."""
+        old = sorted(self.keydir.glob("*.jwk"))
+        subprocess.run([str(TANGD_KEYGEN), str(self.keydir)], check=True, capture_output=True)
+        for key in old:
+            key.rename(key.with_name("." + key.name))
+
+    def unrotate_keys(self) -> None:
+        """Undo rotate_keys: the hidden keys advertised again, the newer ones gone."""
+        for key in self.keydir.glob("*.jwk"):
+            key.unlink()
+        for key in self.keydir.glob(".*.jwk"):
+            key.rename(key.with_name(key.name[1:]))
+
     def stop(self) -> None:
         """An outage: every connection is reset from now on. The port stays this server's, so
         nothing else on the machine (another test's server) can take it before start()."""

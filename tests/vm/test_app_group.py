@@ -368,8 +368,14 @@ def test_damaged_backups_fail_the_restore_drill_and_the_self_check(app: App) -> 
     assert self_check(vm)["backup-restic"]["SSB_RESULT"] == "ok"
 
 
-def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None:
+def test_auditd_stopped_a_rotated_tang_key_and_deleted_snapshots_fail_in_the_export_and_the_report(
+        app: App) -> None:
+    """Three faults, one self-check run (a run costs minutes here): auditd stopped, Tang's keys
+    rotated away from the one the volume is bound to, and every snapshot deleted from the
+    bucket. Each FAIL reaches the collector's export and the report with its time."""
     vm = app.vm
+    assert app.lab.tang is not None
+    s3 = _s3(app.lab)
     before = _measures_of(_export(app))["audit"]
     # Stopped for good, as by someone covering their tracks (auditd.service refuses a manual
     # stop, and its Restart=on-failure would bring back a daemon that exits with an error).
@@ -378,19 +384,38 @@ def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None
            " > /run/systemd/system/auditd.service.d/vmtest.conf && systemctl daemon-reload")
     vm.ssh("systemctl kill --signal=TERM auditd.service")
     vm.wait_until("! systemctl is-active -q auditd.service", timeout=120)  # hang guard
-    audit = self_check(vm)["audit"]
-    assert audit["SSB_RESULT"] == "fail", audit
-    assert "auditd.service is" in audit["SSB_DETAIL"]
-    failed_at = json.loads(audit["MESSAGE"].split(" ", 1)[1])["at"]
-    wait(lambda: f'"at":"{failed_at}","detail":"auditd.service is' in
-         remote_text(app.collector_root), DELIVERY)
+    app.lab.tang.rotate_keys()  # the old keys stay hidden: the volume still unlocks
+    deleted = [(obj["Key"], s3.delete_object(Bucket=BACKUP_BUCKET, Key=obj["Key"])["VersionId"])
+               for obj in s3.list_objects_v2(Bucket=BACKUP_BUCKET,
+                                             Prefix=f"{HOST}/snapshots/")["Contents"]]
+    try:
+        assert deleted
+        check = vm.ssh("systemctl start ssb-backup-check.service", check=False, timeout=600)
+        assert check.returncode != 0, check
+        events = self_check(vm)
+    finally:
+        app.lab.tang.unrotate_keys()
+        for key, marker in deleted:  # the delete markers go: the snapshots are back
+            s3.delete_object(Bucket=BACKUP_BUCKET, Key=key, VersionId=marker,
+                             BypassGovernanceRetention=True)
+    expected = {"audit": ("GDPR-LOG-1", "auditd.service is"),
+                "luks-tang": ("GDPR-ENC-1", "no longer advertises (rotated)"),
+                "backup-freshness-check": ("GDPR-BAK-1", "failed")}
+    at = {}
+    for measure, (_control, words) in expected.items():
+        event = events[measure]
+        assert event["SSB_RESULT"] == "fail" and words in event["SSB_DETAIL"], event
+        at[measure] = json.loads(event["MESSAGE"].split(" ", 1)[1])["at"]
+    wait(lambda: all(f'"at":"{at[m]}","detail":"{events[m]["SSB_DETAIL"][:20]}' in
+                     remote_text(app.collector_root) for m in expected), DELIVERY)
     doc = _export(app)
     exported = app.lab.workdir / "evidence.json"
     exported.write_text(json.dumps(doc, indent=2), "utf-8")
-    audit_export = _measures_of(doc)["audit"]
-    assert audit_export["result"] == "fail"
-    assert audit_export["checked_at"] == failed_at
-    assert audit_export["last_ok"] == before["last_ok"]  # the last success is kept
+    for measure in expected:
+        found = _measures_of(doc)[measure]
+        assert found["result"] == "fail" and found["checked_at"] == at[measure], (measure, found)
+    assert _measures_of(doc)["audit"]["last_ok"] == before["last_ok"]  # the last success is kept
+    failed_at = at["audit"]
     # The report: FAIL with its time for this instance; the instances that never reported.
     out = app.lab.workdir / "report.json"
     proc = subprocess.run([sys.executable, "-m", "generator", "report", str(app.lab.blueprint),
@@ -399,11 +424,12 @@ def test_auditd_stopped_is_a_fail_in_the_export_and_the_report(app: App) -> None
     assert proc.returncode == 1, proc.stderr  # FAIL
     report = json.loads(out.read_text("utf-8"))
     life = report["life"]
-    (row,) = [r for r in life["rows"] if r["instance"] == HOST and r["measure"] == "audit"]
-    assert row["status"] == "FAIL" and row["checked_at"] == failed_at, row
-    assert row["control"] == "GDPR-LOG-1"
+    for measure, (control, _words) in expected.items():
+        (row,) = [r for r in life["rows"] if r["instance"] == HOST and r["measure"] == measure]
+        assert row["status"] == "FAIL" and row["checked_at"] == at[measure], row
+        assert row["control"] == control
+        assert any(control in why and HOST in why for why in report["verdict_why"]), control
     assert "vmtest-web-1" in life["never_reported"]
-    assert any("GDPR-LOG-1" in why and HOST in why for why in report["verdict_why"])
     # Markdown says the same to a reader.
     md = subprocess.run([sys.executable, "-m", "generator", "report", str(app.lab.blueprint),
                          "--today", "2026-11-27", "--evidence", str(exported)],

@@ -12,6 +12,10 @@ Why Squid: maintained in Debian and Ubuntu, allow-lists by destination name for 
 TLS tunnels of apt over https, restic, S3, ACME) and plain GET alike, logs each request with its
 verdict, and needs no certificate of its own (it never opens TLS). Nothing is cached: the proxy
 holds no data at rest. Each item here is exercised against the real squid by tests/egress/.
+
+``parts`` gives the proxy group (added by the spec model when a group is on `private` and
+`egress.proxy` is auto) the proxy and every private group the client settings; the proxy
+group's security group has no world egress (network.py).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from urllib.parse import urlsplit
 import yaml
 
 import ssb_guest
-from generator.guest.backup import GuestConfig
+from generator.platform import platform
+from generator.render.cloudinit import GuestConfig, Part, part_from
+from generator.spec.model import EGRESS_GROUP, InstanceGroup, Spec
 
 PORT = 3128
 METADATA_KEY = "ssb_egress_proxy"
@@ -251,3 +257,37 @@ def client_config(*, port: int = PORT) -> GuestConfig:
     )
     return GuestConfig(packages=("chrony",), files=tuple(sorted(files)), commands=commands,
                        measures=("egress-proxy-client",))
+
+
+# ---------------------------------------------------------------------------------------------
+# The feature: this deployment's allow-list, and which group gets the proxy or its client.
+
+# Before everything that installs packages or fetches (disk encryption is 10).
+ORDER = 5
+
+
+def allowed(spec: Spec) -> tuple[Allowed, ...]:
+    """The proxy's allow-list for this deployment (empty without a proxy)."""
+    if not spec.egress_proxied:
+        return ()
+    sites = [spec.site] + ([spec.backup_site] if spec.backup_site else [])
+    private = spec.private_groups
+    return allow_list(
+        images=sorted({g.image for g in private}),
+        tang_servers=spec.tang_servers,
+        storage_endpoints=[platform().sites[s].s3_endpoint for s in dict.fromkeys(sites)],
+        acme=any(e.certificate == "acme" and spec.group(e.instance).network == "private"
+                 for e in spec.endpoints),
+        listed=spec.egress.allow)
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """The proxy on the proxy group; the client settings on every private group."""
+    if not spec.egress_proxied:
+        return []
+    if group.name == EGRESS_GROUP:
+        return [part_from("egress-proxy", ORDER, proxy_config(allowed(spec),
+                                                             tang_servers=spec.tang_servers))]
+    if group.network == "private":
+        return [part_from("egress-proxy-client", ORDER, client_config())]
+    return []

@@ -3,9 +3,11 @@
 Safespring does not back up customer data (seed page, "Backup and Recovery"): restoring the
 availability of and access to personal data in a timely manner (GDPR Art. 32(1)(c)) is the
 customer's job. This module turns the spec's ``backup`` section into the files, packages and
-first-boot commands that make every instance group holding data back itself up. It is pure:
-no disk I/O, deterministic text out. The scripts and units are static package data in
-``generator/data/backup/``; every spec-derived value goes into one JSON data file.
+first-boot commands that make every instance group holding data back itself up (``parts``:
+all groups with volumes, except the log collector, whose logs have their own retention, which a
+year of backups would outlive, Art. 5(1)(e)). It is pure: no disk I/O, deterministic text out.
+The programs and units are static package data in ``ssb_guest/``; every spec-derived value goes
+into one JSON data file, whose keys ``ssb_guest/backup.py`` defines (``config``).
 
 What runs on the instance (``ssb-backup``; exercised against real restic, clevis, tang and an
 S3 API by ``tests/guest_backup/``):
@@ -40,9 +42,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import ssb_guest
+from generator import naming
+from generator.render.cloudinit import GuestConfig, Part, part_from
+from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
 
 # python3-botocore: ssb-backup's S3 client for the key copy (the maintained library behind the
 # aws tools, in Debian and Ubuntu), rather than a hand-written request signer.
@@ -86,16 +90,6 @@ _PROGRAMS = (SCRIPT, f"{SBIN}/ssb-backup-check", f"{SBIN}/ssb-backup-credentials
 _UNITS = ("ssb-backup.service", "ssb-backup-check.service", "ssb-backup-check.timer",
           "ssb-backup-maintain.service", "ssb-backup-maintain.timer",
           "ssb-backup-drill.service", "ssb-backup-drill.timer")
-
-
-@dataclass(frozen=True)
-class GuestConfig:
-    """What cloud-init must do on an instance for its backups (mirrors proxy.ProxyConfig)."""
-
-    packages: tuple[str, ...]
-    files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal mode)
-    commands: tuple[tuple[str, ...], ...]  # argv lists, run in order at first boot
-    measures: tuple[str, ...]
 
 
 def endpoint_for(site: str) -> str:
@@ -355,3 +349,37 @@ deleting the delete markers newer than the attack under `OLD-HOSTNAME/` and on
 hostnames: check the keys) and run `aws s3api delete-object --version-id ...` for each
 marker; then restore as above. Rotate the S3 keys and rebuild the affected instances first.
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# The feature: which groups are backed up, and their cloud-init part.
+
+# After disk encryption (volumes must be mounted) and before logging (AIDE's baseline last).
+ORDER = 50
+
+
+def bucket_name(spec: Spec) -> str:
+    """The deployment's backup bucket (on `backup_site`)."""
+    return naming.backup_bucket(spec.name)
+
+
+def backed_up(spec: Spec, group: InstanceGroup) -> bool:
+    """Groups whose volumes are backed up: all with volumes, except the log collector."""
+    return spec.backup is not None and bool(group.volumes) and group.name != COLLECTOR_GROUP
+
+
+def enabled(spec: Spec) -> bool:
+    """Whether the deployment needs a backup bucket at all."""
+    return any(backed_up(spec, g) for g in spec.groups)
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """restic, its Tang-bound key, timers that run and prove backups, and a restore command."""
+    if not backed_up(spec, group) or spec.backup is None or spec.backup_site is None:
+        return []
+    config = backup_config(
+        endpoint=endpoint_for(spec.backup_site), bucket=bucket_name(spec),
+        schedule=spec.backup.schedule, keep=dict(spec.backup.keep),
+        paths=[v.mountpoint for v in group.volumes], tang_servers=spec.tang_servers,
+        source_site=spec.site)
+    return [part_from("backup", ORDER, config)]

@@ -47,6 +47,7 @@ import ssb_guest
 from generator import naming
 from generator.render.cloudinit import GuestConfig, Part, part_from
 from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
+from ssb_guest import backup as ssb_backup
 
 # python3-botocore: ssb-backup's S3 client for the key copy (the maintained library behind the
 # aws tools, in Debian and Ubuntu), rather than a hand-written request signer.
@@ -60,15 +61,17 @@ MEASURES: tuple[str, ...] = (
 
 SBIN = "/usr/local/sbin"
 SCRIPT = f"{SBIN}/ssb-backup"
-CONFIG = "/etc/safespring-blueprints/backup/config.json"
-PASSWORD_JWE = "/etc/safespring-blueprints/backup/restic-password.jwe"
-CREDENTIALS_JWE = "/etc/safespring-blueprints/backup/s3-credentials.jwe"
+# The program's files, configuration keys and accepted values are its own (ssb_guest/backup.py).
+CONFIG = "/" + ssb_backup.ENV_DEFAULTS["SSB_BACKUP_CONFIG"]
+_STATE_DIR = "/" + ssb_backup.ENV_DEFAULTS["SSB_BACKUP_STATE_DIR"]
+PASSWORD_JWE = f"{_STATE_DIR}/{ssb_backup.PASSWORD_JWE}"
+CREDENTIALS_JWE = f"{_STATE_DIR}/{ssb_backup.CREDENTIALS_JWE}"
 UNIT_DIR = "/etc/systemd/system"
 # Always backed up besides the volumes: the instance's configuration.
 SYSTEM_PATHS: tuple[str, ...] = ("/etc",)
-SCHEDULES = ("daily", "hourly")
-KEEP_KEYS = ("hourly", "daily", "weekly", "monthly")
-KEY_SUFFIX = ".restic-password.jwe"
+SCHEDULES = tuple(sorted(ssb_backup.INTERVALS))
+KEEP_KEYS = ssb_backup.KEEP_KEYS
+KEY_SUFFIX = ssb_backup.KEY_SUFFIX
 TIMERS = ("ssb-backup.timer", "ssb-backup-check.timer", "ssb-backup-maintain.timer",
           "ssb-backup-drill.timer")
 
@@ -171,17 +174,11 @@ def backup_config(
     backup time). ``source_site``, when given, is checked to differ from the endpoint's site.
     """
     _check_inputs(endpoint, bucket, schedule, keep, paths, tang_servers, threshold, source_site)
-    data = {
-        "version": 1,
-        "endpoint": endpoint,
-        "bucket": bucket,
-        "schedule": schedule,
-        "keep": {k: keep[k] for k in KEEP_KEYS if k in keep},
-        "paths": list(paths),
-        "system_paths": list(SYSTEM_PATHS),
-        "tang_servers": [u.rstrip("/") for u in tang_servers],
-        "threshold": threshold,
-    }
+    data = ssb_backup.config(
+        endpoint=endpoint, bucket=bucket, schedule=schedule,
+        keep={k: keep[k] for k in KEEP_KEYS if k in keep}, paths=paths,
+        system_paths=SYSTEM_PATHS, tang_servers=[u.rstrip("/") for u in tang_servers],
+        threshold=threshold)
     files = [(CONFIG, json.dumps(data, indent=2, sort_keys=True) + "\n", "0644")]
     files += [ssb_guest.program(path) for path in _PROGRAMS]
     files += [(f"{UNIT_DIR}/{unit}", ssb_guest.read(f"units/{unit}"), "0644") for unit in _UNITS]

@@ -60,14 +60,15 @@ from dataclasses import dataclass
 
 from generator.render.cloudinit import Part, part_from
 from generator.spec.model import InstanceGroup, Spec
+from ssb_guest import verify
 
 PACKAGES: tuple[str, ...] = ("caddy",)
 LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
 HSTS = "max-age=63072000; includeSubDomains"
 
 CADDYFILE = "etc/safespring-blueprints/proxy/Caddyfile"
-# What ssb-verify's tls-endpoint check connects to (ssb_guest/verify.py reads it).
-ENDPOINTS_JSON = "etc/safespring-blueprints/proxy/endpoints.json"
+# What ssb-verify's tls-endpoint check connects to: its path and keys are ssb-verify's.
+ENDPOINTS_JSON = verify.ENV_DEFAULTS["SSB_ENDPOINTS"].lstrip("/")
 TLS_DIR = "etc/safespring-blueprints/tls"
 DROPIN = "etc/systemd/system/caddy.service.d/safespring-blueprints.conf"
 ADMIN_SOCKET = "run/caddy/admin.sock"
@@ -325,10 +326,9 @@ def proxy_config(
         ),
         ("systemctl", "start", "caddy.service"),
     ]
-    served = {"port": https_port,
-              "endpoints": [{"name": ep.name, "hostname": ep.hostname,
-                             "certificate": ep.certificate}
-                            for ep in sorted(endpoints, key=lambda e: e.name)]}
+    served = verify.endpoints_config(
+        port=https_port, endpoints=[(ep.name, ep.hostname, ep.certificate)
+                                    for ep in sorted(endpoints, key=lambda e: e.name)])
     return ProxyConfig(
         packages=PACKAGES,
         files=(

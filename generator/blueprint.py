@@ -18,10 +18,10 @@ import yaml
 
 from generator import __version__, ci, naming
 from generator import measures as registry
-from generator.capabilities import CAPABILITIES, backup, egress, endpoints, logins, network
-from generator.guest.backup import restore_instructions
-from generator.guest.egress import CLIENTS_KEY, METADATA_KEY, REASONS
-from generator.guest.proxy import tls_paths
+from generator.features import CAPABILITIES, backup, egress, endpoints, logins, network
+from generator.features.backup import restore_instructions
+from generator.features.egress import CLIENTS_KEY, METADATA_KEY, REASONS
+from generator.features.endpoints import tls_paths
 from generator.platform import platform
 from generator.render import cloudinit
 from generator.render.engine import render_hcl, render_markdown

@@ -45,17 +45,50 @@ def read(name: str) -> str:
     return resources.files(__name__).joinpath(name).read_text("utf-8")
 
 
+# A program's generator side: the builder of the configuration file it reads, written next to
+# the loader that reads it, so the file's keys are spelled in one module and the generator
+# imports them from here (tests/ssb_guest/test_config_contract.py feeds every generated file to
+# the loader). The guest never calls it, so it is not installed: the lines from a
+# GENERATOR_SIDE comment line to an END_GENERATOR_SIDE one go with the comment lines (Nova's
+# 64 KiB of user data). Nothing installed may use a name defined there (the contract test
+# checks it).
+GENERATOR_SIDE = "# generator side: not installed"
+END_GENERATOR_SIDE = "# end of generator side"
+
+
+def _generator_side(comments: list[tokenize.TokenInfo], name: str) -> set[int]:
+    """The line numbers of the generator-side blocks, markers included."""
+    lines: set[int] = set()
+    begin = None
+    for tok in comments:
+        if tok.start[1] != 0 or tok.string not in (GENERATOR_SIDE, END_GENERATOR_SIDE):
+            continue
+        if (tok.string == GENERATOR_SIDE) != (begin is None):
+            raise ValueError(f"{name}: unbalanced generator-side markers (line {tok.start[0]})")
+        if begin is None:
+            begin = tok.start[0]
+        else:
+            lines.update(range(begin, tok.start[0] + 1))
+            begin = None
+    if begin is not None:
+        raise ValueError(f"{name}: generator side from line {begin} is never ended")
+    return lines
+
+
 def without_comment_lines(source: str, name: str) -> str:
-    """A Python program without its comment-only lines, as installed.
+    """A Python program without its comment-only lines and its generator side, as installed.
 
     Nova takes at most 64 KiB of user data, gzipped and base64-encoded, and the group with the
     most measures carries four of these programs. Only whole comment lines go (found by the
-    tokenizer, so never a line inside a string); the code, its docstrings and line-end
-    comments stay as written, and a header line says where the commented source is.
+    tokenizer, so never a line inside a string), and the generator-side blocks; the code, its
+    docstrings and line-end comments stay as written, and a header line says where the
+    commented source is.
     """
-    drop = {tok.start[0] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-            if tok.type == tokenize.COMMENT and tok.start[0] > 1
-            and not tok.line[:tok.start[1]].strip()}
+    comments = [tok for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                if tok.type == tokenize.COMMENT]
+    drop = {tok.start[0] for tok in comments
+            if tok.start[0] > 1 and not tok.line[:tok.start[1]].strip()}
+    drop |= _generator_side(comments, name)
     lines = [line for number, line in enumerate(source.splitlines(keepends=True), 1)
              if number not in drop]
     header = (f"# Installed by safespring-blueprints from ssb_guest/{name}; the comment lines "

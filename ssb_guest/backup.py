@@ -244,6 +244,19 @@ def load_config(path: str) -> dict[str, Any]:
     }
 
 
+# generator side: not installed
+# The configuration file as the generator writes it: load_config() above reads what this writes.
+def config(*, endpoint: str, bucket: str, schedule: str, keep: dict[str, int],
+           paths: Sequence[str], system_paths: Sequence[str], tang_servers: Sequence[str],
+           threshold: int) -> dict[str, Any]:
+    """The configuration file's content (version 1); `keep` by KEEP_KEYS, `schedule` one of
+    INTERVALS."""
+    return {"version": 1, "endpoint": endpoint, "bucket": bucket, "schedule": schedule,
+            "keep": dict(keep), "paths": list(paths), "system_paths": list(system_paths),
+            "tang_servers": list(tang_servers), "threshold": threshold}
+
+
+# end of generator side
 def hostname() -> str:
     """This instance's repository name: its short hostname."""
     name = env("SSB_BACKUP_HOST") or os.uname().nodename.split(".")[0].lower()

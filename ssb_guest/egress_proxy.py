@@ -86,6 +86,15 @@ def load_config(path: str) -> dict[str, Any]:
     return {"port": port, "metadata_key": key, "no_proxy": no_proxy}
 
 
+# generator side: not installed
+# The configuration file as the generator writes it: load_config() above reads what this writes.
+def config(*, port: int, metadata_key: str, no_proxy: list[str]) -> dict[str, Any]:
+    """CONFIG's content: the proxies' port, the metadata key listing their addresses, and the
+    hosts reached without them."""
+    return {"port": port, "metadata_key": metadata_key, "no_proxy": list(no_proxy)}
+
+
+# end of generator side
 def _read_source(source: str) -> dict[str, Any] | None:
     try:
         if source.startswith(("http://", "https://")):

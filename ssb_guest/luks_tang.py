@@ -298,6 +298,23 @@ def load_config(path: str) -> dict[str, Any]:
     return {"pins": pins, "threshold": threshold, "volumes": checked, "packages": packages}
 
 
+# generator side: not installed
+# The configuration file as the generator writes it: load_config() above reads what these write.
+def config(*, tang_servers: Sequence[str], volumes: Sequence[dict[str, str]],
+           packages: Sequence[str], threshold: int = 1) -> dict[str, Any]:
+    """The configuration file's content; `volumes` as made by volume()."""
+    return {"packages": list(packages), "tang_servers": list(tang_servers),
+            "threshold": threshold, "volumes": list(volumes)}
+
+
+def volume(*, name: str, metadata_key: str, mountpoint: str,
+           filesystem: str = "ext4") -> dict[str, str]:
+    """One entry of `volumes`: the volume's ID is the instance metadata's `metadata_key`."""
+    return {"name": name, "metadata_key": metadata_key, "mountpoint": mountpoint,
+            "filesystem": filesystem}
+
+
+# end of generator side
 def sss_config(pins: list[dict[str, str]], threshold: int) -> str:
     """The clevis sss pin configuration: any `threshold` of the Tang servers unlock."""
     return json.dumps({"t": threshold, "pins": {"tang": pins}}, separators=(",", ":"))

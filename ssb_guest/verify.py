@@ -459,6 +459,16 @@ def _end_date(der: bytes) -> dt.datetime:
     return until
 
 
+# generator side: not installed
+# SSB_ENDPOINTS as the generator writes it: check_tls_endpoint() below reads what this writes
+# (`name` is for whoever reads the file; the check connects by hostname).
+def endpoints_config(*, port: int, endpoints: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The endpoints Caddy serves on `port`, each (name, hostname, certificate: acme|provided)."""
+    return {"port": port, "endpoints": [{"name": name, "hostname": hostname, "certificate": kind}
+                                        for name, hostname, kind in endpoints]}
+
+
+# end of generator side
 def check_tls_endpoint() -> Result:
     """Every endpoint serves a certificate with more than CERT_MIN_DAYS days left."""
     path = env("SSB_ENDPOINTS")

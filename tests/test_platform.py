@@ -58,11 +58,11 @@ def test_every_site_has_https_endpoints() -> None:
 
 def test_the_collector_port_is_one_number() -> None:
     """The spec model opens the port the guest's rsyslog listens on: they must agree."""
-    from generator.guest.logging import COLLECTOR_PORT as guest_port
+    from generator.features.logging.guest import COLLECTOR_PORT as guest_port
     from generator.spec.model import COLLECTOR_PORT as model_port
 
     assert guest_port == model_port == 6514
-    from generator.guest.logging import RENEWAL_PORT as guest_renewal
+    from generator.features.logging.guest import RENEWAL_PORT as guest_renewal
     from generator.spec.model import RENEWAL_PORT as model_renewal
 
     assert guest_renewal == model_renewal == 6515

@@ -25,7 +25,7 @@ from generator.evidence.check import NONE, PASS, ResourceCheck, Verdict, fail, u
 from generator.evidence.scope import Scope
 from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
 from generator.evidence.values import Unresolved
-from generator.guest.egress import ALLOW_LIST, CONF, REASONS, egress_data
+from generator.features.egress import ALLOW_LIST, CONF, REASONS, egress_data
 from generator.platform import platform
 
 RESOURCE = "openstack_compute_instance_v2"

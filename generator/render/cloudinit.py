@@ -1,4 +1,4 @@
-"""Per-instance-group cloud-init: capabilities contribute parts, the merger makes one file.
+"""Per-instance-group cloud-init: features contribute parts, the merger makes one file.
 
 A part names the measure it implements, the packages it needs, the files it writes and the
 commands it runs (argv lists: no shell parses them). Spec values only ever reach a guest
@@ -30,7 +30,7 @@ class GuestFile:
 
 @dataclass(frozen=True)
 class Part:
-    """What one capability adds to an instance group's first boot."""
+    """What one feature adds to an instance group's first boot."""
 
     measure: str
     order: int
@@ -42,6 +42,17 @@ class Part:
     # False: the part is no measure an instance claims in its metadata (Nova allows 255
     # characters there), e.g. the self-check, which tests the claims and is shown by its events.
     claimed: bool = True
+
+
+@dataclass(frozen=True)
+class GuestConfig:
+    """What a feature's guest-configuration builder returns: what cloud-init must do on an
+    instance for one measure (`part_from` turns it into a Part)."""
+
+    packages: tuple[str, ...]
+    files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal mode)
+    commands: tuple[tuple[str, ...], ...]  # argv lists, run in order at first boot
+    measures: tuple[str, ...]  # evidence names for the instance's metadata
 
 
 def part_from(measure: str, order: int, config: Any) -> Part:

@@ -84,8 +84,8 @@ def find_spec(directory: Path) -> tuple[Path | None, tuple[str, ...]]:
 
 def deployment(spec: Spec, today: dt.date) -> Deployment:
     """The spec as plain facts for the diagram and the annex."""
-    from generator.capabilities import backup as backup_capability
-    from generator.capabilities import logins as login_capability
+    from generator.features import backup as backup_capability
+    from generator.features import logins as login_capability
 
     sites = platform().sites
 
@@ -173,8 +173,8 @@ def deployment(spec: Spec, today: dt.date) -> Deployment:
 
 def _egress(spec: Spec) -> EgressFacts | None:
     """The private network's way out (None when no group is on it)."""
-    from generator.capabilities import egress
-    from generator.guest.egress import REASONS
+    from generator.features import egress
+    from generator.features.egress import REASONS
 
     if not spec.private_groups:
         return None

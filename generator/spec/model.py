@@ -17,7 +17,7 @@ DEFAULT_B2_BOOT_GB = 20
 # The log collector the generator adds with `logging.central` (a reserved group name).
 COLLECTOR_GROUP = "log-collector"
 COLLECTOR_PORT = 6514
-# Where clients renew their log-shipping certificates (generator/guest/logging.py).
+# Where clients renew their log-shipping certificates (generator/features/logging/guest.py).
 RENEWAL_PORT = 6515
 # The egress proxy the generator adds for groups on the `private` network (a reserved name).
 EGRESS_GROUP = "egress-proxy"

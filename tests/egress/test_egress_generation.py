@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from generator import blueprint
-from generator.capabilities import egress, network
-from generator.guest.egress import ALLOW_LIST, CONF, client_config
+from generator.features import egress, network
+from generator.features.egress import ALLOW_LIST, CONF, client_config
 from generator.spec import SpecError, check_text
 from generator.spec.model import EGRESS_GROUP, Spec
 from tests.conftest import ROOT, TODAY

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.egress import Allowed, squid_conf
+from generator.features.egress import Allowed, squid_conf
 
 # Hang guard for squid's start and each request through it (both well under a second here).
 TIMEOUT = 60.0

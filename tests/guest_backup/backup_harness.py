@@ -26,7 +26,8 @@ for helper_dir in (TESTS / "guest", TESTS / "storage"):
 
 from guest_harness import TangServer, make_tang  # noqa: E402
 
-from generator.guest.backup import GuestConfig, backup_config  # noqa: E402
+from generator.features.backup import backup_config  # noqa: E402
+from generator.render.cloudinit import GuestConfig  # noqa: E402
 from tests.moto_s3 import FAKE_AWS_ENV, free_port, moto_server  # noqa: E402
 
 __all__ = ["FAKE_AWS_ENV", "TIMINGS", "Instance", "TangServer", "free_port", "make_tang", "moto_server",

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from generator.guest import backup
-from generator.guest.backup import (
+from generator.features import backup
+from generator.features.backup import (
     CONFIG,
-    GuestConfig,
     backup_config,
     endpoint_for,
     restore_instructions,
 )
+from generator.render.cloudinit import GuestConfig
 
 SCRIPT = Path(backup.__file__).resolve().parents[2] / "ssb_guest" / "backup.py"
 

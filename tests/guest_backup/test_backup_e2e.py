@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from generator.guest.backup import restore_instructions
+from generator.features.backup import restore_instructions
 from tests.guest_backup.backup_harness import (
     SITE_ENDPOINT,
     Instance,

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.guest.logging import GuestConfig
+from generator.render.cloudinit import GuestConfig
 
 # Hang guards, not speed claims: rsyslogd listens and stops in well under a second here; the
 # bounds only end a run that hangs, with room for a machine that also boots VMs beside it.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from generator.guest.logging import (
+from generator.features.logging.guest import (
     SERVER_NAME,
     TLS_DIR,
     log_collector,

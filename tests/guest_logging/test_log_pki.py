@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.logging import TLS_DIR, log_collector
+from generator.features.logging.guest import TLS_DIR, log_collector
 from tests.guest_logging.harness import (
     PKI_ENV,
     Listener,

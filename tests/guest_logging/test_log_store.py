@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.logging import ALERT_PERCENT, SIZE_RETENTION_PERCENT, log_collector
+from generator.features.logging.guest import ALERT_PERCENT, SIZE_RETENTION_PERCENT, log_collector
 from tests.guest_logging.harness import file_content, need, run, unit_lines, write_files
 
 MIB = 1024 * 1024

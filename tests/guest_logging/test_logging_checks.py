@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import ssb_guest
-from generator.guest.logging import GuestConfig, log_client, log_collector
+from generator.features.logging.guest import log_client, log_collector
+from generator.render.cloudinit import GuestConfig
 from tests.guest_logging.harness import file_content, need, run, write_files
 
 CLIENT = log_client("logs.example.se", retention_days=180, intrusion_detection=True)

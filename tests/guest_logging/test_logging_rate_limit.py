@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.guest.logging import log_collector, rate_limit_rules
+from generator.features.logging.guest import log_collector, rate_limit_rules
 from tests.guest_logging.harness import file_content, need
 
 HELPER = Path(__file__).with_name("rate_limit_helper.py")

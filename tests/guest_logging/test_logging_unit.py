@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from generator.guest.logging import (
+from generator.features.logging.guest import (
     COLLECTOR_PORT,
     GNUTLS_PRIORITY,
     SERVER_NAME,

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from generator.guest.proxy import ProxyConfig, tls_paths
+from generator.features.endpoints import ProxyConfig, tls_paths
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generator.guest.proxy import ProxyEndpoint, proxy_config
+from generator.features.endpoints import ProxyEndpoint, proxy_config
 from tests.proxy.proxy_harness import (
     START_TIMEOUT,
     backend,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.proxy import ProxyConfig, ProxyEndpoint, proxy_config
+from generator.features.endpoints import ProxyConfig, ProxyEndpoint, proxy_config
 from tests.proxy.proxy_harness import (
     Pki,
     Proxy,

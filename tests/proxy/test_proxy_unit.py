@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.proxy import (
+from generator.features.endpoints import (
     HSTS,
     TLS12_CIPHERS,
     ProxyConfig,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator import blueprint
-from generator.guest.proxy import tls_paths
+from generator.features.endpoints import tls_paths
 from generator.spec import check_file
 from tests.conftest import FIXTURES, TODAY
 

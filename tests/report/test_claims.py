@@ -149,7 +149,7 @@ def test_the_cited_pages_are_a_known_few() -> None:
     for path in [*MODULES.glob("*/main.tf"), *MODULES.glob("*/README.md"),
                  ROOT / "generator" / "data" / "controls.yaml",
                  ROOT / "generator" / "report" / "annex.py",
-                 ROOT / "generator" / "guest" / "backup.py"]:
+                 ROOT / "generator" / "features" / "backup.py"]:
         cited |= set(re.findall(r"docs\.safespring\.com/[a-z0-9_/-]+/", Path(path).read_text()))
     assert cited == {"docs.safespring.com/storage/s3-compatibility/",
                      "docs.safespring.com/storage/s3-advanced/",

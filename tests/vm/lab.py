@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.guest.egress import CLIENT_CONFIG, CLIENTS_KEY, METADATA_KEY
-from generator.guest.egress import CONF as SQUID_CONF
+from generator.features.egress import CLIENT_CONFIG, CLIENTS_KEY, METADATA_KEY
+from generator.features.egress import CONF as SQUID_CONF
 from generator.measures import METADATA_KEY as MEASURES_KEY
 from generator.spec.model import EGRESS_GROUP
 from ssb_guest import verify

@@ -36,7 +36,7 @@ import pytest
 import urllib3
 from botocore.config import Config
 
-from generator.guest.logging import TLS_DIR, log_collector
+from generator.features.logging.guest import TLS_DIR, log_collector
 from tests.guest_logging.harness import PKI_ENV, Listener, remote_text, write_files
 from tests.vm import addresses
 from tests.vm.image import Image

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.guest.logging import COLLECTOR_PORT, SERVER_NAME, TLS_DIR
+from generator.features.logging.guest import COLLECTOR_PORT, SERVER_NAME, TLS_DIR
 from tests.vm.image import Image
 from tests.vm.lab import Lab, boot, lab, timed
 from tests.vm.machine import VM, free_port

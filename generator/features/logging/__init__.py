@@ -3,13 +3,15 @@
 Every instance keeps its logs locally (persistent journal, retention as the spec says) and,
 with `logging.central`, ships them over mutually authenticated TLS to the deployment's log
 collector; with `intrusion_detection`, auditd and AIDE run on every instance and their
-findings travel the same way (Art. 5(1)(f), 5(2), 32(1)(b)).
+findings travel the same way (Art. 5(1)(f), 5(2), 32(1)(b)). `guest.py` next to this file
+builds the files, units and commands (and says how it all works); this module decides which
+group gets which.
 """
 
 from __future__ import annotations
 
-from generator.guest.logging import SERVER_NAME, GuestConfig, log_client, log_collector
-from generator.render.cloudinit import Part, part_from
+from generator.features.logging.guest import SERVER_NAME, log_client, log_collector
+from generator.render.cloudinit import GuestConfig, Part, part_from
 from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
 
 # Runs after disk encryption (the collector's log volume must be mounted first) and after the
@@ -38,4 +40,3 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
     shipping = log_client(SERVER_NAME, retention_days=settings.retention_days,
                           intrusion_detection=settings.intrusion_detection)
     return _part("log-shipping", shipping)
-

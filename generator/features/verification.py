@@ -4,14 +4,19 @@
 and hourly: it checks each measure the instance's metadata claims that it has a check for and
 writes one journal event per check, which travels with the other logs to the collector, where
 ``ssb-evidence`` keeps the latest result and the last success per instance and measure
-(``generator/guest/logging.py`` installs it there). Pure: text out, no disk I/O.
+(``generator/features/logging/guest.py`` installs it there). Every instance group gets the
+same program and timer: what it checks is what the instance's metadata claims. Pure: text
+out, no disk I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import ssb_guest
+from generator.render.cloudinit import Part, part_from
+from generator.spec.model import InstanceGroup, Spec
 
 PROGRAM = "/usr/local/sbin/ssb-verify"
 UNIT_DIR = "/etc/systemd/system"
@@ -38,3 +43,13 @@ def verify_config() -> VerifyConfig:
         commands=(("systemctl", "daemon-reload"),
                   ("systemctl", "enable", "--now", "ssb-verify.timer")),
     )
+
+
+# Last: its timer starts after everything it checks is installed.
+ORDER = 95
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """The self-check, the same on every group. It claims no measure of its own in the
+    metadata (Nova's 255 characters are spoken for): its events are its evidence."""
+    return [dataclasses.replace(part_from(PART, ORDER, verify_config()), claimed=False)]

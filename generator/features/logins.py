@@ -15,6 +15,10 @@ permissions (Art. 5(1)(f), 32(1)(b)). On every instance this writes:
   `break_glass.expires`, or is expired at once when the spec declares no break glass: a key pair
   given anyway logs in nowhere.
 
+Who may log in where is decided by the role (``logins``): admins on every group, with sudo
+(the log collector and the egress proxy included); members on the spec's own groups, without
+sudo; readers nowhere.
+
 Pure: text and argv lists out. The account names are access names (checked by the spec rules
 to be usable as accounts); keys are re-assembled from their type and base64 only (the
 comment a spec gives is replaced by the account name), so nothing from the spec can add an
@@ -26,6 +30,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from generator.platform import platform
+from generator.render.cloudinit import GuestFile, Part
+from generator.spec.model import InstanceGroup, Spec
 
 MEASURE = "logins"
 KEYS_DIR = "/etc/ssh/authorized_keys.d"
@@ -98,3 +106,35 @@ def logins_config(logins: Sequence[Login], default_user: str,
         ("systemctl", "try-reload-or-restart", "ssh.service", "sshd.service"),
     )
     return LoginsConfig(files=tuple(files), commands=commands, users=tuple(users))
+
+
+# ---------------------------------------------------------------------------------------------
+# The feature: who logs in to which group, and the group's cloud-init part.
+
+ORDER = 5  # right after the baseline (keys only, no root)
+
+
+def logins(spec: Spec, group: InstanceGroup) -> tuple[Login, ...]:
+    """The persons who log in to this group: none on an image the guest configuration is not
+    written for (their accounts are not created there)."""
+    if group.image not in platform().guest_images:
+        return ()
+    own = any(g.name == group.name for g in spec.instances)
+    return tuple(Login(name=a.name, role=a.role, expires=a.expires, ssh_key=a.ssh_key or "")
+                 for a in spec.access
+                 if a.logs_in and (a.role == "admin" or own))
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """Accounts, dated keys and the default user's end date (none on images whose default
+    user is not known, e.g. Windows: such a group gets no individual logins at all)."""
+    default_user = platform().default_users.get(group.image)
+    if default_user is None:
+        return []
+    config = logins_config(logins(spec, group), default_user,
+                           spec.break_glass.expires if spec.break_glass else None)
+    return [Part(measure="logins", order=ORDER,
+                 files=tuple(GuestFile(path, content, mode)
+                             for path, content, mode in config.files),
+                 commands=config.commands, settings={"users": list(config.users)},
+                 evidence=config.measures)]

@@ -3,9 +3,11 @@
 Safespring does not back up customer data (seed page, "Backup and Recovery"): restoring the
 availability of and access to personal data in a timely manner (GDPR Art. 32(1)(c)) is the
 customer's job. This module turns the spec's ``backup`` section into the files, packages and
-first-boot commands that make every instance group holding data back itself up. It is pure:
-no disk I/O, deterministic text out. The scripts and units are static package data in
-``generator/data/backup/``; every spec-derived value goes into one JSON data file.
+first-boot commands that make every instance group holding data back itself up (``parts``:
+all groups with volumes, except the log collector, whose logs have their own retention, which a
+year of backups would outlive, Art. 5(1)(e)). It is pure: no disk I/O, deterministic text out.
+The programs and units are static package data in ``ssb_guest/``; every spec-derived value goes
+into one JSON data file, whose keys ``ssb_guest/backup.py`` defines (``config``).
 
 What runs on the instance (``ssb-backup``; exercised against real restic, clevis, tang and an
 S3 API by ``tests/guest_backup/``):
@@ -40,9 +42,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import ssb_guest
+from generator import naming
+from generator.render.cloudinit import GuestConfig, Part, part_from
+from generator.spec.model import COLLECTOR_GROUP, InstanceGroup, Spec
+from ssb_guest import backup as ssb_backup
 
 # python3-botocore: ssb-backup's S3 client for the key copy (the maintained library behind the
 # aws tools, in Debian and Ubuntu), rather than a hand-written request signer.
@@ -56,15 +61,17 @@ MEASURES: tuple[str, ...] = (
 
 SBIN = "/usr/local/sbin"
 SCRIPT = f"{SBIN}/ssb-backup"
-CONFIG = "/etc/safespring-blueprints/backup/config.json"
-PASSWORD_JWE = "/etc/safespring-blueprints/backup/restic-password.jwe"
-CREDENTIALS_JWE = "/etc/safespring-blueprints/backup/s3-credentials.jwe"
+# The program's files, configuration keys and accepted values are its own (ssb_guest/backup.py).
+CONFIG = "/" + ssb_backup.ENV_DEFAULTS["SSB_BACKUP_CONFIG"]
+_STATE_DIR = "/" + ssb_backup.ENV_DEFAULTS["SSB_BACKUP_STATE_DIR"]
+PASSWORD_JWE = f"{_STATE_DIR}/{ssb_backup.PASSWORD_JWE}"
+CREDENTIALS_JWE = f"{_STATE_DIR}/{ssb_backup.CREDENTIALS_JWE}"
 UNIT_DIR = "/etc/systemd/system"
 # Always backed up besides the volumes: the instance's configuration.
 SYSTEM_PATHS: tuple[str, ...] = ("/etc",)
-SCHEDULES = ("daily", "hourly")
-KEEP_KEYS = ("hourly", "daily", "weekly", "monthly")
-KEY_SUFFIX = ".restic-password.jwe"
+SCHEDULES = tuple(sorted(ssb_backup.INTERVALS))
+KEEP_KEYS = ssb_backup.KEEP_KEYS
+KEY_SUFFIX = ssb_backup.KEY_SUFFIX
 TIMERS = ("ssb-backup.timer", "ssb-backup-check.timer", "ssb-backup-maintain.timer",
           "ssb-backup-drill.timer")
 
@@ -86,16 +93,6 @@ _PROGRAMS = (SCRIPT, f"{SBIN}/ssb-backup-check", f"{SBIN}/ssb-backup-credentials
 _UNITS = ("ssb-backup.service", "ssb-backup-check.service", "ssb-backup-check.timer",
           "ssb-backup-maintain.service", "ssb-backup-maintain.timer",
           "ssb-backup-drill.service", "ssb-backup-drill.timer")
-
-
-@dataclass(frozen=True)
-class GuestConfig:
-    """What cloud-init must do on an instance for its backups (mirrors proxy.ProxyConfig)."""
-
-    packages: tuple[str, ...]
-    files: tuple[tuple[str, str, str], ...]  # (guest path, content, octal mode)
-    commands: tuple[tuple[str, ...], ...]  # argv lists, run in order at first boot
-    measures: tuple[str, ...]
 
 
 def endpoint_for(site: str) -> str:
@@ -177,17 +174,11 @@ def backup_config(
     backup time). ``source_site``, when given, is checked to differ from the endpoint's site.
     """
     _check_inputs(endpoint, bucket, schedule, keep, paths, tang_servers, threshold, source_site)
-    data = {
-        "version": 1,
-        "endpoint": endpoint,
-        "bucket": bucket,
-        "schedule": schedule,
-        "keep": {k: keep[k] for k in KEEP_KEYS if k in keep},
-        "paths": list(paths),
-        "system_paths": list(SYSTEM_PATHS),
-        "tang_servers": [u.rstrip("/") for u in tang_servers],
-        "threshold": threshold,
-    }
+    data = ssb_backup.config(
+        endpoint=endpoint, bucket=bucket, schedule=schedule,
+        keep={k: keep[k] for k in KEEP_KEYS if k in keep}, paths=paths,
+        system_paths=SYSTEM_PATHS, tang_servers=[u.rstrip("/") for u in tang_servers],
+        threshold=threshold)
     files = [(CONFIG, json.dumps(data, indent=2, sort_keys=True) + "\n", "0644")]
     files += [ssb_guest.program(path) for path in _PROGRAMS]
     files += [(f"{UNIT_DIR}/{unit}", ssb_guest.read(f"units/{unit}"), "0644") for unit in _UNITS]
@@ -355,3 +346,37 @@ deleting the delete markers newer than the attack under `OLD-HOSTNAME/` and on
 hostnames: check the keys) and run `aws s3api delete-object --version-id ...` for each
 marker; then restore as above. Rotate the S3 keys and rebuild the affected instances first.
 """
+
+
+# ---------------------------------------------------------------------------------------------
+# The feature: which groups are backed up, and their cloud-init part.
+
+# After disk encryption (volumes must be mounted) and before logging (AIDE's baseline last).
+ORDER = 50
+
+
+def bucket_name(spec: Spec) -> str:
+    """The deployment's backup bucket (on `backup_site`)."""
+    return naming.backup_bucket(spec.name)
+
+
+def backed_up(spec: Spec, group: InstanceGroup) -> bool:
+    """Groups whose volumes are backed up: all with volumes, except the log collector."""
+    return spec.backup is not None and bool(group.volumes) and group.name != COLLECTOR_GROUP
+
+
+def enabled(spec: Spec) -> bool:
+    """Whether the deployment needs a backup bucket at all."""
+    return any(backed_up(spec, g) for g in spec.groups)
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """restic, its Tang-bound key, timers that run and prove backups, and a restore command."""
+    if not backed_up(spec, group) or spec.backup is None or spec.backup_site is None:
+        return []
+    config = backup_config(
+        endpoint=endpoint_for(spec.backup_site), bucket=bucket_name(spec),
+        schedule=spec.backup.schedule, keep=dict(spec.backup.keep),
+        paths=[v.mountpoint for v in group.volumes], tang_servers=spec.tang_servers,
+        source_site=spec.site)
+    return [part_from("backup", ORDER, config)]

@@ -1,8 +1,10 @@
-"""The TLS-only endpoint proxy that cloud-init sets up on an instance group.
+"""TLS-only endpoints: a Caddy proxy on the serving instance group, 443 open to the world.
 
 Safespring has no load balancer (no Octavia/LBaaS), so TLS terminates on the customer's own
-instance. This module turns the spec's endpoints into the files, packages and first-boot
-commands for that proxy. It is pure: no disk I/O, deterministic text out.
+instance, the group the endpoint names; the backend stays on localhost (Art. 32(1)(a)
+encryption in transit, 25(2) nothing else exposed). This module turns the spec's endpoints
+into the files, packages and first-boot commands for that proxy (``parts``) and the ports its
+security group opens (``world_tcp_ports``). It is pure: no disk I/O, deterministic text out.
 
 Why Caddy (Debian/Ubuntu package ``caddy`` 2.6) and not nginx or haproxy:
 
@@ -56,13 +58,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from generator.render.cloudinit import Part, part_from
+from generator.spec.model import InstanceGroup, Spec
+from ssb_guest import verify
+
 PACKAGES: tuple[str, ...] = ("caddy",)
 LETSENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
 HSTS = "max-age=63072000; includeSubDomains"
 
 CADDYFILE = "etc/safespring-blueprints/proxy/Caddyfile"
-# What ssb-verify's tls-endpoint check connects to (ssb_guest/verify.py reads it).
-ENDPOINTS_JSON = "etc/safespring-blueprints/proxy/endpoints.json"
+# What ssb-verify's tls-endpoint check connects to: its path and keys are ssb-verify's.
+ENDPOINTS_JSON = verify.ENV_DEFAULTS["SSB_ENDPOINTS"].lstrip("/")
 TLS_DIR = "etc/safespring-blueprints/tls"
 DROPIN = "etc/systemd/system/caddy.service.d/safespring-blueprints.conf"
 ADMIN_SOCKET = "run/caddy/admin.sock"
@@ -320,10 +326,9 @@ def proxy_config(
         ),
         ("systemctl", "start", "caddy.service"),
     ]
-    served = {"port": https_port,
-              "endpoints": [{"name": ep.name, "hostname": ep.hostname,
-                             "certificate": ep.certificate}
-                            for ep in sorted(endpoints, key=lambda e: e.name)]}
+    served = verify.endpoints_config(
+        port=https_port, endpoints=[(ep.name, ep.hostname, ep.certificate)
+                                    for ep in sorted(endpoints, key=lambda e: e.name)])
     return ProxyConfig(
         packages=PACKAGES,
         files=(
@@ -335,3 +340,27 @@ def proxy_config(
         commands=tuple(commands),
         world_tcp_ports=(https_port,),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The feature: the endpoints a group serves, its cloud-init part and its open ports.
+
+
+def _served(spec: Spec, group: InstanceGroup) -> list[ProxyEndpoint]:
+    return [ProxyEndpoint(name=e.name, hostname=e.hostname, backend_port=e.backend_port,
+                          certificate=e.certificate, min_tls=e.min_tls)
+            for e in spec.endpoints if e.instance == group.name]
+
+
+def world_tcp_ports(spec: Spec, group: InstanceGroup) -> tuple[int, ...]:
+    """The ports the group's security group opens to the world: the proxy's, nothing else."""
+    return proxy_config(_served(spec, group), None).world_tcp_ports
+
+
+def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
+    """Install and configure the proxy for every endpoint this group serves."""
+    endpoints = _served(spec, group)
+    if not endpoints:
+        return []
+    config = proxy_config(endpoints, None)
+    return [part_from("tls-endpoint", 20, config)]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import ssb_guest
 from generator.render.cloudinit import GuestFile, Part, json_file
 from generator.spec.model import InstanceGroup, Spec
+from ssb_guest import luks_tang
 
 SCRIPT = "/usr/local/sbin/ssb-luks-tang"
-CONFIG = "/etc/safespring-blueprints/luks-tang.json"
+# The program's configuration: its path and keys are defined by the program (ssb_guest/luks_tang.py).
+CONFIG = luks_tang.ENV_DEFAULTS["SSB_LUKS_CONFIG"]
 UNIT_DIR = "/etc/systemd/system"
 # Installed by cloud-init, and by ssb-luks-tang itself when first boot could not.
 PACKAGES = ("clevis", "clevis-luks", "cryptsetup", "e2fsprogs")
@@ -32,16 +34,11 @@ def parts(spec: Spec, group: InstanceGroup) -> list[Part]:
     volumes = group.encrypted_volumes
     if not volumes:
         return []
-    config = {
-        "packages": list(PACKAGES),
-        "tang_servers": list(spec.tang_servers),
-        "threshold": 1,
-        "volumes": [
-            {"name": v.name, "metadata_key": metadata_key(v.name), "mountpoint": v.mountpoint,
-             "filesystem": "ext4"}
-            for v in volumes
-        ],
-    }
+    config = luks_tang.config(
+        packages=PACKAGES, tang_servers=spec.tang_servers, threshold=1,
+        volumes=[luks_tang.volume(name=v.name, metadata_key=metadata_key(v.name),
+                                  mountpoint=v.mountpoint, filesystem="ext4")
+                 for v in volumes])
     units = tuple(GuestFile(f"{UNIT_DIR}/{unit}", ssb_guest.read(f"units/{unit}"))
                   for unit in UNITS)
     return [Part(

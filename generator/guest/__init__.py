@@ -1,1 +1,0 @@
-"""Guest configuration builders: pure functions from spec values to files, packages and commands."""

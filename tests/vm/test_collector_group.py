@@ -9,13 +9,15 @@ nothing reaches the unencrypted boot disk). Tang returns: the log volume is form
 mounted, the listener starts, and a client with a certificate the collector issued delivers a
 message, which lands on the encrypted volume in the directory of the client's address; a
 certificate from another CA gets nothing in; the renewal service runs, and a revoked certificate
-is shut out at once (the listener restarted on its new trust list under systemd). (Reboots are
-the application group's test.)
+is shut out at once (the listener restarted on its new trust list under systemd). The
+collector's own self-checks reach its own evidence store. (Reboots are the application group's
+test.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import ssl
 import subprocess
@@ -27,7 +29,7 @@ import pytest
 
 from generator.features.logging.guest import COLLECTOR_PORT, SERVER_NAME, TLS_DIR
 from tests.vm.image import Image
-from tests.vm.lab import Lab, boot, lab, timed
+from tests.vm.lab import Lab, boot, lab, self_check, timed
 from tests.vm.machine import VM, free_port
 
 HOST = "vmtest-log-collector-1"
@@ -158,3 +160,20 @@ def test_tang_returns_listener_up_and_logs_land_on_the_encrypted_volume(
     _send(collector, "BARRIER-2-MARKER", bundle=second)
     _arrived(vm, "BARRIER-2-MARKER")
     assert vm.ssh(f"grep -rl REVOKED-MARKER {REMOTE}", check=False).returncode == 1
+
+
+def test_the_collector_checks_itself_and_keeps_its_own_evidence(collector: Collector) -> None:
+    """The collector runs ssb-verify like every instance. Its events are not shipped to itself:
+    ssb-evidence reads them from its own journal, so the export names the collector too."""
+    vm = collector.vm
+    events = self_check(vm)
+    for measure in ("audit", "local-logs", "luks-tang"):
+        assert events[measure]["SSB_RESULT"] == "ok", events[measure]
+    assert "bound to a key Tang advertises" in events["luks-tang"]["SSB_DETAIL"]
+    doc = json.loads(vm.ssh(f"/usr/local/sbin/ssb-evidence export --root {REMOTE} --journal",
+                            timeout=600).stdout)
+    (own,) = [i for i in doc["instances"] if i["name"] == HOST]
+    for measure in ("audit", "local-logs", "luks-tang"):
+        at = json.loads(events[measure]["MESSAGE"].split(" ", 1)[1])["at"]
+        assert own["measures"][measure]["result"] == "ok", own["measures"][measure]
+        assert own["measures"][measure]["checked_at"] == at

@@ -2,7 +2,8 @@
 
 An application credential is a key to the project: it must end (`expires_at`, at most
 MAX_DAYS days after today) and must not be able to mint further credentials or trusts
-(`unrestricted = false`). "Today" is the scan's day: the date the scan was given (the report's
+(`unrestricted = false`). Restricted is Keystone's default, and what the provider sends when
+`unrestricted` is not set: an unset flag is restricted, not a finding. "Today" is the scan's day: the date the scan was given (the report's
 or the command's `--today`), else the UTC date of SOURCE_DATE_EPOCH when set, else of the
 clock: a credential that was fine when generated fails once it has
 expired or when the blueprint is scanned later with a longer remaining lifetime than allowed,
@@ -41,9 +42,8 @@ def parse_expiry(value: Any) -> dt.datetime | None:
 
 def expiry_problem(conf: dict[str, Any], on: dt.date) -> str | None:
     """None when the credential is restricted and expires within the window, else why not."""
-    unrestricted = as_bool(attr(conf, "unrestricted"))
-    if unrestricted is None:
-        return "unrestricted is not set: set it to false explicitly"
+    flag = attr(conf, "unrestricted")
+    unrestricted = False if flag is MISSING or flag is None else as_bool(flag)
     if unrestricted is not False:
         return f"unrestricted is {unrestricted}: the credential could create credentials and trusts"
     raw = attr(conf, "expires_at")

@@ -92,7 +92,7 @@ def without_comment_lines(source: str, name: str) -> str:
     lines = [line for number, line in enumerate(source.splitlines(keepends=True), 1)
              if number not in drop]
     header = (f"# Installed by safespring-blueprints from ssb_guest/{name}; the comment lines "
-              "of that source are left out here.\n")
+              "and the generator side of that source are left out here.\n")
     return "".join([*lines[:1], header, *lines[1:]])
 
 

@@ -122,7 +122,7 @@ module "instances_app" {
     ssb_deployment     = "hello-safespring"
     ssb_classification = "non-personal"
     ssb_measures       = "local-logs,logins,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "bf67e526b4cd19d5c94a8be5323ccaf660b0c55bbb9e43aa60568bb945ea7948"
+    ssb_guest_config   = "bb634bc7fc5f18aa468ddf89bcc7fc7aa8371eaf1d5d541d79ee0d6d2e2a65a2"
   }
   volume_ids = {}
 }

@@ -729,7 +729,7 @@ module "instances_web" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,tls-endpoint"
-    ssb_guest_config   = "6eb388ad1b3fcbf97864ee8f7a908d53c86e049ec190d8f0f3a03a9c5fa82019"
+    ssb_guest_config   = "bc67e3fb1e192386f1f5cd59b2c63abf73587b556ac9d822f622aa749bdaecb1"
   }
   volume_ids = {
     data = module.volume_web_data.ids
@@ -766,7 +766,7 @@ module "instances_db" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,backup-client-side-encryption,backup-cross-site,backup-freshness-check,backup-restic,central-storage,egress-proxy-client,file-integrity,local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "2136065386f41e311d99e01ffb48b4765d31a8ef94a69976fecf3107e027f26a"
+    ssb_guest_config   = "c2dec59820cbfa75f44156bbd388f76535b6b085d4fbf91c388e6448442912d0"
     ssb_egress_proxy   = join(" ", module.egress_proxy.access_ip_v4)
   }
   volume_ids = {
@@ -804,7 +804,7 @@ module "egress_proxy" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "anti-affinity,audit,central-storage,egress-allow-list,egress-log,file-integrity,local-logs,log-shipping-tls,logins,security-group-explicit,ssh-keys-only,time-server"
-    ssb_guest_config   = "067ffee69826c470b689cad5c9f9d5dca0362254ec7deb0067531b30aa9496fe"
+    ssb_guest_config   = "279b0f37c9b5a6dbcbee51db8e1ace45eb4cd51ffdf93c69bb1b1d01f528c650"
     ssb_egress_clients = join(" ", compact([data.openstack_networking_subnet_v2.private_ipv4.cidr]))
   }
   volume_ids = {}
@@ -826,7 +826,7 @@ module "log_collector" {
     ssb_deployment     = "patient-portal"
     ssb_classification = "personal-special"
     ssb_measures       = "audit,central-storage,file-integrity,local-logs,log-collector-tls,logins,luks-tang,security-group-explicit,ssh-keys-only"
-    ssb_guest_config   = "61ecc0cd861a49eaa8be83f495f75d7a9302c687ed39a8bbd1c9e7dce775b3cc"
+    ssb_guest_config   = "92a230a79fce63e0b742b8d5af451c82b3fafee2f724af82b4f10bd7c38f654b"
   }
   log_volume_ids = module.volume_log-collector_logs.ids
 }

@@ -106,17 +106,23 @@ class TangServer:
     def rotate_keys(self) -> None:
         """Rotate as Tang's documentation says: new keys, the old ones hidden (renamed with a
         leading dot), which still recover what they bound and are no longer advertised."""
-        old = sorted(self.keydir.glob("*.jwk"))
+        old = self._keys(hidden=False)
         subprocess.run([str(TANGD_KEYGEN), str(self.keydir)], check=True, capture_output=True)
         for key in old:
             key.rename(key.with_name("." + key.name))
 
     def unrotate_keys(self) -> None:
         """Undo rotate_keys: the hidden keys advertised again, the newer ones gone."""
-        for key in self.keydir.glob("*.jwk"):
+        hidden = self._keys(hidden=True)
+        assert hidden, "no hidden keys: nothing was rotated"
+        for key in self._keys(hidden=False):
             key.unlink()
-        for key in self.keydir.glob(".*.jwk"):
+        for key in hidden:
             key.rename(key.with_name(key.name[1:]))
+
+    def _keys(self, *, hidden: bool) -> list[Path]:
+        # pathlib's glob matches names that start with a dot too: tell them apart by name.
+        return sorted(k for k in self.keydir.glob("*.jwk") if k.name.startswith(".") == hidden)
 
     def stop(self) -> None:
         """An outage: every connection is reset from now on. The port stays this server's, so

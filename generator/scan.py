@@ -225,12 +225,39 @@ def _unparsed(root: Path, report: Any) -> list[Finding]:
             for path in sorted(getattr(report, "parsing_errors", None) or ())]
 
 
+MODULE = "MODULE"
+"""The finding of a module call whose code is not on disk: nothing in it was judged."""
+
+
+def _unloaded(root: Path) -> list[Finding]:
+    from generator.evidence.source import LOCAL_SOURCE, unloaded_modules
+
+    out = []
+    for block, source in unloaded_modules(root):
+        where = os.path.relpath(block.file.parent, root)
+        if source.startswith(LOCAL_SOURCE):
+            why = (f"its source {source} is not a directory next to {block.file.name}, so "
+                   "nothing in it was judged")
+        else:
+            why = (f"its source {source} is not on disk, so nothing in it was judged: run "
+                   f"`terraform init` in {where if where != '.' else 'the scanned directory'} "
+                   "(modules land in .terraform/modules) and scan again, or scan the plan "
+                   "(scan DIR --plan)")
+        out.append(Finding(
+            check_id=MODULE, check_name="Every module a root calls is scanned", status="unknown",
+            resource=f"module.{block.labels[0]}", file=os.path.relpath(block.file, root),
+            line=block.start, severity="HIGH", guideline=None,
+            details=(why,)))
+    return out
+
+
 def _result(root: Path, report: Any, mode: str, place: Any = lambda record: None) -> ScanResult:
     findings = [
         *(_finding(r, "passed", root, place(r)) for r in report.passed_checks),
         *(_finding(r, "failed", root, place(r)) for r in report.failed_checks),
         *(_finding(r, "skipped", root, place(r)) for r in report.skipped_checks),
         *_unparsed(root, report),
+        *(_unloaded(root) if mode == "hcl" else ()),
     ]
     findings.sort(key=_order)
     return ScanResult(root=str(root), findings=tuple(findings), mode=mode)

@@ -120,7 +120,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     # GDPR-RES-2: everything on Safespring (this project's policy)
     # (A clouds.yaml entry of another name cannot be placed: UNKNOWN, not a failure.)
     Mutation(PP, "openstack auth_url outside Safespring", "providers.tf",
-             'cloud = "safespring-sto2"', 'auth_url = "https://keystone.example.org:5000/v3"',
+             'cloud = "safespring-sto2"', 'auth_url = "https://auth.cloud.ovh.net/v3"',
              "GDPR-RES-2"),
     Mutation(PP, "aws provider endpoint outside Safespring", "providers.tf",
              'endpoints {\n    s3 = "https://s3.sto2.safedc.net"',
@@ -134,7 +134,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(MIN, "state backend endpoint removed", "backend.tf",
              's3 = "https://s3.sto1.safedc.net"', 'iam = "https://s3.sto1.safedc.net"', "GDPR-RES-2"),
     Mutation(MIN, "openstack auth_url outside Safespring", "providers.tf",
-             'cloud = "safespring-sto1"', 'auth_url = "https://identity.example.org/v3"', "GDPR-RES-2"),
+             'cloud = "safespring-sto1"', 'auth_url = "https://api.pub1.infomaniak.cloud/identity"',
+             "GDPR-RES-2"),
     # GDPR-LOG-1: logging and intrusion detection
     Mutation(PP, "web does not ship its logs", "main.tf",
              "local-logs,log-shipping-tls,logins,luks-tang,security-group-explicit,ssh-keys-only,"

@@ -31,7 +31,14 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 from generator.checks import UNKNOWN_MARK, CheckMeta, checks
 from generator.evidence.graph import companions, missing_message
 from generator.evidence.scope import Scope, provider_configured, provider_key
-from generator.evidence.values import has_no_instances, is_expanded
+from generator.evidence.values import (
+    HCL_ADVICE,
+    HCL_UNRESOLVED,
+    PLAN_ADVICE,
+    PLAN_UNRESOLVED,
+    has_no_instances,
+    is_expanded,
+)
 
 NOT_EXPANDED = ("count/for_each not expanded by Checkov's HCL evaluation; scanning the plan "
                 "(scan DIR --plan) lets Terraform expand it")
@@ -123,6 +130,16 @@ def unknown(why: str) -> Verdict:
     return Verdict("unknown", (why,))
 
 
+def in_mode(verdict: Verdict, scope: Scope) -> Verdict:
+    """The verdict worded for the scan's mode: in plan mode an expression left unevaluated was
+    read from the .tf source, and "scan the plan" is no advice."""
+    if scope.plan is None:
+        return verdict
+    return Verdict(verdict.result, tuple(
+        d.replace(HCL_UNRESOLVED, PLAN_UNRESOLVED).replace(HCL_ADVICE, PLAN_ADVICE)
+        for d in verdict.details))
+
+
 def _checkov_result(check: Any, verdict: Verdict) -> CheckResult:
     if verdict.result == "passed":
         check.details.extend(verdict.details)
@@ -166,9 +183,11 @@ class ResourceCheck(_Metadata, BaseResourceCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         if has_no_instances(conf):
             return CheckResult.UNKNOWN  # count = 0 or an empty for_each: nothing is created
-        if self.NEEDS_EXPANSION and not is_expanded(conf):
+        scope = Scope(self, conf)
+        # A plan holds instances: Terraform has expanded every count and for_each.
+        if scope.plan is None and self.NEEDS_EXPANSION and not is_expanded(conf):
             return _checkov_result(self, unknown(NOT_EXPANDED))
-        return _checkov_result(self, self.judge(Scope(self, conf)))
+        return _checkov_result(self, in_mode(self.judge(scope), scope))
 
     def judge(self, scope: Scope) -> Verdict:
         """The verdict on the resource `scope` shows."""
@@ -186,7 +205,7 @@ class ProviderCheck(_Metadata, BaseProviderCheck):
         scope = Scope(self, conf)
         if not provider_configured(scope, provider_key(scope.address)):
             return CheckResult.UNKNOWN  # an empty configuration nothing uses: nothing to judge
-        return _checkov_result(self, self.judge(scope, entity_type))
+        return _checkov_result(self, in_mode(self.judge(scope, entity_type), scope))
 
     def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
         return self.scan_entity_conf(conf, "openstack")

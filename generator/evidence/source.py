@@ -240,6 +240,40 @@ def _modules_json(root: Path) -> dict[str, str]:
     return {str(e.get("Key")): str(e.get("Dir")) for e in entries if e.get("Key")}
 
 
+LOCAL_SOURCE = ("./", "../")
+
+
+def unloaded_modules(root: Path) -> list[tuple[Block, str]]:
+    """Module calls under `root` whose code is not on disk, with their source: a local path that
+    does not exist, or a remote source `terraform init` has not fetched into a
+    .terraform/modules of the tree (Checkov reads modules.json there and downloads nothing).
+    Nothing inside them is judged, which a scan must say."""
+    loaded: set[str] = set()
+    keys: set[str] = set()
+    for listing in root.rglob(".terraform/modules/modules.json"):
+        try:
+            entries = json.loads(listing.read_text("utf-8")).get("Modules") or []
+        except (OSError, ValueError):
+            continue
+        for entry in entries:
+            if entry.get("Key") and (listing.parents[2] / str(entry.get("Dir", ""))).is_dir():
+                keys.add(str(entry["Key"]).rsplit(".", 1)[-1])
+                loaded.add(str(entry.get("Source", "")))
+    found = []
+    for directory in sorted({p.parent for p in root.rglob("*.tf") if ".terraform" not in p.parts}):
+        for block in blocks_in(directory):
+            source = block.raw("source") if block.kind == "module" and block.labels else None
+            if not isinstance(source, str):
+                continue
+            if source.startswith(LOCAL_SOURCE):
+                if not (directory / source).is_dir():
+                    found.append((block, source))
+            elif not ({source, f"registry.terraform.io/{source}"} & loaded) \
+                    and block.labels[0] not in keys:
+                found.append((block, source))
+    return found
+
+
 def module_dir(root: Path, plan: Plan, names: tuple[str, ...]) -> Path | None:
     """Directory of the module reached through the calls `names` (root for ())."""
     current = root

@@ -309,6 +309,33 @@ def executed_text(data: UserData) -> str:
     return "\n".join(texts)
 
 
+# What gives someone a login in what the guest runs: an account made, a key or password set.
+_LOGIN_COMMAND = re.compile(r"\b(?:useradd|adduser|chpasswd|passwd|usermod)\b|authorized_keys", re.I)
+_LOGIN_KEYS = ("ssh_authorized_keys", "password", "ssh_import_id")
+_USER_LOGIN_KEYS = ("ssh_authorized_keys", "ssh_import_id", "passwd", "hashed_passwd",
+                    "plain_text_passwd")
+
+
+def gives_login(data: UserData) -> bool | None:
+    """Whether the user data gives anyone a login: a key or password for an account (the image's
+    default user or one it makes), or commands that make accounts or write keys. An account
+    with neither (a locked service user) is no login. None: a cloud-config that does not parse."""
+    for _kind, text in _parts(data.text):
+        if not text.lstrip().startswith("#cloud-config"):
+            continue
+        doc, _error = _load_yaml(text)
+        if not isinstance(doc, dict):
+            return None
+        chpasswd = doc.get("chpasswd")
+        if any(doc.get(key) for key in _LOGIN_KEYS) or (
+                isinstance(chpasswd, dict) and (chpasswd.get("list") or chpasswd.get("users"))):
+            return True
+        if any(isinstance(user, dict) and any(user.get(key) for key in _USER_LOGIN_KEYS)
+               for user in doc.get("users") or []):
+            return True
+    return bool(_LOGIN_COMMAND.search(executed_text(data)))
+
+
 _LUKS = re.compile(r"\bluksFormat\b", re.I)
 _CLEVIS_BIND = re.compile(r"\bclevis\W{0,60}luks\W{0,20}bind\b", re.I | re.S)
 _TANG = re.compile(r"\btang\b", re.I)

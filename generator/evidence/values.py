@@ -85,11 +85,17 @@ class Unresolved:
         if self.kind == "not-in-plan":
             return (f"not recorded in the plan ({text}); scan the directory with --plan, or keep "
                     "the plan JSON next to the .tf files")
-        return (f"unresolved by Checkov's HCL evaluation ({text}); scanning the plan "
-                "(scan DIR --plan) lets Terraform evaluate it")
+        return f"{HCL_UNRESOLVED} ({text}){HCL_ADVICE}"
 
 
 MISSING = object()
+# How an expression Checkov's HCL evaluation left is worded (Unresolved, kind "hcl"), and what a
+# plan-mode finding says instead (generator/evidence/check.py): there the plan is already
+# scanned, and the expression was read from the .tf source.
+HCL_UNRESOLVED = "unresolved by Checkov's HCL evaluation"
+HCL_ADVICE = "; scanning the plan (scan DIR --plan) lets Terraform evaluate it"
+PLAN_UNRESOLVED = "an expression read from the .tf source"
+PLAN_ADVICE = ", whose value the plan does not give this check"
 
 
 def is_unresolved_text(value: Any) -> bool:

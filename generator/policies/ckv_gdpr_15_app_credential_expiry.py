@@ -3,11 +3,12 @@
 An application credential is a key to the project: it must end (`expires_at`, at most
 MAX_DAYS days after today) and must not be able to mint further credentials or trusts
 (`unrestricted = false`). Restricted is Keystone's default, and what the provider sends when
-`unrestricted` is not set: an unset flag is restricted, not a finding. "Today" is the scan's day: the date the scan was given (the report's
-or the command's `--today`), else the UTC date of SOURCE_DATE_EPOCH when set, else of the
-clock: a credential that was fine when generated fails once it has
-expired or when the blueprint is scanned later with a longer remaining lifetime than allowed,
-which is the reminder to rotate it.
+`unrestricted` is not set: an unset flag is restricted, not a finding.
+
+"Today" is the scan's day: the date the scan was given (the report's or the command's
+`--today`), else the UTC date of SOURCE_DATE_EPOCH when set, else of the clock: a credential
+that was fine when generated fails once it has expired or when the blueprint is scanned later
+with a longer remaining lifetime than allowed, which is the reminder to rotate it.
 """
 
 from __future__ import annotations

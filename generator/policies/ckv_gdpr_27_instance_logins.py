@@ -29,7 +29,14 @@ from typing import Any
 from generator.evidence.check import ResourceCheck, Verdict, fail, passed, unknown
 from generator.evidence.day import scan_date
 from generator.evidence.scope import Scope
-from generator.evidence.userdata import NotRead, declares_measures, instance_cloud_config, measures_of
+from generator.evidence.userdata import (
+    NotRead,
+    declares_measures,
+    gives_login,
+    instance_cloud_config,
+    measures_of,
+    user_data,
+)
 from generator.evidence.values import MISSING, Unresolved, attr
 
 MEASURE = "logins"
@@ -146,12 +153,17 @@ class InstanceLogins(ResourceCheck):
         if isinstance(measures, Unresolved):
             return unknown(f"ssb_measures is {measures}")
         if MEASURE not in measures:
-            if not declares_measures(scope.conf) and all(
-                    attr(scope.conf, a) in (MISSING, "") for a in ("key_pair", "user_data", "admin_pass")):
-                # No key pair, user data or password: the code gives nobody a login; who logs in
-                # (an image's own accounts, the platform's, a configuration tool) it does not say.
-                return unknown("the code sets up no login on it (no key_pair, user_data or "
-                               "admin_pass): if "
+            gives = self._gives_login(scope) if not declares_measures(scope.conf) else True
+            if isinstance(gives, str):
+                return unknown(f"its user_data cannot be read ({gives}), so whether it gives anyone "
+                               f"a login is not known: declare {MEASURE} in metadata ssb_measures "
+                               "and give each person an account that ends in its cloud-config")
+            if not gives:
+                # No key pair or password, and user data (if any) that makes no account and sets
+                # no key: the code gives nobody a login; who logs in (an image's own accounts,
+                # the platform's, a configuration tool) it does not say.
+                return unknown("the code sets up no login on it (no key_pair or admin_pass, and "
+                               "no account, key or password in its user_data): if "
                                "people log in through the image or another tool, declare "
                                f"{MEASURE} in metadata ssb_measures and give each person an "
                                "account that ends in its cloud-config user_data")
@@ -167,6 +179,22 @@ class InstanceLogins(ResourceCheck):
             return fail(*problems)
         # A pass lists each login with its last day (the report lists them per person).
         return passed(*listed)
+
+    @staticmethod
+    def _gives_login(scope: Scope) -> bool | str:
+        """Whether the code gives anyone a login on the instance, or why its user data cannot
+        tell."""
+        if any(attr(scope.conf, a) not in (MISSING, "", None) for a in ("key_pair", "admin_pass")):
+            return True
+        if attr(scope.conf, "user_data") in (MISSING, "", None):
+            return False
+        found = user_data(scope)
+        if found is None:
+            return False
+        if isinstance(found, NotRead):
+            return str(found)
+        gives = gives_login(found)
+        return "its cloud-config is not valid YAML" if gives is None else gives
 
 
 check = InstanceLogins()

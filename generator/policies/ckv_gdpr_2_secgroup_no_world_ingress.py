@@ -49,6 +49,10 @@ def judge_rule(rule: Rule) -> Verdict:
         towards = "to" if shown_direction == "egress" else "from"
         if isinstance(rule.prefix, Unresolved):
             return unknown(f"{where}no {what}, and remote_ip_prefix is {rule.prefix}")
+        if isinstance(rule.group, Unresolved) and rule.prefix is MISSING:
+            # A remote group whose id is not known here (a conditional local, a module input):
+            # members of a group, or nobody; never "any address".
+            return unknown(f"{where}no {what}, and remote_group_id is {rule.group}")
         return fail(f"{where}no {what}: {shown_direction} on every {every} {towards} "
                     f"{remote_text(rule.prefix, rule.group)}")
     if rule.direction is MISSING:

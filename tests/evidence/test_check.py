@@ -48,3 +48,36 @@ def test_loading_the_pack_lifts_checkovs_render_limit_and_parse_timeout() -> Non
             "print(r.CHECKOV_RENDER_MAX_LEN)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "500"
+
+
+def test_a_rule_whose_remote_group_is_not_known_here_is_unknown_never_any_address() -> None:
+    """A protocol without ports towards a remote group chosen by a conditional local: members of
+    a group, or nobody, never the internet (it was "every port from any address")."""
+    from generator.evidence.secgroup import Rule
+    from generator.evidence.values import MISSING, Unresolved
+    from generator.policies.ckv_gdpr_2_secgroup_no_world_ingress import judge_rule
+
+    pending = Unresolved("local.remote_group", "after-apply")
+    verdict = judge_rule(Rule("", "ingress", "tcp", None, None, MISSING, pending))
+    assert verdict.result == "unknown", verdict
+    assert "remote_group_id is known only after apply" in verdict.details[0]
+    # No remote at all is still every port from any address.
+    open_rule = judge_rule(Rule("", "ingress", "tcp", None, None, MISSING, MISSING))
+    assert open_rule.result == "failed" and "any address" in open_rule.details[0]
+
+
+def test_plan_mode_findings_never_advise_scanning_the_plan() -> None:
+    from generator.evidence.check import Verdict, in_mode
+    from generator.evidence.values import Unresolved
+
+    expression = Unresolved('var.net["cidr"]')
+    said = Verdict("unknown", (f"remote_ip_prefix is {expression}",))
+
+    class Mode:
+        def __init__(self, plan: object) -> None:
+            self.plan = plan
+
+    assert in_mode(said, Mode(None)) == said  # type: ignore[arg-type]
+    planned = in_mode(said, Mode(object()))  # type: ignore[arg-type]
+    assert planned.details == ('remote_ip_prefix is an expression read from the .tf source '
+                               '(var.net["cidr"]), whose value the plan does not give this check',)

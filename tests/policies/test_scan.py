@@ -74,6 +74,29 @@ def test_a_file_checkov_cannot_parse_fails_the_scan(tmp_path: Path) -> None:
     assert not result.ok
 
 
+def test_a_module_whose_code_is_not_on_disk_is_unknown_until_init_fetches_it(tmp_path: Path) -> None:
+    """Checkov scans only the modules on disk and says nothing of the others: the scan must, or
+    a root made of remote modules passes with nothing judged (Safespring's community examples)."""
+    (tmp_path / "main.tf").write_text(
+        'module "cluster" {\n  source  = "example/cluster/openstack"\n  version = "1.0.0"\n}\n\n'
+        'module "gone" {\n  source = "./modules/gone"\n}\n')
+    found = {f.resource: f for f in scan(tmp_path).findings if f.check_id == "MODULE"}
+    assert {r: f.status for r, f in found.items()} == {"module.cluster": "unknown",
+                                                       "module.gone": "unknown"}
+    assert "run `terraform init` in the scanned directory" in found["module.cluster"].details[0]
+    assert "./modules/gone is not a directory next to main.tf" in found["module.gone"].details[0]
+    # What `terraform init` leaves: the module's code and modules.json naming it.
+    fetched = tmp_path / ".terraform" / "modules"
+    (fetched / "cluster").mkdir(parents=True)
+    (fetched / "cluster" / "main.tf").write_text('variable "n" {\n  default = 1\n}\n')
+    (fetched / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "", "Source": "", "Dir": "."},
+        {"Key": "cluster", "Source": "registry.terraform.io/example/cluster/openstack",
+         "Version": "1.0.0", "Dir": ".terraform/modules/cluster"}]}))
+    after = [f.resource for f in scan(tmp_path).findings if f.check_id == "MODULE"]
+    assert after == ["module.gone"]
+
+
 def test_for_each_over_map_of_objects_is_expanded(scans: dict[str, ScanResult]) -> None:
     result = scans["module_expanded"]
     assert _status(result, "CKV_GDPR_2") == {

@@ -231,13 +231,19 @@ def find_block(directory: Path, kind: str, *labels: str) -> Block | None:
     return (overrides or found)[0]
 
 
-def _modules_json(root: Path) -> dict[str, str]:
+def _module_entries(root: Path) -> list[dict[str, Any]]:
+    """The module entries `terraform init` recorded for `root` (its modules.json), root's own
+    (Key "") left out."""
     path = root / ".terraform" / "modules" / "modules.json"
     try:
         entries = json.loads(path.read_text("utf-8")).get("Modules") or []
     except (OSError, ValueError):
-        return {}
-    return {str(e.get("Key")): str(e.get("Dir")) for e in entries if e.get("Key")}
+        return []
+    return [e for e in entries if isinstance(e, dict) and e.get("Key")]
+
+
+def _modules_json(root: Path) -> dict[str, str]:
+    return {str(e["Key"]): str(e.get("Dir")) for e in _module_entries(root)}
 
 
 LOCAL_SOURCE = ("./", "../")
@@ -250,17 +256,20 @@ def unloaded_modules(root: Path) -> list[tuple[Block, str]]:
     Nothing inside them is judged, which a scan must say."""
     loaded: set[str] = set()
     keys: set[str] = set()
-    for listing in root.rglob(".terraform/modules/modules.json"):
-        try:
-            entries = json.loads(listing.read_text("utf-8")).get("Modules") or []
-        except (OSError, ValueError):
-            continue
-        for entry in entries:
-            if entry.get("Key") and (listing.parents[2] / str(entry.get("Dir", ""))).is_dir():
-                keys.add(str(entry["Key"]).rsplit(".", 1)[-1])
-                loaded.add(str(entry.get("Source", "")))
+    directories: list[Path] = []
+    # One walk, never into .terraform (providers and fetched modules live there).
+    for path, subdirs, files in os.walk(root):
+        here = Path(path)
+        if ".terraform" in subdirs:
+            subdirs.remove(".terraform")
+            for entry in _module_entries(here):
+                if (here / str(entry.get("Dir", ""))).is_dir():
+                    keys.add(str(entry["Key"]).rsplit(".", 1)[-1])
+                    loaded.add(str(entry.get("Source", "")))
+        if any(name.endswith(".tf") for name in files):
+            directories.append(here)
     found = []
-    for directory in sorted({p.parent for p in root.rglob("*.tf") if ".terraform" not in p.parts}):
+    for directory in sorted(directories):
         for block in blocks_in(directory):
             source = block.raw("source") if block.kind == "module" and block.labels else None
             if not isinstance(source, str):

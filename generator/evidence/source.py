@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 # The same pattern Checkov 3.3.30 uses for suppression comments.
 SKIP = re.compile(r"(checkov:skip=|bridgecrew:skip=|cortex:skip=) *"
                   r"([A-Za-z_\d-]+(?:,[A-Za-z_\d-]+)*)?(:[^\n]*)?")
-_HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+"[^"\n]*")*)\s*\{')
-_LABEL = re.compile(r'"([^"\n]*)"')
+# A block's labels are quoted strings or bare identifiers (`module ingress {` is valid HCL).
+_HEADER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)((?:\s+(?:"[^"\n]*"|[A-Za-z_][A-Za-z0-9_-]*))*)\s*\{')
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\n")
 _VARIABLE_ONLY = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
 
@@ -180,7 +181,7 @@ def scan_blocks(text: str) -> list[tuple[str, tuple[str, ...], int, int]]:
         if depth == 0 and (i == 0 or text[i - 1] == "\n"):
             m = _HEADER.match(text, i)
             if m:
-                header = (m.group(1), tuple(_LABEL.findall(m.group(2))))
+                header = (m.group(1), tuple(a or b for a, b in _LABEL.findall(m.group(2))))
                 start = i
                 depth = 1
                 i = m.end()

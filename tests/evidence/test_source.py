@@ -43,3 +43,11 @@ def test_an_expression_is_followed_up_to_the_text_that_is_not_a_variable(tmp_pat
     assert block is not None
     text, directory, modules = trace_variable(tmp_path, plan, ("app",), block.raw("user_data"))
     assert text == '${file("${path.module}/init.yaml")}' and directory == tmp_path and modules == ()
+
+
+def test_a_block_label_may_be_a_bare_identifier() -> None:
+    """`module ingress {` is valid HCL (Safespring's community examples write it): missed, its
+    module call went unseen."""
+    text = 'module ingress {\n  source = "./x"\n}\nresource "a" "b" {\n}\nlocals {\n}\n'
+    assert [(kind, labels) for kind, labels, _, _ in scan_blocks(text)] == [
+        ("module", ("ingress",)), ("resource", ("a", "b")), ("locals", ())]

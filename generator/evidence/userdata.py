@@ -311,6 +311,7 @@ def executed_text(data: UserData) -> str:
 
 # What gives someone a login in what the guest runs: an account made, a key or password set.
 _LOGIN_COMMAND = re.compile(r"\b(?:useradd|adduser|chpasswd|passwd|usermod)\b|authorized_keys", re.I)
+_NO_SHELL = re.compile(r"/(?:usr/)?s?bin/(?:nologin|false)\b")  # a service account: no login
 _LOGIN_KEYS = ("ssh_authorized_keys", "password", "ssh_import_id")
 _USER_LOGIN_KEYS = ("ssh_authorized_keys", "ssh_import_id", "passwd", "hashed_passwd",
                     "plain_text_passwd")
@@ -333,7 +334,8 @@ def gives_login(data: UserData) -> bool | None:
         if any(isinstance(user, dict) and any(user.get(key) for key in _USER_LOGIN_KEYS)
                for user in doc.get("users") or []):
             return True
-    return bool(_LOGIN_COMMAND.search(executed_text(data)))
+    return any(_LOGIN_COMMAND.search(line) and not _NO_SHELL.search(line)
+               for line in executed_text(data).splitlines())
 
 
 _LUKS = re.compile(r"\bluksFormat\b", re.I)

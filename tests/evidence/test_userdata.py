@@ -135,3 +135,20 @@ def test_a_value_checkov_substituted_into_a_template_is_not_shown() -> None:
     data = UserData("#!/bin/sh\nDB_PASSWORD=${db_password}\n", "t", True, {"db_password": "hunter2"})
     assert secrets_in(data) == ["DB_PASSWORD in the user data (t), set by the template from its variable "
                                 "db_password"]
+
+
+@pytest.mark.parametrize(("text", "gives"), [
+    ("#cloud-config\npackages: [nginx]\n", False),
+    ("#cloud-config\nchpasswd:\n  expire: false\nusers:\n  - name: app\n    lock_passwd: true\n", False),
+    ("#!/bin/sh\nuseradd --no-create-home --shell /usr/sbin/nologin prometheus\n", False),
+    ("#!/bin/sh\nuseradd -m ops\n", True),
+    ("#cloud-config\nusers:\n  - name: ops\n    ssh_authorized_keys: [ssh-ed25519 AAAA ops]\n", True),
+    ("#cloud-config\nruncmd:\n  - echo key >> /root/.ssh/authorized_keys\n", True),
+    ("#cloud-config\n: [\n", None),
+])
+def test_what_gives_a_login_in_user_data(text: str, gives: bool | None) -> None:
+    """A service account without a shell is no login (a monitoring stack's `prometheus` user
+    was taken for one on public code); an account with a key or a shell is."""
+    from generator.evidence.userdata import UserData, gives_login
+
+    assert gives_login(UserData(text, "written in the .tf file")) is gives

@@ -14,7 +14,6 @@ Provider starts are counted from Terraform's own debug log ("starting plugin"). 
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import resource
@@ -30,6 +29,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from timing import directory_arguments  # noqa: E402
 
 from generator.terraform import offline  # noqa: E402
 from generator.terraform import run as tf  # noqa: E402
@@ -129,10 +130,7 @@ def lines(result: dict[str, dict[str, Command]]) -> list[tuple[str, float, str]]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("directory", nargs="?", default=str(ROOT / "blueprints" / "patient-portal"))
-    parser.add_argument("--runs", type=int, default=3)
+    parser = directory_arguments(__doc__, ROOT / "blueprints" / "patient-portal")
     parser.add_argument("-var", dest="variables", action="append", default=["key_pair=benchmark"])
     options = parser.parse_args()
     variables = dict(v.split("=", 1) for v in options.variables)

@@ -16,7 +16,9 @@ Every comparison is measured in the same run on the same machine, compared cases
 - `safespring-blueprints check` of the example as a process: wall time and peak memory;
 - where an offline plan's time goes (benchmarks/breakdown.py): each Terraform command, its CPU
   time and the provider processes Terraform started, with providers started per command (as
-  before the workspace served them) and served once;
+  before the workspace served them) and served once; and where an HCL scan's time goes
+  (benchmarks/scan_breakdown.py): start-up, the built-in checks and runner it imports, then
+  Checkov's parse, graph and checks, which `checkov -d` does too, beside that CLI's own import;
 - the plan-mode goals as whole processes, interleaved: the HCL scan, `scan --plan --offline`,
   `check` of a five-group spec and `checkov -d` (built-in checks only) on the same blueprint,
   with time and peak memory; with `--baseline REV` the same processes of the code at REV run in
@@ -48,6 +50,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import scan_breakdown  # noqa: E402
 from breakdown import breakdown, lines  # noqa: E402
 from specs import FIVE_GROUPS, write_spec  # noqa: E402
 from timing import Timing, interleaved, run_tracked  # noqa: E402
@@ -260,9 +263,13 @@ class Bench:
 
 
     def breakdown(self) -> None:
-        """Where an offline plan's time goes (benchmarks/breakdown.py), before and now."""
+        """Where an offline plan's time goes (benchmarks/breakdown.py), before and now, and an
+        HCL scan's (benchmarks/scan_breakdown.py)."""
         runs = max(1, min(3, self.runs))
         for name, seconds, note in lines(breakdown(self.blueprint, {"key_pair": "benchmark"}, runs)):
+            self.rows.append((name, Timing(seconds, 0.0, runs), note))
+        for name, seconds, note in scan_breakdown.lines(scan_breakdown.breakdown(self.blueprint, runs,
+                                                                                 self.python)):
             self.rows.append((name, Timing(seconds, 0.0, runs), note))
         self.notes.append(f"breakdown: {runs} run(s), spread not measured")
 

@@ -7,6 +7,7 @@ every case alike, and the median of each drops the outliers.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -123,3 +124,12 @@ def run_tracked(args: Sequence[str], *, env: Mapping[str, str] | None = None,
             tail = err.read().decode("utf-8", "replace")[-1500:]
             raise ProcessFailed(f"{' '.join(args[:4])} ... exited {proc.returncode}:\n{tail}")
     return Tracked(seconds, usage.ru_maxrss / 1024, peak / 1024, stdout)
+
+
+def directory_arguments(doc: str | None, default: Path) -> argparse.ArgumentParser:
+    """The command line of a breakdown run alone: DIRECTORY (default `default`) and --runs."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", nargs="?", default=str(default))
+    parser.add_argument("--runs", type=int, default=3)
+    return parser

@@ -49,3 +49,18 @@ def test_quick_benchmark_prints_the_table() -> None:
                      "scan minimal plan JSON, in-process (after import)"):
         assert expected in rows, proc.stdout
     assert "--quick: smoke run" in proc.stdout
+
+
+def test_scan_breakdown_times_every_phase_of_a_real_scan() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scan_breakdown.py"),
+                           str(ROOT / "blueprints" / "minimal"), "--runs", "1"],
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {line[:40].strip(): line[40:].split() for line in proc.stdout.splitlines()}
+    for phase in ("start", "built-in checks", "runner", "parse", "graph", "checks", "rest"):
+        # Every phase was reached (a wrapped method that never ran would leave it out).
+        assert float(rows[f"scan: {phase}"][0]) > 0, proc.stdout
+    assert "checkov -d: import checkov.main" in rows
+    # The findings of the real scan, not of an empty directory.
+    assert int(rows["HCL scan, sum of phases"][1]) > 50, proc.stdout

@@ -29,7 +29,7 @@ def synthetic_spec(groups: int, *, instances_per_group: int = 1, schedule: str =
         "controller: Benchmark AB",
         "contact: dpo@example.se",
         "review_by: 2027-06-30",
-        "data: {personal: true, special_categories: false, retention_days: 365}",
+        "data: {personal: true, special_categories: false, retention_days: 730}",
         "site: sto2",
         "backup_site: sto1",
         "encryption:",

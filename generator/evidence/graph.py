@@ -36,6 +36,12 @@ BUCKET = "aws_s3_bucket"
 # CKV_GDPR_22, by the same evidence as a bucket; Object Lock and the site are S3 bucket checks.
 SWIFT_CONTAINER = "openstack_objectstorage_container_v1"
 BACKUP_STORES = {BUCKET: "bucket", SWIFT_CONTAINER: "name"}  # type -> the argument naming it
+# Words of a store's name that say it holds backups: "backup" anywhere in it, or one of these as a
+# word of its own (the backup tools' names and snapshots: `rke2-restic`, `etcd-snapshots`). Whole
+# words, so that `cyborg-media` is no Borg repository.
+BACKUP_WORDS = frozenset({"restic", "velero", "kopia", "borg", "duplicity", "duplicati",
+                          "snapshot", "snapshots"})
+_WORD = re.compile(r"[a-z0-9]+")
 _BUCKET_REF = re.compile(r'^aws_s3_bucket\.([A-Za-z0-9_-]+)(\[[^\]]*\])?(?:\.(id|bucket))?$')
 
 
@@ -167,8 +173,14 @@ BACKUP_MODULE = "backup-bucket"
 def is_backup_bucket(scope: Scope) -> bool:
     """A bucket is a backup bucket when its tags say `ssb_role = "backup"` (the project's
     backup-bucket module sets it), when it is written in a module directory named
-    `backup-bucket`, or when its name contains "backup"."""
+    `backup-bucket`, or when its name says so (`backup_name`)."""
     return backup_evidence(scope.conf, module_directory(scope))
+
+
+def backup_name(name: str) -> bool:
+    """Whether a bucket's or container's name says it holds backups (BACKUP_WORDS)."""
+    lowered = name.lower()
+    return "backup" in lowered or not BACKUP_WORDS.isdisjoint(_WORD.findall(lowered))
 
 
 def backup_evidence(conf: dict[str, Any], directory: str, rtype: str = BUCKET) -> bool:
@@ -177,7 +189,7 @@ def backup_evidence(conf: dict[str, Any], directory: str, rtype: str = BUCKET) -
     if map_value(conf, "tags" if rtype == BUCKET else "metadata", "ssb_role") == "backup":
         return True
     name = attr(conf, BACKUP_STORES[rtype])
-    if isinstance(name, str) and "backup" in name.lower():
+    if isinstance(name, str) and backup_name(name):
         return True
     return os.path.basename(directory.rstrip("/")) == BACKUP_MODULE
 

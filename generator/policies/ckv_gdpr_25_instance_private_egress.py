@@ -6,7 +6,11 @@ proxy: apt (a Proxy or Proxy-Auto-Detect setting under /etc/apt/apt.conf.d/), th
 at boot (a drop-in of ssb-volumes.service that sets the proxy, when it declares luks-tang) and
 the backups (a drop-in of ssb-backup.service, when it declares backup-restic). Without them the
 group either cannot work or is given world egress to work. An instance on another network gives
-no finding: nothing on it limits where its data goes, so it is no evidence either way.
+no finding: nothing on it limits where its data goes, so it is no evidence either way. Nor does
+one whose ssb_classification says it holds no personal data: where its data goes is then no GDPR
+question (a spec without personal data may write `egress.proxy: none`, and the report shows the
+control NOT APPLICABLE). With personal data, `egress.proxy: none` FAILs here as in the report:
+the spec turned the measure off, and the scan says so.
 
 What this proves: the instance is created to use the proxy. What it does not: which security
 group rules apply to the instance (the blueprint writes no world egress for private groups, and
@@ -22,7 +26,7 @@ from typing import Any
 from generator.evidence.check import NONE, PASS, ResourceCheck, Verdict, fail, unknown
 from generator.evidence.scope import Scope
 from generator.evidence.userdata import NotRead, instance_cloud_config, measures_of
-from generator.evidence.values import Unresolved, attr, blocks
+from generator.evidence.values import Unresolved, attr, blocks, holds_personal_data
 
 RESOURCE = "openstack_compute_instance_v2"
 MEASURE = "egress-proxy-client"
@@ -70,6 +74,10 @@ class InstancePrivateEgress(ResourceCheck):
         if "private" not in names:
             # Not on the private network: nothing here limits where its data goes, so the
             # check has nothing to judge and gives no evidence either way (no finding).
+            return NONE
+        if not holds_personal_data(conf, "metadata"):
+            # No personal data (ssb_classification says so): no finding, as off the private
+            # network; a PASS would claim a limit on egress that may not be there.
             return NONE
         measures = measures_of(conf)
         if isinstance(measures, Unresolved):

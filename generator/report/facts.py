@@ -32,9 +32,6 @@ from generator.spec.model import COLLECTOR_GROUP, COLLECTOR_PORT, Spec
 from generator.write import find_spec as find_recorded_spec
 from generator.write import read_manifest
 
-# restic prune runs weekly (ssb-backup maintain): what forget releases is deleted within a week.
-PRUNE_DAYS = 7
-
 
 def days_until(when: str, today: dt.date) -> int | None:
     """Days from `today` to the date `when` (negative: past), None when it is not a date."""
@@ -118,12 +115,12 @@ def deployment(spec: Spec, today: dt.date) -> Deployment:
     backup = None
     if spec.backup is not None:
         bucket = backup_capability.bucket_name(spec) if backed else None
-        keep_days, keep_words = spec.backup.span
+        _, keep_words = spec.backup.span
         backup = BackupFacts(schedule=spec.backup.schedule, keep=spec.backup.keep,
                              site=spec.backup_site, bucket=bucket, groups=backed,
                              lock_mode=spec.backup.lock_mode, lock_days=spec.backup.lock_days,
                              noncurrent_days=spec.backup.noncurrent_days, keep_words=keep_words,
-                             longest_days=keep_days + PRUNE_DAYS + spec.backup.noncurrent_days)
+                             longest_days=spec.backup.longest_days)
         if bucket and spec.backup_site:
             buckets.append(BucketFacts(
                 name=bucket, role="backup", site=spec.backup_site, retention_days=None,

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.spec import rules
+from generator.spec import defaults, rules
 from generator.spec.errors import Problem, SpecError
 from generator.spec.load import LoadedSpec, load_file, load_text
 from generator.spec.model import Spec, build
@@ -47,7 +47,7 @@ def _check(loaded: LoadedSpec, today: dt.date, source: bytes) -> Checked:
     problems += rules.check(data, today, loaded.positions, schema_failed=bool(problems))
     if problems:
         raise SpecError(loaded.file, problems)
-    spec = build(data)
+    spec = build(defaults.fit(data, loaded.positions))
     off = weakenings(spec, loaded.positions)
     warnings = rules.warnings(data, today, loaded.positions)
     if spec.personal:
@@ -86,7 +86,7 @@ def read(path: str | Path, today: dt.date) -> Reading:
         loaded = load_file(path)
         if validate(loaded):
             return Reading(None, "invalid", problems, ())
-        model = build(apply_defaults(loaded.data))
+        model = build(defaults.fit(apply_defaults(loaded.data), loaded.positions))
         return Reading(model, "invalid", problems, weakenings(model, loaded.positions))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration):
         # a spec the model cannot hold: report its problems, do not guess its facts

@@ -138,7 +138,8 @@ class Logging:
 
 
 # restic's forget periods, with the longest time a snapshot of each can be old (while backups
-# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months.
+# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months. The periods
+# are in KEEP_DEFAULTS' order; fitted_keep lowers the longest first.
 KEEP_DEFAULTS = {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}
 _KEEP_UNIT = {"hourly": ("hour", 1 / 24), "daily": ("day", 1), "weekly": ("week", 7),
               "monthly": ("month", 31)}
@@ -156,6 +157,35 @@ def keep_span(keep: dict[str, int]) -> tuple[int, str]:
     return days, words
 
 
+# restic prune runs weekly (ssb-backup maintain): what forget releases is deleted within a week.
+PRUNE_DAYS = 7
+
+
+def noncurrent_days(lock_days: int) -> int:
+    """Days the backup bucket keeps a version restic (or anyone) deleted: past the lock, 30 at
+    least (the backup-bucket module's default)."""
+    return max(30, lock_days + 1)
+
+
+def longest_days(keep: dict[str, int], lock_days: int) -> int:
+    """How long data deleted on a volume stays in the backups: the keep span, then the weekly
+    prune, then the bucket's noncurrent period (what storage limitation is judged on)."""
+    return keep_span(keep)[0] + PRUNE_DAYS + noncurrent_days(lock_days)
+
+
+def fitted_keep(keep: dict[str, int], written: frozenset[str] | set[str], retention: int,
+                lock_days: int) -> dict[str, int]:
+    """`keep` with each count the spec did not write lowered, the longest period first, until
+    deleted data leaves the backups within `retention` days (or the count is 0). Written counts
+    stay as written: one that outlives the retention is refused (rules.py), never changed."""
+    out = dict(keep)
+    for period in reversed(KEEP_DEFAULTS):
+        while period not in written and out.get(period, 0) > 0 and \
+                longest_days(out, lock_days) > retention:
+            out[period] -= 1
+    return out
+
+
 @dataclass(frozen=True)
 class Backup:
     """Customer-run backups: the schedule and how many snapshots of each kind to keep."""
@@ -167,9 +197,13 @@ class Backup:
 
     @property
     def noncurrent_days(self) -> int:
-        """Days a version restic (or anyone) deleted stays recoverable: past the lock, 30 at
-        least (the backup-bucket module's default)."""
-        return max(30, self.lock_days + 1)
+        """Days a version restic (or anyone) deleted stays recoverable (`noncurrent_days`)."""
+        return noncurrent_days(self.lock_days)
+
+    @property
+    def longest_days(self) -> int:
+        """Days data deleted on a volume stays in the backups (`longest_days`)."""
+        return longest_days(dict(self.keep), self.lock_days)
 
     @property
     def span(self) -> tuple[int, str]:
@@ -299,7 +333,9 @@ def build(data: dict[str, Any]) -> Spec:
     backup = data.get("backup")
     egress = data.get("egress", {})
     if backup is None and personal:
-        backup = {"schedule": "daily", "keep": dict(KEEP_DEFAULTS), "lock": {"days": 14}}
+        # Backups are on by default for personal data, their counts fitted to the retention.
+        backup = {"schedule": "daily", "keep": fitted_keep(KEEP_DEFAULTS, frozenset(), retention, 14),
+                  "lock": {"days": 14}}
     return Spec(
         name=data["name"],
         description=data.get("description", ""),

@@ -357,6 +357,7 @@ def warnings(data: dict[str, Any], today: dt.date, positions: Positions) -> list
                            "at the next run, one a day stays; set keep.hourly (e.g. 24) to keep "
                            "them", ART_RESTORE))
     out += _partial_keep(data, positions)
+    out += _lowered_keep(data, positions)
     when = _date(data.get("review_by"))
     if when is not None and when < today:
         line, column = positions.of(("review_by",))
@@ -449,12 +450,42 @@ def tang_servers(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
                           ART_ENCRYPTION, at=reasons[0][1])
 
 
+def _lowered_keep(data: dict[str, Any], positions: Positions) -> list[Problem]:
+    """Default keep counts lowered to fit a personal-data retention (generator/spec/defaults.py):
+    the backups keep less than the documented defaults, which a reviewer must see."""
+    from generator.spec.defaults import backup_lock_days, fit
+    from generator.spec.model import KEEP_DEFAULTS, keep_span, longest_days
+
+    if not any(g.get("volumes") for _, g in _entries(data, "instances")):
+        return []  # no volumes, no backup job
+    backup = data.get("backup")
+    if backup is None and _personal(data):  # backups on by default (model.build)
+        backup = {"keep": dict(KEEP_DEFAULTS)}
+    fitted = fit({**data, "backup": backup}, positions).get("backup")
+    if not isinstance(backup, dict) or not isinstance(fitted, dict) or fitted == backup:
+        return []
+    keep, lowered = backup["keep"], fitted["keep"]
+    changed = [k for k in keep if lowered[k] != keep[k]]
+    counts = ", ".join(f"{k} {lowered[k]} (default {keep[k]})" for k in changed)
+    # At the keep counts when there is a backup section, else at the retention that lowers them.
+    line, column = positions.of(("backup", "keep") if ("backup",) in positions.values
+                                else ("data", "retention_days"))
+    lock = backup_lock_days(backup)
+    return [Problem(line, column, ("backup", "keep"),
+                    f"{counts}: the defaults are lowered so that data deleted on a volume leaves "
+                    f"the backups within the {data['data']['retention_days']}-day retention "
+                    f"(now {longest_days(lowered, lock)} days: snapshots up to "
+                    f"{keep_span(lowered)[1]}, the weekly prune, deleted versions kept in the "
+                    "bucket); write the counts to choose others", ART_STORAGE_LIMITATION)]
+
+
 def _partial_keep(data: dict[str, Any], positions: Positions) -> list[Problem]:
     """A `backup.keep` that names some counts gets the others from their defaults: say what the
     filled-in counts keep, since they decide how long deleted data lives on in the backups."""
+    from generator.spec.defaults import fit
     from generator.spec.model import KEEP_DEFAULTS, keep_span
 
-    backup = data.get("backup")
+    backup = fit(data, positions).get("backup")
     if not isinstance(backup, dict) or ("backup", "keep") not in positions.values:
         return []
     keep = backup.get("keep")
@@ -557,6 +588,55 @@ def logins(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
         yield ctx.problem(("break_glass", "expires"), f"{ends} is after {glass['holder']}'s own "
                           f"access ends ({until}): the holder's break-glass login may not "
                           "outlast their access", ART_CONFIDENTIALITY)
+
+
+@rule
+def backup_keep_retention(data: dict[str, Any], ctx: Context) -> Iterator[Problem]:
+    """With personal data, deleted data must leave the backups within the retention: a keep
+    count the spec writes may not outlive it (left-out counts are lowered to fit,
+    generator/spec/defaults.py), nor may a retention be shorter than any backup can keep."""
+    from generator.spec.defaults import backup_lock_days, written_keep
+    from generator.spec.model import KEEP_DEFAULTS, fitted_keep, keep_span, longest_days
+    from generator.spec.model import noncurrent_days as kept_deleted
+
+    section = data.get("data")
+    retention = section.get("retention_days") if isinstance(section, dict) else None
+    backup = data.get("backup")
+    if not _personal(data) or not isinstance(retention, int) or isinstance(retention, bool) \
+            or not any(g.get("volumes") for _, g in _entries(data, "instances")):
+        return
+    backup = backup if isinstance(backup, dict) else {"keep": dict(KEEP_DEFAULTS)}
+    keep = backup.get("keep")
+    if not isinstance(keep, dict) or not any(keep.values()):
+        return  # no snapshot kept: `backups` says so
+    lock = backup_lock_days(backup)
+    if lock > retention:
+        return  # `backup_lock` says so
+    written = written_keep(ctx.positions)
+    fitted = fitted_keep(keep, written, retention, lock)
+    if any(fitted.values()) and longest_days(fitted, lock) <= retention:
+        return
+    overhead = f"the weekly prune and the {kept_deleted(lock)} days the backup bucket keeps " \
+               "deleted versions"
+    # The written count that sets the span, and the most of it that fits.
+    period = max((k for k in written if fitted.get(k)), default=None,
+                 key=lambda k: keep_span({k: fitted[k]})[0])
+    most = next((n for n in range(fitted[period], 0, -1)
+                 if longest_days(fitted_keep({**fitted, period: n}, written, retention, lock), lock)
+                 <= retention), 0) if period else 0
+    if period and most:
+        yield ctx.problem(("backup", "keep", period), f"{fitted[period]} keeps snapshots up to "
+                          f"{keep_span({period: fitted[period]})[1]}: with {overhead}, data "
+                          f"deleted on a volume stays in the backups up to "
+                          f"{longest_days(fitted, lock)} days, longer than the {retention}-day "
+                          f"retention of data.retention_days; lower it to {most} at most (or "
+                          "raise the retention)", ART_STORAGE_LIMITATION)
+        return
+    least = longest_days({"daily": 1}, lock)
+    yield ctx.problem(("data", "retention_days"), f"{retention} days is shorter than deleted data "
+                      f"can leave the backups of personal data: {least} days at least (a "
+                      f"snapshot kept one day, then {overhead}); raise it to {least} or more",
+                      ART_STORAGE_LIMITATION)
 
 
 @rule

@@ -101,6 +101,9 @@ MUTATIONS: tuple[SpecMutation, ...] = (
                  _set("egress", value={"proxy": "none"}), rejected=False),
     SpecMutation("GDPR-LIM-1", "a bucket without an end date",
                  _set("buckets", 0, "retention_days", value=0), rejected=True),
+    # The example writes keep.monthly 12: deleted data stays in the backups 409 days.
+    SpecMutation("GDPR-LIM-1", "backups kept longer than the retention",
+                 _set("data", "retention_days", value=300), rejected=True),
     SpecMutation("GDPR-BAK-2", "GOVERNANCE lock on personal data",
                  _set("backup", "lock", value={"mode": "GOVERNANCE"}), rejected=False),
     SpecMutation("GDPR-ACC-1", "the same SSH key for two persons", lambda spec: _logins(
@@ -143,7 +146,6 @@ VARIANTS: dict[str, Callable[[Spec], None]] = {
     "individual logins, no application credential": _individual_logins_only,
     "TLS at the special-category default": lambda spec: spec["endpoints"][0].pop("min_tls"),
     "buckets only, no backups": _buckets_without_backups,
-    "backups kept longer than the retention": _set("data", "retention_days", value=300),
     "personal data without a private network": _no_private_network,
 }
 
@@ -182,7 +184,7 @@ STATES: tuple[tuple[str, str, str | None, str], ...] = (
     ("GDPR-EGR-1", "off", "no egress proxy for the private group", FAIL),
     ("GDPR-LIM-1", "on", "buckets only, no backups", PASS),
     ("GDPR-LIM-1", "half", None, NE),  # backups: enforced by the instances, not the storage
-    ("GDPR-LIM-1", "off", "backups kept longer than the retention", FAIL),
+    ("GDPR-LIM-1", "off", "backups kept longer than the retention", "rejected"),
     ("GDPR-LIM-2", "half", None, NE),  # data on volumes: the application's duty
     ("GDPR-LIM-2", "not there", "buckets only, no backups", NA),
 )
@@ -327,7 +329,8 @@ REJECTED_AT = {"the same SSH key for two persons": "access[2].ssh_key",
                "SSH from the whole internet": "instances[0].ssh_from",
                "public bucket": "buckets[0].public", "single-copy local disk": "instances[0].flavor",
                "a site outside Safespring": "site", "a site in a third country": "site",
-               "a bucket without an end date": "buckets[0].retention_days"}
+               "a bucket without an end date": "buckets[0].retention_days",
+               "backups kept longer than the retention": "backup.keep.monthly"}
 
 
 @pytest.mark.parametrize("mutation", [m for m in MUTATIONS if m.rejected], ids=lambda m: m.name)

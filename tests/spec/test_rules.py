@@ -275,9 +275,11 @@ def test_review_dates_are_warnings(valid_spec_text: str) -> None:
 
 def test_hourly_backups_without_hourly_snapshots_are_accepted_with_a_warning(
         valid_spec_text: str) -> None:
-    """spec v1's `backup: {schedule: hourly, keep: {daily: 14, weekly: 8, monthly: 24}}`."""
-    text = edit(valid_spec_text, "  schedule: daily\n  keep: {daily: 7, weekly: 4, monthly: 12}",
-                "  schedule: hourly\n  keep: {daily: 14, weekly: 8, monthly: 24}")
+    """spec v1's `backup: {schedule: hourly, keep: {daily: 14, weekly: 8, monthly: 24}}`, with a
+    retention those 24 months fit in (the contract example's 2555 days)."""
+    text = edit(edit(valid_spec_text, "  schedule: daily\n  keep: {daily: 7, weekly: 4, monthly: 12}",
+                     "  schedule: hourly\n  keep: {daily: 14, weekly: 8, monthly: 24}"),
+                "  retention_days: 730\nsite", "  retention_days: 2555\nsite")
     assert warnings(text) == [
         "spec.yaml:65:13: backup.keep.hourly: hourly backups with keep.hourly 0: the newest "
         "snapshot is always kept (a recovery point at most an hour old), but the earlier ones of "
@@ -294,6 +296,8 @@ def test_object_lock_names_the_retention_it_outlives(valid_spec_text: str) -> No
     """The bucket sets no retention: the message names data.retention_days, and says when
     the 365 days are its default, and which key fixes it."""
     text = edit(valid_spec_text, "days: 30}\n    retention_days: 365\n", "days: 400}\n")
+    # Backups that fit the shorter retentions below (3 months: 130 days), to see this rule alone.
+    text = edit(text, "monthly: 12}", "monthly: 3}")
     assert problems(edit(text, "  retention_days: 730\nsite", "  retention_days: 200\nsite")) == [
         "spec.yaml:57:43: buckets[0].object_lock.days: Object Lock of 400 days outlives the "
         "200-day retention the bucket takes from data.retention_days: objects could not be "

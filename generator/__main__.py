@@ -1,5 +1,5 @@
-"""Allow `python -m generator`."""
+"""Allow `python -m generator` (the same process end as the installed command: cli.run)."""
 
-from generator.cli import main
+from generator.cli import run
 
-raise SystemExit(main())
+run()

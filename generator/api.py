@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import blueprint
 from generator.spec import Checked, Problem, check_file
 from generator.write import MANIFEST, WriteResult, manifest, write
 
@@ -50,6 +49,8 @@ class Generated:
 def _refuse_oversized_user_data(spec_path: str | Path, checked: Checked,
                                 files: dict[str, bytes]) -> None:
     """A group whose user data Nova would refuse is a spec error, located at the group."""
+    from generator import blueprint
+
     over = blueprint.oversized_user_data(files)
     if not over:
         return
@@ -75,6 +76,9 @@ def files_for(spec_path: str | Path, on: dt.date,
     """Validate the spec and render every blueprint file, manifest included (no disk writes).
 
     The manifest records where the spec is seen from `target` (default: ./<name>/)."""
+    # Imported here: the renderer (templates, guest programs, CI) is for `generate`, not `scan`.
+    from generator import blueprint
+
     checked = check_file(spec_path, on)
     files = blueprint.render(checked.spec)
     _refuse_oversized_user_data(spec_path, checked, files)

@@ -148,3 +148,31 @@ def test_controls_cli_lists_the_catalogue() -> None:
     assert run.code == 0
     ids = {c["id"] for c in json.loads(run.out)}
     assert {"GDPR-ENC-1", "GDPR-RES-1", "GDPR-LIM-1"} <= ids
+
+
+def test_the_process_ends_with_mains_code_after_exit_handlers_and_threads(tmp_path: Path) -> None:
+    """`run` skips only the interpreter's freeing of objects: a non-daemon thread is joined, the
+    exit handlers run, the output is flushed and the exit code is main()'s."""
+    import sys
+    from importlib.metadata import entry_points
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 2\n", "utf-8")
+    script = (
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('handler ran'))\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread done'))).start()\n"
+        "print('buffered', end='')\n"
+        "from generator.cli import run\n"
+        f"sys.argv = ['safespring-blueprints', 'generate', {str(bad)!r}]\n"
+        "run()\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == "bufferedthread done\nhandler ran\n"
+    assert "rejected" in proc.stderr
+    # The installed command and `python -m generator` both end this way.
+    (command,) = [e for e in entry_points(group="console_scripts")
+                  if e.name == "safespring-blueprints"]
+    assert command.value == "generator.cli:run"
+    assert "run()" in (ROOT / "generator" / "__main__.py").read_text("utf-8")

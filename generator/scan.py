@@ -138,6 +138,9 @@ def _checkov_report(root: Path) -> Any:
     checkov_load.load(checkov_load.types_in_directory(root))
     from checkov.terraform.runner import Runner
 
+    from generator.evidence.check import lift_checkov_limits
+
+    lift_checkov_limits()  # again: what the runner imported since the pack's first import
     report = Runner().run(root_folder=str(root), external_checks_dir=[str(POLICIES_DIR)],
                           runner_filter=_runner_filter("terraform"))
     return report[0] if isinstance(report, list) else report

@@ -51,8 +51,12 @@ NOT_EXPANDED = ("count/for_each not expanded by Checkov's HCL evaluation; scanni
 # of three groups already lost every rule to it. And it drops a .tf file whose parsing takes
 # longer than HCL_PARSE_TIMEOUT_SEC (10 s): the main.tf of a blueprint of 30 groups takes ~3 s on
 # a busy machine, one of 100 more. Checkov loads external checks before it parses and builds its
-# graph, so the pack lifts both when it is loaded, unless the user set them.
+# graph, so the pack lifts both when it is loaded, unless the user set them. Under the render
+# limit lies asteval's: Checkov evaluates each value's text with an asteval Interpreter, which
+# refuses a statement over 50,000 characters, so a rule map of ~30 groups stayed text (its
+# for_each unexpanded) though under the render limit; it is lifted with the render limit.
 RENDER_MAX_LEN = 2_000_000
+_ASTEVAL = "checkov.terraform.graph_builder.variable_rendering.safe_eval_functions"
 _RENDER_LIMITS = (
     "checkov.terraform.graph_builder.variable_rendering.renderer",
     "checkov.terraform.graph_builder.variable_rendering.evaluate_terraform",
@@ -70,8 +74,8 @@ def lift_checkov_limits() -> None:
         os.environ["HCL_PARSE_TIMEOUT_SEC"] = "0"  # 0: no time limit
         if config is not None:
             config.HCL_PARSE_TIMEOUT_SEC = 0
-    if "CHECKOV_RENDER_MAX_LEN" in os.environ:
-        return
+    if os.environ.get("CHECKOV_RENDER_MAX_LEN", str(RENDER_MAX_LEN)) != str(RENDER_MAX_LEN):
+        return  # the user's limit
     os.environ["CHECKOV_RENDER_MAX_LEN"] = str(RENDER_MAX_LEN)
     for name in _RENDER_LIMITS:
         module = sys.modules.get(name)
@@ -79,6 +83,24 @@ def lift_checkov_limits() -> None:
             module.CHECKOV_RENDER_MAX_LEN = RENDER_MAX_LEN  # type: ignore[union-attr]
     if getattr(config, "RENDER_MAX_LEN", None) == _CHECKOV_DEFAULT:
         config.RENDER_MAX_LEN = RENDER_MAX_LEN  # type: ignore[union-attr]
+    _lift_asteval_limit()
+
+
+def _lift_asteval_limit() -> None:
+    """Checkov's interpreters take statements up to RENDER_MAX_LEN characters (when its
+    rendering module is imported: a scan imports it before the pack, and calls this again)."""
+    module = sys.modules.get(_ASTEVAL)
+    made = getattr(module, "get_asteval", None)
+    if made is None or getattr(made, "lifted", False):
+        return
+
+    def get_asteval() -> Any:
+        interpreter = made()
+        interpreter.max_statement_length = RENDER_MAX_LEN
+        return interpreter
+
+    get_asteval.lifted = True  # type: ignore[attr-defined]
+    module.get_asteval = get_asteval  # type: ignore[union-attr]
 
 
 lift_checkov_limits()

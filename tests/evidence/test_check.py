@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,35 @@ def test_plan_mode_findings_never_advise_scanning_the_plan() -> None:
     planned = in_mode(said, Mode(object()))  # type: ignore[arg-type]
     assert planned.details == ('remote_ip_prefix is an expression read from the .tf source '
                                '(var.net["cidr"]), whose value the plan does not give this check',)
+
+
+def test_a_rule_map_beyond_astevals_statement_limit_is_expanded(tmp_path: Path) -> None:
+    """Checkov evaluates a value's text with asteval, which refuses statements over 50,000
+    characters: the rule map of a 30-group blueprint stayed text and its rules unexpanded
+    (UNKNOWN in HCL mode, found by the property test). The pack lifts that limit with the render
+    limit."""
+    from generator.scan import scan
+
+    module = tmp_path / "modules" / "rules"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        'variable "rules" {}\n'
+        'resource "openstack_networking_secgroup_rule_v2" "this" {\n'
+        "  for_each          = var.rules\n"
+        '  security_group_id = "sg"\n'
+        "  description       = each.value.description\n"
+        '  direction         = "ingress"\n'
+        '  ethertype         = "IPv4"\n'
+        '  protocol          = "tcp"\n'
+        "  port_range_min    = each.value.port\n"
+        "  port_range_max    = each.value.port\n"
+        '  remote_ip_prefix  = "192.0.2.0/24"\n'
+        "}\n", "utf-8")
+    rules = "".join(f'    "group-{i:04d}/ingress-tcp-{2000 + i}-from-the-office" = {{ port = {2000 + i}, '
+                    f'description = "rule {i} of a deployment with many flows" }}\n' for i in range(600))
+    assert len(rules) > 50_000  # beyond asteval's default statement length
+    (tmp_path / "main.tf").write_text(
+        f'module "rules" {{\n  source = "./modules/rules"\n  rules = {{\n{rules}  }}\n}}\n', "utf-8")
+    result = scan(tmp_path)
+    judged = [f for f in result.findings if f.check_id == "CKV_GDPR_3"]
+    assert len(judged) == 600 and {f.status for f in judged} == {"passed"}, judged[:3]

@@ -138,8 +138,7 @@ class Logging:
 
 
 # restic's forget periods, with the longest time a snapshot of each can be old (while backups
-# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months. The periods
-# are in KEEP_DEFAULTS' order; fitted_keep lowers the longest first.
+# run): `keep.monthly: 12` keeps the last snapshot of each of the last 12 months.
 KEEP_DEFAULTS = {"hourly": 0, "daily": 7, "weekly": 4, "monthly": 12}
 _KEEP_UNIT = {"hourly": ("hour", 1 / 24), "daily": ("day", 1), "weekly": ("week", 7),
               "monthly": ("month", 31)}
@@ -173,17 +172,23 @@ def longest_days(keep: dict[str, int], lock_days: int) -> int:
     return keep_span(keep)[0] + PRUNE_DAYS + noncurrent_days(lock_days)
 
 
+def most_kept(period: str, limit: int) -> int:
+    """The largest count of `period` whose snapshots are at most `limit` days old (0 when even
+    one is older): the arithmetic of keep_span, solved for the count."""
+    if limit < 1:
+        return 0
+    return limit * 24 if period == "hourly" else limit // int(_KEEP_UNIT[period][1])
+
+
 def fitted_keep(keep: dict[str, int], written: frozenset[str] | set[str], retention: int,
                 lock_days: int) -> dict[str, int]:
-    """`keep` with each count the spec did not write lowered, the longest period first, until
-    deleted data leaves the backups within `retention` days (or the count is 0). Written counts
-    stay as written: one that outlives the retention is refused (rules.py), never changed."""
-    out = dict(keep)
-    for period in reversed(KEEP_DEFAULTS):
-        while period not in written and out.get(period, 0) > 0 and \
-                longest_days(out, lock_days) > retention:
-            out[period] -= 1
-    return out
+    """`keep` with each count the spec did not write lowered to the most whose snapshots leave
+    room, within `retention` days, for the weekly prune and the bucket's noncurrent period.
+    Written counts stay as written: one that outlives the retention is refused (rules.py),
+    never changed."""
+    limit = retention - PRUNE_DAYS - noncurrent_days(lock_days)
+    return {period: count if period in written else min(count, most_kept(period, limit))
+            for period, count in keep.items()}
 
 
 @dataclass(frozen=True)

@@ -596,47 +596,47 @@ def backup_keep_retention(data: dict[str, Any], ctx: Context) -> Iterator[Proble
     count the spec writes may not outlive it (left-out counts are lowered to fit,
     generator/spec/defaults.py), nor may a retention be shorter than any backup can keep."""
     from generator.spec.defaults import backup_lock_days, written_keep
-    from generator.spec.model import KEEP_DEFAULTS, fitted_keep, keep_span, longest_days
+    from generator.spec.model import KEEP_DEFAULTS, PRUNE_DAYS, keep_span, longest_days, most_kept
     from generator.spec.model import noncurrent_days as kept_deleted
 
     section = data.get("data")
     retention = section.get("retention_days") if isinstance(section, dict) else None
     backup = data.get("backup")
-    if not _personal(data) or not isinstance(retention, int) or isinstance(retention, bool) \
+    if not _personal(data) or not _count(retention, 1, 36500) \
             or not any(g.get("volumes") for _, g in _entries(data, "instances")):
         return
     backup = backup if isinstance(backup, dict) else {"keep": dict(KEEP_DEFAULTS)}
-    keep = backup.get("keep")
-    if not isinstance(keep, dict) or not any(keep.values()):
-        return  # no snapshot kept: `backups` says so
-    lock = backup_lock_days(backup)
-    if lock > retention:
-        return  # `backup_lock` says so
-    written = written_keep(ctx.positions)
-    fitted = fitted_keep(keep, written, retention, lock)
-    if any(fitted.values()) and longest_days(fitted, lock) <= retention:
-        return
+    keep, lock = backup.get("keep"), backup_lock_days(backup)
+    if not isinstance(keep, dict) or not all(_count(keep.get(k), 0, 1000) for k in KEEP_DEFAULTS) \
+            or not any(keep.values()) or not _count(lock, 1, 365) or lock > retention:
+        return  # the schema, `backups` or `backup_lock` says what is wrong
     overhead = f"the weekly prune and the {kept_deleted(lock)} days the backup bucket keeps " \
                "deleted versions"
-    # The written count that sets the span, and the most of it that fits.
-    period = max((k for k in written if fitted.get(k)), default=None,
-                 key=lambda k: keep_span({k: fitted[k]})[0])
-    most = next((n for n in range(fitted[period], 0, -1)
-                 if longest_days(fitted_keep({**fitted, period: n}, written, retention, lock), lock)
-                 <= retention), 0) if period else 0
-    if period and most:
-        yield ctx.problem(("backup", "keep", period), f"{fitted[period]} keeps snapshots up to "
-                          f"{keep_span({period: fitted[period]})[1]}: with {overhead}, data "
-                          f"deleted on a volume stays in the backups up to "
-                          f"{longest_days(fitted, lock)} days, longer than the {retention}-day "
-                          f"retention of data.retention_days; lower it to {most} at most (or "
-                          "raise the retention)", ART_STORAGE_LIMITATION)
+    limit = retention - PRUNE_DAYS - kept_deleted(lock)
+    if limit < 1:
+        least = retention - limit + 1
+        yield ctx.problem(("data", "retention_days"), f"{retention} days is shorter than deleted "
+                          f"data can leave the backups of personal data: {least} days at least (a "
+                          f"snapshot kept one day, then {overhead}); raise it to {least} or more",
+                          ART_STORAGE_LIMITATION)
         return
-    least = longest_days({"daily": 1}, lock)
-    yield ctx.problem(("data", "retention_days"), f"{retention} days is shorter than deleted data "
-                      f"can leave the backups of personal data: {least} days at least (a "
-                      f"snapshot kept one day, then {overhead}); raise it to {least} or more",
+    # The written count whose snapshots are oldest, past the limit: the one to lower.
+    over = [k for k in written_keep(ctx.positions) if keep_span({k: keep[k]})[0] > limit]
+    if not over:
+        return
+    period = max(over, key=lambda k: keep_span({k: keep[k]})[0])
+    most = most_kept(period, limit)
+    yield ctx.problem(("backup", "keep", period), f"{keep[period]} keeps snapshots up to "
+                      f"{keep_span({period: keep[period]})[1]}: with {overhead}, data deleted on "
+                      f"a volume stays in the backups up to {longest_days(keep, lock)} days, "
+                      f"longer than the {retention}-day retention of data.retention_days; lower "
+                      f"it to {most}{' at most' if most else ''} (or raise the retention)",
                       ART_STORAGE_LIMITATION)
+
+
+def _count(value: Any, low: int, high: int) -> bool:
+    """An integer (not a bool) within the schema's bounds."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 @rule

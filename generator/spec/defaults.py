@@ -5,8 +5,8 @@ The schema fills each left-out count of `backup.keep` with a fixed default (0/7/
 keeps deleted data in the backups for about 409 days (12 months, the weekly prune, 30 days of
 deleted versions in the bucket): longer than the default `data.retention_days` of 365, so a
 spec written with every default would fail storage limitation (Art. 5(1)(e), GDPR-LIM-1) in its
-own report. With personal data the left-out counts are lowered, longest period first, until the
-backups let go of deleted data within the retention; the counts a spec writes are never changed
+own report. With personal data each left-out count is lowered to the most whose snapshots let
+the backups give up deleted data within the retention; the counts a spec writes are never changed
 (rules.py refuses one that cannot fit) and each lowered default is a warning (rules.py).
 """
 

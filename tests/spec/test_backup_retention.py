@@ -53,10 +53,10 @@ def test_every_default_fits_the_default_retention_and_says_what_it_lowered() -> 
         "the counts to choose others (GDPR Art. 5(1)(e))"]
 
 
-def test_left_out_counts_are_lowered_longest_first_and_written_ones_kept() -> None:
+def test_left_out_counts_are_lowered_to_what_fits_and_written_ones_kept() -> None:
     text = BASE + "data: {retention_days: 60}\nbackup: {keep: {daily: 14}}\n"
     keep, warnings = outcome(text)
-    # monthly goes first, then weekly to what still fits: 21 + 7 + 30 = 58 days.
+    # 23 days are left for snapshots (60 - 7 - 30): no monthly, 3 weeklies (21 days).
     assert keep == {"daily": 14, "weekly": 3}
     assert any("weekly 3 (default 4), monthly 0 (default 12)" in w for w in warnings), warnings
 
@@ -94,3 +94,11 @@ def test_fitting_never_passes_the_retention_nor_touches_written_counts() -> None
             assert fitted["daily"] == 7
             if longest_days({"daily": 7}, lock) <= retention:
                 assert longest_days(fitted, lock) <= retention, (retention, lock, fitted)
+
+
+def test_a_count_beyond_the_schema_is_refused_by_the_schema_alone() -> None:
+    """Rules run beside a failed schema: a count of 10**18 once made the fitting count down from
+    it, and generate hung (test_hostile.py found it)."""
+    keep, problems = outcome(BASE + "data: {retention_days: 300}\n"
+                             "backup: {keep: {monthly: 1000000000000000000}}\n")
+    assert keep is None and len(problems) == 1 and "backup.keep.monthly" in problems[0], problems
